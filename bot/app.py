@@ -1,0 +1,65 @@
+"""The composition root: build the database, the catalogue and the dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from handlers.context import Services
+from handlers.dispatcher import Dispatcher
+from handlers.i18n import Catalogue
+from handlers.messages import SendPoll
+from handlers.routes import build_router
+from storage.database import Database
+from storage.units import Units, read_units
+from storage.users import Users
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything a runtime needs to serve users."""
+
+    settings: Settings
+    database: Database
+    services: Services
+    dispatcher: Dispatcher
+
+    async def mark_unreachable(self, chat_id: int) -> None:
+        """Remember that a user blocked the bot, so broadcasts skip them."""
+        async with self.database.transaction() as session:
+            await Users(session).mark_blocked(chat_id)
+
+    async def poll_sent(self, poll: SendPoll, poll_id: str, chat_id: int, message_id: int) -> None:
+        """Link a native poll the bot posted to the record it belongs to."""
+        handler = self.services.extras.get("poll_sent")
+        if handler is not None:
+            async with self.database.transaction() as session:
+                await handler(session, poll, poll_id, chat_id, message_id)
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.database.dispose()
+
+
+async def build_app(settings: Settings, *, migrate: bool = True) -> App:
+    """Open and migrate the database, seed the units on first start, and wire the core."""
+    database = Database(settings.database_url)
+    if migrate:
+        await database.upgrade()
+    await seed_units(database)
+    catalogue = Catalogue.load(default=settings.default_language)
+    services = Services(catalogue=catalogue, admin_ids=settings.admin_ids)
+    dispatcher = Dispatcher(database, services, build_router())
+    return App(settings, database, services, dispatcher)
+
+
+async def seed_units(database: Database) -> None:
+    """Load Ulaanbaatar's districts when the database has none yet."""
+    async with database.transaction() as session:
+        units = Units(session)
+        if await units.count() == 0:
+            change = await units.replace(read_units())
+            log.info("seeded %d districts", change.added)

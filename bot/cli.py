@@ -1,0 +1,176 @@
+"""The `khoroo-bot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.settings import Settings
+from storage.database import DatabaseError
+from storage.units import Units, UnitsFileError, read_units
+
+log = logging.getLogger("khoroo_bot")
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def parser() -> argparse.ArgumentParser:
+    """Describe the commands."""
+    root = argparse.ArgumentParser(prog="khoroo-bot", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the Telegram bot")
+    run.add_argument("--runtime", choices=("aiogram", "ptb"), default="aiogram")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
+    run.set_defaults(handler=cmd_run)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    chat.set_defaults(handler=cmd_chat)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+
+    units = commands.add_parser("units", help="administrative units")
+    units_commands = units.add_subparsers(dest="units_command", required=True)
+    units_import = units_commands.add_parser("import", help="replace districts and khoroos")
+    units_import.add_argument("file", type=Path)
+    units_import.set_defaults(handler=cmd_units_import)
+    return root
+
+
+async def with_app(settings: Settings, work: Callable[[App], Awaitable[int]]) -> int:
+    """Build the app, run the work, and always release the database."""
+    app = await build_app(settings)
+    try:
+        return await work(app)
+    finally:
+        await app.close()
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot with the chosen runtime."""
+    token = settings.token()
+
+    async def serve(app: App) -> int:
+        if args.runtime == "ptb":
+            if args.webhook:
+                raise SystemExit(
+                    "The webhook is served by the aiogram runtime: drop --runtime ptb."
+                )
+            return await _serve_ptb(app, token)
+        return await _serve_aiogram(app, token, webhook=args.webhook)
+
+    return await with_app(settings, serve)
+
+
+async def _serve_aiogram(app: App, token: str, *, webhook: bool) -> int:
+    from aiogram.exceptions import TelegramUnauthorizedError
+    from aiohttp import web
+
+    from bot.runtimes.aiogram_runtime import AiogramRuntime
+
+    runtime = AiogramRuntime(app, token)
+    try:
+        if not webhook:
+            await runtime.run_polling()
+            return 0
+        settings = app.settings
+        if not settings.webhook_url:
+            raise SystemExit(
+                "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
+            )
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        await runtime.prepare()
+        await runtime.set_webhook(settings.webhook_url, secret)
+        runner = web.AppRunner(runtime.webhook_app(secret))
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+        return 0
+    except TelegramUnauthorizedError:
+        raise SystemExit(
+            "Telegram refused the token (401 Unauthorized): check BOT_TOKEN."
+        ) from None
+    finally:
+        await runtime.stop()
+
+
+async def _serve_ptb(app: App, token: str) -> int:
+    from telegram.error import InvalidToken
+
+    from bot.runtimes.ptb_runtime import PtbRuntime
+
+    runtime = PtbRuntime(app, token)
+    try:
+        await runtime.start()
+        await asyncio.Event().wait()
+        return 0
+    except InvalidToken:
+        raise SystemExit(
+            "Telegram refused the token (401 Unauthorized): check BOT_TOKEN."
+        ) from None
+    finally:
+        await runtime.stop()
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Talk to the bot in the terminal."""
+    from bot.runtimes.console import ConsoleRuntime
+
+    async def talk(app: App) -> int:
+        await ConsoleRuntime(app, user_id=settings.console_user_id).run()
+        return 0
+
+    return await with_app(settings, talk)
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply migrations."""
+
+    async def done(app: App) -> int:
+        print("The database is up to date.")
+        return 0
+
+    return await with_app(settings, done)
+
+
+async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace the districts and khoroos with a file's."""
+    specs = read_units(args.file)
+
+    async def replace(app: App) -> int:
+        async with app.database.transaction() as session:
+            change = await Units(session).replace(specs)
+        print(
+            f"Districts: {change.added} added, {change.updated} updated, {change.removed} removed."
+        )
+        return 0
+
+    return await with_app(settings, replace)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; operator mistakes end with a message, not a traceback."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.command in {"run"} else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings()
+        return asyncio.run(args.handler(args, settings))
+    except (DatabaseError, UnitsFileError, OSError) as error:
+        print(f"khoroo-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

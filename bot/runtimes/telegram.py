@@ -1,0 +1,86 @@
+"""What both Telegram runtimes share: update in, replies out, and how send errors are handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from enum import Enum
+from typing import Any
+
+from bot.app import App
+from bot.updates import to_incoming
+from handlers.i18n import LANGUAGES
+from handlers.messages import Incoming, Reply
+from handlers.routes import command_menu
+
+log = logging.getLogger(__name__)
+
+
+class Failure(Enum):
+    """How a failed Bot API call should be treated."""
+
+    UNREACHABLE = "unreachable"  # 403: blocked, deactivated, kicked
+    NOT_MODIFIED = "not_modified"  # editing to the same content: nothing to do
+    RETRY_AFTER = "retry_after"  # 429: wait and send again
+    OTHER = "other"
+
+
+class TelegramRuntime(ABC):
+    """Serve the core over one Telegram framework."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.bot_username = ""
+
+    async def process(self, update: dict[str, Any]) -> None:
+        """Handle one update from Telegram and send the replies."""
+        incoming = to_incoming(update, self.bot_username)
+        if incoming is None:
+            return
+        replies = await self.app.dispatcher.handle(incoming)
+        for reply in replies:
+            await self.deliver(reply, incoming)
+
+    async def deliver(self, reply: Reply, incoming: Incoming, attempts: int = 3) -> None:
+        """Send one reply; a user who blocked the bot is marked, a 429 is waited out."""
+        for _ in range(attempts):
+            try:
+                await self.send(reply, incoming)
+                return
+            except Exception as error:
+                failure, retry_after = self.classify(error)
+                if failure is Failure.NOT_MODIFIED:
+                    return
+                if failure is Failure.UNREACHABLE:
+                    await self.app.mark_unreachable(incoming.user_id)
+                    return
+                if failure is Failure.RETRY_AFTER:
+                    await asyncio.sleep(retry_after)
+                    continue
+                log.warning(
+                    "sending %s failed: %s",
+                    type(reply).__name__,
+                    error,
+                    extra={"update_id": incoming.update_id},
+                )
+                return
+
+    async def set_commands(self) -> None:
+        """Set the command menu for each language, and the default one."""
+        catalogue = self.app.services.catalogue
+        await self.set_command_menu(command_menu(catalogue, catalogue.default), None)
+        for language in LANGUAGES:
+            await self.set_command_menu(command_menu(catalogue, language), language)
+
+    @abstractmethod
+    async def send(self, reply: Reply, incoming: Incoming) -> None:
+        """Perform one reply with the framework."""
+
+    @abstractmethod
+    def classify(self, error: Exception) -> tuple[Failure, float]:
+        """Say what kind of failure an exception is, and how long to wait for a 429."""
+
+    @abstractmethod
+    async def set_command_menu(self, commands: list[tuple[str, str]], language: str | None) -> None:
+        """Call setMyCommands."""

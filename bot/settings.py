@@ -1,0 +1,56 @@
+"""Settings from the environment and a .env file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """Everything the operator configures; names match the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite:///khoroo-bot.db"
+    telegram_api_url: str = TELEGRAM_API
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_language: str = "mn"
+    webhook_url: str | None = None  # public HTTPS URL Telegram posts to, e.g. behind a proxy
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(8080, ge=1, le=65535)
+    console_user_id: int = 1
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return frozenset(int(p) for p in parts if p)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in {"mn", "en"}:
+            raise ValueError("DEFAULT_LANGUAGE must be mn or en")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def token(self) -> str:
+        """Return the bot token, or explain to the operator how to set it."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise SystemExit(
+                "BOT_TOKEN is not set. Put it in the environment or in .env "
+                "(from @BotFather), or try `khoroo-bot chat`, which needs no token."
+            )
+        return self.bot_token.get_secret_value().strip()

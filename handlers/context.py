@@ -1,0 +1,110 @@
+"""What a handler gets for one event: the user, their state, the session, and a reply list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from handlers import html
+from handlers.i18n import Catalogue
+from handlers.messages import (
+    AnswerButton,
+    Button,
+    EditText,
+    Incoming,
+    Keyboard,
+    Kind,
+    Reply,
+    SendText,
+)
+from storage.models import ConversationState, User, utcnow
+
+if TYPE_CHECKING:
+    from handlers.dispatcher import Router
+
+
+@dataclass
+class Services:
+    """Long-lived things every handler may use; built once by the composition root."""
+
+    catalogue: Catalogue
+    admin_ids: frozenset[int] = frozenset()
+    bot_username: str = ""
+    clock: Callable[[], datetime] = utcnow
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """One event being handled inside one database transaction."""
+
+    incoming: Incoming
+    session: AsyncSession
+    services: Services
+    user: User
+    state: ConversationState
+    router: Router
+    replies: list[Reply] = field(default_factory=list)
+    answered: bool = False
+
+    def __post_init__(self) -> None:
+        # JSON columns are not change-tracked in depth: work on a copy, write it back once.
+        self.data: dict[str, Any] = dict(self.state.data or {})
+
+    @property
+    def language(self) -> str:
+        """Return the user's language."""
+        return self.user.language
+
+    @property
+    def is_admin(self) -> bool:
+        """Tell whether the user is an admin by configuration."""
+        return self.user.id in self.services.admin_ids
+
+    def t(self, key: str, /, **values: Any) -> html.Html:
+        """Render a catalogue text in the user's language."""
+        return self.services.catalogue.text(self.language, key, **values)
+
+    def button(self, key: str, data: str, /, **values: Any) -> Button:
+        """Make a button whose label comes from the catalogue."""
+        return Button(label=self.t(key, **values), data=data)
+
+    def send(self, text: str, buttons: Keyboard = (), *, chat_id: int | None = None) -> None:
+        """Send text, split into several messages if it is too long; buttons go on the last."""
+        parts = html.split(text)
+        for part in parts[:-1]:
+            self.replies.append(SendText(part, chat_id=chat_id))
+        self.replies.append(SendText(parts[-1], buttons, chat_id=chat_id))
+
+    def show(self, text: str, buttons: Keyboard = ()) -> None:
+        """Edit the message whose button was pressed, or send a new one for typed input."""
+        message_id = self.incoming.message_id
+        if self.incoming.kind is Kind.BUTTON and message_id is not None:
+            self.replies.append(EditText(message_id, html.truncate(text), buttons))
+        else:
+            self.send(text, buttons)
+
+    def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the pressed button once, optionally with a short notice."""
+        if self.incoming.callback_id is None or self.answered:
+            return
+        if text is not None:
+            text = html.plain(text)[:200]
+        self.replies.append(AnswerButton(self.incoming.callback_id, text, alert))
+        self.answered = True
+
+    def save_state(self) -> None:
+        """Write the working data back; always bump the version so concurrent writers conflict."""
+        self.state.data = dict(self.data)
+        self.state.updated_at = utcnow()
+        flag_modified(self.state, "data")
+
+    def set_flow(self, flow: str | None, step: str | None = None) -> None:
+        """Move the user to a flow and step (None: no active flow)."""
+        self.state.flow = flow
+        self.state.step = step

@@ -1,0 +1,189 @@
+"""The core's front door: one transaction per event, routed to the right flow.
+
+Every event is applied at most once (Telegram's update id is claimed in the same
+transaction as its effects), and one user's events are applied one at a time, in order:
+within a process a per-user lock queues them, and across processes the conversation
+state's version makes a concurrent writer retry against the fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from handlers.context import Context, Services
+from handlers.messages import AnswerButton, AnswerInline, Incoming, Kind, Reply, SendText
+from handlers.steps import CANCEL, Form
+from storage.conversations import Conversations, ProcessedUpdates
+from storage.database import Database
+from storage.users import Users
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[None]]
+ATTEMPTS = 5
+
+
+@dataclass
+class Router:
+    """Where events go: commands, button prefixes, forms, menu items and fallbacks."""
+
+    cancel: Handler
+    unregistered: Handler
+    unknown: Handler
+    commands: dict[str, Handler] = field(default_factory=dict)
+    buttons: dict[str, Handler] = field(default_factory=dict)
+    forms: dict[str, Form] = field(default_factory=dict)
+    menu: dict[str, Handler] = field(default_factory=dict)
+    start_payloads: dict[str, Handler] = field(default_factory=dict)
+    public_commands: set[str] = field(default_factory=set)
+    text: Handler | None = None
+    inline: Handler | None = None
+    poll_answer: Handler | None = None
+
+    def form(self, form: Form) -> Form:
+        """Register a form; its name is also its button prefix."""
+        self.forms[form.name] = form
+        return form
+
+
+class _UserLocks:
+    """Per-user asyncio locks, dropped when nobody waits on them."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(
+        self, user_id: int, work: Callable[[], Awaitable[list[Reply]]]
+    ) -> list[Reply]:
+        lock, users = self._locks.get(user_id, (asyncio.Lock(), 0))
+        self._locks[user_id] = (lock, users + 1)
+        try:
+            async with lock:
+                return await work()
+        finally:
+            lock, users = self._locks[user_id]
+            if users == 1:
+                del self._locks[user_id]
+            else:
+                self._locks[user_id] = (lock, users - 1)
+
+
+class Dispatcher:
+    """Apply events to the database and return what to send."""
+
+    def __init__(self, database: Database, services: Services, router: Router) -> None:
+        self.database = database
+        self.services = services
+        self.router = router
+        self._locks = _UserLocks()
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one event; a repeated update id returns no replies."""
+        return await self._locks(incoming.user_id, lambda: self._handle(incoming))
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
+        for attempt in range(ATTEMPTS):
+            try:
+                return await self._apply(incoming)
+            except StaleDataError:
+                # Another process changed this user's state first: apply to the fresh state.
+                log.info("state conflict, retrying", extra={"update_id": incoming.update_id})
+                if attempt + 1 == ATTEMPTS:
+                    break
+            except Exception:
+                log.exception(
+                    "handler failed", extra={"update_id": incoming.update_id, "kind": incoming.kind}
+                )
+                break
+        return self._apology(incoming)
+
+    async def _apply(self, incoming: Incoming) -> list[Reply]:
+        async with self.database.transaction() as session:
+            if incoming.update_id is not None and not await ProcessedUpdates(session).claim(
+                incoming.update_id
+            ):
+                return []
+            language = self.services.catalogue.language(incoming.language_code)
+            user = await Users(session).get_or_create(
+                incoming.user_id,
+                first_name=incoming.first_name,
+                username=incoming.username,
+                language=language,
+            )
+            if user.blocked and incoming.kind is not Kind.INLINE_QUERY:
+                user.blocked = False
+            state = await Conversations(session).load(user.id)
+            ctx = Context(incoming, session, self.services, user, state, self.router)
+            await self._route(ctx)
+            ctx.answer()
+            ctx.save_state()
+        return ctx.replies
+
+    def _apology(self, incoming: Incoming) -> list[Reply]:
+        catalogue = self.services.catalogue
+        text = catalogue.text(catalogue.language(incoming.language_code), "error.generic")
+        if incoming.callback_id is not None:
+            return [AnswerButton(incoming.callback_id, text, alert=True)]
+        if incoming.query_id is not None:
+            return [AnswerInline(incoming.query_id, ())]
+        return [SendText(text, chat_id=incoming.chat_id)]
+
+    async def _route(self, ctx: Context) -> None:
+        incoming, router = ctx.incoming, self.router
+        if incoming.kind is Kind.INLINE_QUERY:
+            if router.inline is not None:
+                await router.inline(ctx)
+            return
+        if incoming.kind is Kind.POLL_ANSWER:
+            if router.poll_answer is not None:
+                await router.poll_answer(ctx)
+            return
+        if incoming.chat_type != "private" and incoming.kind in (Kind.TEXT, Kind.ATTACHMENT):
+            return  # the bot listens to groups only for commands and its own buttons
+        if incoming.kind is Kind.COMMAND and incoming.command in router.public_commands:
+            await router.commands[incoming.command](ctx)
+            return
+        if not ctx.user.registered and not _is_registration(ctx):
+            await router.unregistered(ctx)
+            return
+        if incoming.kind is Kind.COMMAND:
+            handler = router.commands.get(incoming.command or "")
+            await (handler or router.unknown)(ctx)
+        elif incoming.kind is Kind.BUTTON:
+            await self._route_button(ctx)
+        elif ctx.state.flow in router.forms:
+            await router.forms[ctx.state.flow].handle(ctx)
+        elif router.text is not None:
+            await router.text(ctx)
+        else:
+            await router.unknown(ctx)
+
+    async def _route_button(self, ctx: Context) -> None:
+        data = ctx.incoming.callback_data or ""
+        prefix, _, rest = data.partition(":")
+        form = self.router.forms.get(prefix)
+        if form is not None:
+            if rest.endswith(f":{CANCEL}"):
+                await self.router.cancel(ctx)
+            elif ctx.state.flow != form.name:
+                ctx.answer(ctx.t("error.outdated_button"))
+            else:
+                await form.handle(ctx)
+            return
+        handler = self.router.buttons.get(prefix)
+        if handler is None:
+            ctx.answer(ctx.t("error.outdated_button"))
+            return
+        await handler(ctx)
+
+
+def _is_registration(ctx: Context) -> bool:
+    data = ctx.incoming.callback_data or ""
+    return ctx.state.flow == "registration" and (
+        ctx.incoming.kind in (Kind.TEXT, Kind.ATTACHMENT) or data.startswith("registration:")
+    )

@@ -1,0 +1,137 @@
+"""The locale catalogue: every user-facing text, Mongolian first, English second."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from handlers.html import Html, escape
+
+LOCALES = Path(__file__).with_name("locales")
+LANGUAGES = ("mn", "en")
+DEFAULT_LANGUAGE = "mn"
+TIMEZONE = ZoneInfo("Asia/Ulaanbaatar")
+
+_MONTHS_EN = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+class CatalogueError(ValueError):
+    """The catalogue files are inconsistent; the message names the key and language."""
+
+
+class Catalogue:
+    """Texts by language and key; values are HTML, arguments are escaped unless Html."""
+
+    def __init__(self, texts: Mapping[str, Mapping[str, Any]], default: str = DEFAULT_LANGUAGE):
+        self.texts = {language: _flatten(entries) for language, entries in texts.items()}
+        self.default = default if default in self.texts else DEFAULT_LANGUAGE
+        self._check()
+
+    @classmethod
+    def load(cls, folder: Path = LOCALES, default: str = DEFAULT_LANGUAGE) -> Catalogue:
+        """Read one YAML file per language from the folder."""
+        texts = {}
+        for language in LANGUAGES:
+            with (folder / f"{language}.yaml").open(encoding="utf-8") as handle:
+                texts[language] = yaml.safe_load(handle) or {}
+        return cls(texts, default)
+
+    def language(self, code: str | None) -> str:
+        """Return the supported language closest to a Telegram language code."""
+        if code:
+            base = code.split("-")[0].lower()
+            if base in self.texts:
+                return base
+        return self.default
+
+    def has(self, key: str) -> bool:
+        """Tell whether the key exists."""
+        return key in self.texts[self.default]
+
+    def text(self, language: str, key: str, /, **values: Any) -> Html:
+        """Render one text; a count 'n' chooses the plural form."""
+        entry = self.texts.get(language, {}).get(key)
+        if entry is None:
+            entry = self.texts[self.default][key]
+        if isinstance(entry, dict):
+            entry = entry[plural_form(language, values.get("n", 0))]
+        rendered = {name: _render(value, language) for name, value in values.items()}
+        return Html(entry.format(**rendered))
+
+    def _check(self) -> None:
+        reference = self.texts[DEFAULT_LANGUAGE]
+        for language, entries in self.texts.items():
+            missing = set(reference) ^ set(entries)
+            if missing:
+                raise CatalogueError(f"{language}: keys differ from mn: {sorted(missing)[:5]}")
+            for key, value in entries.items():
+                if _fields(value) != _fields(reference[key]):
+                    raise CatalogueError(f"{language}:{key}: placeholders differ from mn")
+
+
+def plural_form(language: str, n: Any) -> str:
+    """Return the CLDR plural category: Mongolian nouns after numerals do not change."""
+    if language == "en":
+        return "one" if n == 1 else "other"
+    return "other"
+
+
+def format_number(value: int | float | Decimal, language: str) -> str:
+    """Group thousands with commas and use a decimal point, as CLDR does for both languages."""
+    del language  # both languages write numbers the same way; kept for call sites' clarity
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+def format_date(value: date | datetime, language: str, *, with_time: bool = False) -> str:
+    """Write a date as officers read it, in Ulaanbaatar time."""
+    if isinstance(value, datetime):
+        moment = value.astimezone(TIMEZONE) if value.tzinfo else value
+        day: date = moment.date()
+    else:
+        moment, day = None, value
+    if language == "mn":
+        text = f"{day.year} оны {day.month}-р сарын {day.day}"
+    else:
+        text = f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    if with_time and moment is not None:
+        text += f", {moment:%H:%M}"
+    return text
+
+
+def _render(value: Any, language: str) -> Html:
+    if isinstance(value, Html):
+        return value
+    if isinstance(value, bool):
+        return escape(value)
+    if isinstance(value, int | float | Decimal):
+        return Html(format_number(value, language))
+    if isinstance(value, date | datetime):
+        return Html(format_date(value, language))
+    return escape(value)
+
+
+def _flatten(entries: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in entries.items():
+        if not isinstance(key, str):  # YAML 1.1 reads bare yes/no/on/off keys as booleans
+            raise CatalogueError(f"{prefix}{key!r}: keys must be strings; quote them")
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not set(value) <= {"one", "other"}:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _fields(value: Any) -> set[str]:
+    texts = value.values() if isinstance(value, dict) else [value]
+    return {name for text in texts for _, name, _, _ in string.Formatter().parse(str(text)) if name}

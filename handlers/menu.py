@@ -1,0 +1,112 @@
+"""The main menu, help, cancel, and what to say when the bot did not understand."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.messages import Button, Keyboard
+
+# The menu's items in display order; each label is "menu.<item>" in the catalogue.
+ITEMS = (("submit", "search"), ("ask", "vote"), ("mine",), ("subscription", "settings"))
+
+
+def menu_buttons(ctx: Context) -> Keyboard:
+    """Build the main menu's buttons."""
+
+    def label(item: str) -> str:
+        if item == "subscription":
+            return ctx.t("menu.subscribed" if ctx.user.subscribed else "menu.unsubscribed")
+        return ctx.t(f"menu.{item}")
+
+    return tuple(tuple(Button(label(item), f"menu:{item}") for item in row) for row in ITEMS)
+
+
+async def show_menu(ctx: Context, *, edit: bool = True, after_start: str | None = None) -> None:
+    """Show the main menu; a deep-link payload kept through registration runs first."""
+    if after_start and await run_start_payload(ctx, after_start):
+        return
+    if edit:
+        ctx.show(ctx.t("menu.title"), menu_buttons(ctx))
+    else:
+        ctx.send(ctx.t("menu.title"), menu_buttons(ctx))
+
+
+async def run_start_payload(ctx: Context, payload: str) -> bool:
+    """Run the flow a deep link names (``<prefix>_<argument>``); tell whether one did."""
+    prefix = payload.partition("_")[0]
+    handler = ctx.router.start_payloads.get(prefix)
+    if handler is None:
+        return False
+    ctx.data["start_argument"] = payload.partition("_")[2]
+    await handler(ctx)
+    return True
+
+
+async def on_menu(ctx: Context) -> None:
+    """Open a menu item."""
+    item = (ctx.incoming.callback_data or "").partition(":")[2]
+    if item == "subscription":
+        ctx.user.subscribed = not ctx.user.subscribed
+        ctx.answer(
+            ctx.t("subscription.enabled" if ctx.user.subscribed else "subscription.disabled")
+        )
+        ctx.show(ctx.t("menu.title"), menu_buttons(ctx))
+        return
+    if item == "home":
+        ctx.answer()
+        await show_menu(ctx)
+        return
+    handler = ctx.router.menu.get(item)
+    if handler is None:
+        ctx.answer(ctx.t("menu.coming_soon"), alert=True)
+        return
+    ctx.answer()
+    await handler(ctx)
+
+
+async def start(ctx: Context) -> None:
+    """Greet: registration for newcomers, the menu (or a deep link's flow) for the others."""
+    if not ctx.user.registered:
+        await ctx.router.unregistered(ctx)
+        return
+    if ctx.state.flow is not None:
+        ctx.set_flow(None)  # drafts stay in their forms; /start only leaves the flow
+    await show_menu(ctx, edit=False, after_start=ctx.incoming.args or None)
+
+
+async def show_help(ctx: Context) -> None:
+    """Explain in one screen what the bot does."""
+    buttons = (Button(ctx.t("nav.menu"), "menu:home"),) if ctx.user.registered else ()
+    ctx.send(ctx.t("help.text"), buttons)
+
+
+async def cancel(ctx: Context) -> None:
+    """Leave the current flow, keep what was entered, and say so."""
+    form = ctx.router.forms.get(ctx.state.flow or "")
+    ctx.answer()
+    if form is None:
+        ctx.send(ctx.t("cancel.nothing"))
+    else:
+        ctx.set_flow(None)
+        ctx.send(ctx.t("cancel.kept", flow=ctx.t(form.title_key)))
+    if ctx.user.registered:
+        await show_menu(ctx, edit=False)
+
+
+async def not_understood(ctx: Context) -> None:
+    """Say politely that the input was not understood, and offer the menu."""
+    ctx.send(ctx.t("error.not_understood"), menu_buttons(ctx))
+
+
+async def menu_command(ctx: Context) -> None:
+    """Show the main menu as a new message."""
+    await show_menu(ctx, edit=False)
+
+
+def register(router: Router) -> None:
+    """Add the menu, help and cancel to the router."""
+    router.commands.update(
+        {"start": start, "help": show_help, "cancel": cancel, "menu": menu_command}
+    )
+    router.public_commands.update({"start", "help", "cancel"})
+    router.buttons["menu"] = on_menu

@@ -1,0 +1,177 @@
+"""The core's own message model: one Incoming event in, a list of Reply actions out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What the user did."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    ATTACHMENT = "attachment"
+    INLINE_QUERY = "inline_query"
+    POLL_ANSWER = "poll_answer"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A non-text message part: photo, document, sticker, location, contact, voice..."""
+
+    kind: str
+    file_id: str | None = None
+    file_size: int | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event from a user, whatever channel it came through."""
+
+    kind: Kind
+    user_id: int
+    chat_id: int
+    update_id: int | None = None
+    first_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+    chat_type: str = "private"
+    text: str = ""
+    command: str | None = None  # without the slash, lower case
+    args: str = ""
+    callback_id: str | None = None
+    callback_data: str | None = None
+    message_id: int | None = None  # the message a pressed button sits on
+    attachment: Attachment | None = None
+    query_id: str | None = None  # an inline query's id
+    inline_offset: str = ""
+    poll_id: str | None = None
+    option_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: it carries a short id (callback data) or opens a URL."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+    switch_inline: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class SendText:
+    """Send an HTML text, with inline buttons under it."""
+
+    text: str
+    buttons: Keyboard = ()
+    chat_id: int | None = None  # None: the chat the event came from
+
+
+@dataclass(frozen=True)
+class EditText:
+    """Replace the text and buttons of a message the bot sent earlier."""
+
+    message_id: int
+    text: str
+    buttons: Keyboard = ()
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AnswerButton:
+    """Answer a button press, so the client stops its spinner; optionally show a notice."""
+
+    callback_id: str
+    text: str | None = None
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class SendPhoto:
+    """Send a photo, by Telegram file id or as bytes."""
+
+    photo: str | bytes
+    caption: str = ""
+    buttons: Keyboard = ()
+    chat_id: int | None = None
+    filename: str = "image.png"
+
+
+@dataclass(frozen=True)
+class SendDocument:
+    """Send a document, by Telegram file id or as bytes with a file name."""
+
+    document: str | bytes
+    filename: str = "file"
+    caption: str = ""
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendAlbum:
+    """Send 2 to 10 photos as one album."""
+
+    photos: tuple[str, ...]
+    caption: str = ""
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendPoll:
+    """Post a native Telegram poll."""
+
+    question: str
+    options: tuple[str, ...]
+    multiple: bool = False
+    anonymous: bool = False
+    chat_id: int | None = None
+    tag: str = ""  # lets the core link the sent poll to its own record
+
+
+@dataclass(frozen=True)
+class InlineResult:
+    """One article in an inline-mode answer."""
+
+    id: str
+    title: str
+    description: str
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class AnswerInline:
+    """Answer an inline query with up to 50 results."""
+
+    inline_query_id: str
+    results: tuple[InlineResult, ...]
+    next_offset: str = ""
+    cache_time: int = 30
+
+
+Reply = (
+    SendText
+    | EditText
+    | AnswerButton
+    | SendPhoto
+    | SendDocument
+    | SendAlbum
+    | SendPoll
+    | AnswerInline
+)
+
+
+@dataclass
+class Outcome:
+    """What handling one event produced."""
+
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False

@@ -1,0 +1,259 @@
+"""Registration: language, district, khoroo and role, then the main menu.
+
+The same steps change a registered user's profile: the settings screen runs only the
+steps it needs (district and khoroo, or role).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import menu
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.i18n import LANGUAGES
+from handlers.messages import Button, Keyboard
+from handlers.steps import Again, Answer, Form, FormRun, Invalid, Prompt, Step
+from storage.models import District
+from storage.units import Units
+
+ROLES = ("officer", "trainer", "other")
+KHOROOS_PER_PAGE = 20
+KHOROOS_PER_ROW = 5
+
+
+def rows(buttons: list[Button], width: int) -> Keyboard:
+    """Arrange buttons in rows of the given width."""
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
+async def ask_language(ctx: Context, run: FormRun) -> Prompt:
+    """Offer the languages, each labelled in its own language."""
+    buttons = [ctx.button(f"language.{code}", FORM.data("language", code)) for code in LANGUAGES]
+    return Prompt(ctx.t("language.ask"), (tuple(buttons),))
+
+
+async def accept_language(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a language button (or its code typed) and switch to it at once."""
+    choice = (answer.choice or answer.text or "").strip().lower()
+    if choice not in LANGUAGES:
+        raise Invalid("error.button_expected")
+    ctx.user.language = choice
+    return choice
+
+
+async def ask_district(ctx: Context, run: FormRun) -> Prompt:
+    """List the districts as buttons, two per row."""
+    districts = await Units(ctx.session).districts()
+    buttons = [Button(d.name(ctx.language), FORM.data("district", d.id)) for d in districts]
+    return Prompt(ctx.t("registration.district"), rows(buttons, 2))
+
+
+async def accept_district(ctx: Context, run: FormRun, answer: Answer) -> int:
+    """Take a district button, or a typed name that clearly names one district."""
+    districts = await Units(ctx.session).districts()
+    if answer.choice is not None:
+        chosen = [d for d in districts if str(d.id) == answer.choice]
+    else:
+        typed = answer.require_text().casefold()
+        chosen = [d for d in districts if _names(d) & {typed}] or [
+            d for d in districts if typed and any(n.startswith(typed) for n in _names(d))
+        ]
+    if len(chosen) != 1:
+        raise Invalid("error.unknown_district")
+    if run.get("district") != chosen[0].id:
+        run.values.pop("khoroo", None)
+    return chosen[0].id
+
+
+def _names(district: District) -> set[str]:
+    return {district.name_mn.casefold(), district.name_en.casefold(), district.code.casefold()}
+
+
+async def _chosen_district(ctx: Context, run: FormRun) -> District:
+    district_id = run.get("district", ctx.user.district_id)
+    district = await Units(ctx.session).district(int(district_id)) if district_id else None
+    if district is None:  # the units were replaced meanwhile: choose the district again
+        run.values.pop("district", None)
+        raise Invalid("error.unknown_district")
+    return district
+
+
+async def ask_khoroo(ctx: Context, run: FormRun) -> Prompt:
+    """Show the district's khoroos as numbered buttons, a page at a time."""
+    district = await _chosen_district(ctx, run)
+    count = len(district.khoroos)
+    pages = max(1, -(-count // KHOROOS_PER_PAGE))
+    page = min(max(int(run.view.get("page", 1)), 1), pages)
+    first = (page - 1) * KHOROOS_PER_PAGE + 1
+    numbers = range(first, min(first + KHOROOS_PER_PAGE, count + 1))
+    buttons = rows(
+        [ctx.button("unit.khoroo_short", FORM.data("khoroo", n), number=n) for n in numbers],
+        KHOROOS_PER_ROW,
+    )
+    if pages > 1:
+        paging = []
+        if page > 1:
+            paging.append(ctx.button("nav.previous", FORM.data("khoroo", f"p{page - 1}")))
+        paging.append(
+            ctx.button("nav.page", FORM.data("khoroo", f"p{page}"), page=page, pages=pages)
+        )
+        if page < pages:
+            paging.append(ctx.button("nav.next", FORM.data("khoroo", f"p{page + 1}")))
+        buttons = (*buttons, tuple(paging))
+    return Prompt(ctx.t("registration.khoroo", district=district.name(ctx.language)), buttons)
+
+
+async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Again:
+    """Take a khoroo number from a button or typed; a page button turns the page."""
+    district = await _chosen_district(ctx, run)
+    if answer.choice is not None and answer.choice.startswith("p"):
+        return Again({"page": int(answer.choice[1:] or 1)})
+    raw = answer.choice if answer.choice is not None else answer.require_text()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    last = len(district.khoroos)
+    if not digits or not 1 <= int(digits) <= last:
+        raise Invalid("error.khoroo_range", district=district.name(ctx.language), last=last)
+    return int(digits)
+
+
+async def ask_role(ctx: Context, run: FormRun) -> Prompt:
+    """Offer the roles."""
+    buttons = [ctx.button(f"role.{role}", FORM.data("role", role)) for role in ROLES]
+    return Prompt(ctx.t("registration.role"), rows(buttons, 1))
+
+
+async def accept_role(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a role button."""
+    if answer.choice not in ROLES:
+        raise Invalid("error.button_expected")
+    return answer.choice
+
+
+async def finish(ctx: Context, run: FormRun) -> None:
+    """Save the profile and show where to go next."""
+    user, values = ctx.user, run.values
+    user.language = values.get("language", user.language)
+    user.district_id = values.get("district", user.district_id)
+    user.khoroo_number = values.get("khoroo", user.khoroo_number)
+    user.role = values.get("role", user.role)
+    if run.only is not None and user.registered:
+        ctx.send(ctx.t("settings.saved"))
+        await show_settings(ctx, edit=False)
+        return
+    user.registered = True
+    ctx.send(ctx.t("registration.done", **await profile_values(ctx)))
+    pending = ctx.data.pop("pending_start", None)
+    await menu.show_menu(ctx, edit=False, after_start=pending)
+
+
+async def profile_values(ctx: Context) -> dict[str, Any]:
+    """Return the user's district, khoroo and role as display texts."""
+    user = ctx.user
+    district = await Units(ctx.session).district(user.district_id) if user.district_id else None
+    not_set = ctx.t("settings.not_set")
+    return {
+        "district": district.name(ctx.language) if district else not_set,
+        "khoroo": user.khoroo_number or not_set,
+        "role": ctx.t(f"role.{user.role}") if user.role in ROLES else not_set,
+    }
+
+
+FORM = Form(
+    "registration",
+    "flow.registration",
+    (
+        Step("language", ask_language, accept_language),
+        Step("district", ask_district, accept_district),
+        Step("khoroo", ask_khoroo, accept_khoroo),
+        Step("role", ask_role, accept_role),
+    ),
+    finish,
+)
+
+
+async def require(ctx: Context) -> None:
+    """Greet a new user, or bring back one who left registration, at the step they were at."""
+    if ctx.incoming.command == "start" and ctx.incoming.args:
+        ctx.data["pending_start"] = ctx.incoming.args
+    if FORM.has_draft(ctx):
+        ctx.send(ctx.t("registration.resumed"))
+    else:
+        ctx.send(ctx.t("registration.welcome", name=ctx.user.first_name or "👋"))
+    if ctx.incoming.callback_id:
+        ctx.answer(ctx.t("registration.required"))
+    await FORM.begin(ctx)
+
+
+async def show_settings(ctx: Context, *, edit: bool = True) -> None:
+    """Show the profile with buttons to change each part."""
+    user = ctx.user
+    text = ctx.t(
+        "settings.title",
+        language=ctx.t(f"language.{user.language}"),
+        subscribed=ctx.t("settings.enabled" if user.subscribed else "settings.disabled"),
+        **await profile_values(ctx),
+    )
+    buttons = (
+        (ctx.button("settings.language", "settings:language"),),
+        (ctx.button("settings.district", "settings:district"),),
+        (ctx.button("settings.role", "settings:role"),),
+        (ctx.button("nav.menu", "menu:home"),),
+    )
+    if edit:
+        ctx.show(text, buttons)
+    else:
+        ctx.send(text, buttons)
+
+
+async def show_languages(ctx: Context) -> None:
+    """Offer the languages; the choice applies at once."""
+    buttons = tuple(ctx.button(f"language.{code}", f"language:{code}") for code in LANGUAGES)
+    ctx.show(ctx.t("language.ask"), (buttons,))
+
+
+async def on_language(ctx: Context) -> None:
+    """Switch the language and show the menu in it."""
+    code = (ctx.incoming.callback_data or "").partition(":")[2]
+    if code not in LANGUAGES:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    ctx.user.language = code
+    ctx.answer(ctx.t("language.changed"))
+    await menu.show_menu(ctx)
+
+
+async def on_settings(ctx: Context) -> None:
+    """Change one part of the profile with the registration's own steps."""
+    part = (ctx.incoming.callback_data or "").partition(":")[2]
+    ctx.answer()
+    if part == "language":
+        await show_languages(ctx)
+    elif part == "district":
+        await FORM.begin(ctx, only=("district", "khoroo"))
+    elif part == "role":
+        await FORM.begin(ctx, only=("role",))
+    else:
+        await show_settings(ctx)
+
+
+async def settings_command(ctx: Context) -> None:
+    """Show the profile as a new message."""
+    await show_settings(ctx, edit=False)
+
+
+async def language_command(ctx: Context) -> None:
+    """Offer the languages as a new message."""
+    ctx.send(
+        ctx.t("language.ask"),
+        (tuple(ctx.button(f"language.{code}", f"language:{code}") for code in LANGUAGES),),
+    )
+
+
+def register(router: Router) -> None:
+    """Add registration, the profile and the language choice to the router."""
+    router.form(FORM)
+    router.unregistered = require
+    router.commands.update({"profile": settings_command, "language": language_command})
+    router.buttons.update({"settings": on_settings, "language": on_language})
+    router.menu["settings"] = show_settings

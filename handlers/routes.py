@@ -1,0 +1,28 @@
+"""Which flow answers what: every flow module adds its commands, buttons and forms here."""
+
+from __future__ import annotations
+
+from handlers import menu, registration
+from handlers.dispatcher import Router
+from handlers.i18n import Catalogue
+
+FLOWS = (menu, registration)
+
+
+def build_router() -> Router:
+    """Build the router with every flow registered."""
+    router = Router(
+        cancel=menu.cancel, unregistered=registration.require, unknown=menu.not_understood
+    )
+    for flow in FLOWS:
+        flow.register(router)
+    return router
+
+
+# The commands shown in Telegram's menu, in order; descriptions are "commands.<name>".
+MENU_COMMANDS = ("start", "menu", "help", "cancel", "profile", "language")
+
+
+def command_menu(catalogue: Catalogue, language: str) -> list[tuple[str, str]]:
+    """Return (command, description) pairs for Telegram's command menu in one language."""
+    return [(name, catalogue.text(language, f"commands.{name}")) for name in MENU_COMMANDS]

@@ -1,0 +1,54 @@
+"""Conversation state per user, and the record of updates already applied."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ConversationState, ProcessedUpdate
+
+
+class Conversations:
+    """Repository of conversation states."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load(self, user_id: int) -> ConversationState:
+        """Return the user's state, creating an empty one on first contact."""
+        state = await self.session.get(ConversationState, user_id)
+        if state is None:
+            state = ConversationState(user_id=user_id, data={})
+            self.session.add(state)
+            await self.session.flush()
+        return state
+
+
+class ProcessedUpdates:
+    """Claims Telegram update ids, so that each one is applied at most once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, update_id: int) -> bool:
+        """Record the update as applied; return False when another transaction already did."""
+        dialect = self.session.bind.dialect.name
+        values = {"update_id": update_id}
+        if dialect == "postgresql":
+            statement = postgresql.insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            statement = sqlite.insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
+        else:  # pragma: no cover - other backends are not supported
+            statement = insert(ProcessedUpdate).values(values)
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def forget_before(self, moment: datetime) -> int:
+        """Drop records older than Telegram would ever redeliver; return how many."""
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

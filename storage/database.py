@@ -1,0 +1,128 @@
+"""Engine and session factories, and schema migrations with Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or migrated; the message says why, for the operator."""
+
+
+def async_url(url: str) -> str:
+    """Return the URL with an async driver, so plain sqlite:// and postgresql:// URLs work."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(
+        parsed.drivername
+    )
+    if driver is None and parsed.drivername in {"postgres"}:
+        driver = "postgresql+asyncpg"
+    return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Create an async engine; SQLite gets WAL, a busy timeout and write-ahead BEGIN IMMEDIATE."""
+    url = async_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    _serialise_sqlite_writes(engine)
+    return engine
+
+
+def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
+    # Every update writes; a deferred transaction that reads first and writes later can fail
+    # with SQLITE_BUSY when another one wrote in between, so take the write lock up front.
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if make_url(str(engine.url)).database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One database: an engine and the sessions opened on it."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = async_url(url)
+        self.engine = create_engine(self.url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """Return the backend name, e.g. 'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Open a session inside one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self) -> None:
+        """Apply all migrations up to the newest one."""
+        await asyncio.to_thread(upgrade, self.url)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """Build an Alembic config pointing at our migrations, without an alembic.ini."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations synchronously (Alembic runs its own event loop in env.py)."""
+    from alembic import command
+
+    _ensure_sqlite_folder(url)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except Exception as error:  # the operator needs the reason, not a traceback
+        raise DatabaseError(f"cannot open or migrate the database {_safe(url)}: {error}") from error
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not folder.exists():
+            raise DatabaseError(f"the folder {folder} for the SQLite database does not exist")
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
