@@ -1,0 +1,65 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL from TEST_DATABASE_URL) and the app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import App, build_app
+from bot.settings import Settings
+from storage.database import Database, upgrade
+from storage.models import Base
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+ADMIN_ID = 900
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run: a SQLite file to copy, or the PostgreSQL database itself."""
+    if POSTGRES_URL:
+        upgrade(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+async def database_url(template_database: str, tmp_path: Path) -> str:
+    """Return the URL of an empty, migrated database for one test."""
+    if POSTGRES_URL:
+        database = Database(POSTGRES_URL)
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        async with database.transaction() as session:
+            await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await database.dispose()
+        return POSTGRES_URL
+    path = tmp_path / "bot.db"
+    shutil.copyfile(template_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Return settings for a test: its own database, one admin, a dummy token."""
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        bot_token="123456:TEST-TOKEN",
+        admin_ids=frozenset({ADMIN_ID}),
+        default_language="mn",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    """Build the app exactly as the program does (migrations already applied)."""
+    application = await build_app(settings, migrate=False)
+    yield application
+    await application.close()
