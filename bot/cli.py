@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.app import App, build_app
+from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
 from storage.database import DatabaseError
 from storage.units import Units, UnitsFileError, read_units
@@ -70,44 +71,28 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve_aiogram(app: App, token: str, *, webhook: bool) -> int:
-    from aiogram.exceptions import TelegramUnauthorizedError
-    from aiohttp import web
-
     from bot.runtimes.aiogram_runtime import AiogramRuntime
 
     runtime = AiogramRuntime(app, token)
+    settings = app.settings
     try:
         if not webhook:
             await runtime.run_polling()
             return 0
-        settings = app.settings
         if not settings.webhook_url:
             raise SystemExit(
                 "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
             )
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        await runtime.prepare()
-        await runtime.set_webhook(settings.webhook_url, secret)
-        runner = web.AppRunner(runtime.webhook_app(secret))
-        await runner.setup()
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-        log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
+        await runtime.serve_webhook(
+            settings.webhook_url, secret, settings.webhook_host, settings.webhook_port
+        )
         return 0
-    except TelegramUnauthorizedError:
-        raise SystemExit(
-            "Telegram refused the token (401 Unauthorized): check BOT_TOKEN."
-        ) from None
     finally:
         await runtime.stop()
 
 
 async def _serve_ptb(app: App, token: str) -> int:
-    from telegram.error import InvalidToken
-
     from bot.runtimes.ptb_runtime import PtbRuntime
 
     runtime = PtbRuntime(app, token)
@@ -115,10 +100,6 @@ async def _serve_ptb(app: App, token: str) -> int:
         await runtime.start()
         await asyncio.Event().wait()
         return 0
-    except InvalidToken:
-        raise SystemExit(
-            "Telegram refused the token (401 Unauthorized): check BOT_TOKEN."
-        ) from None
     finally:
         await runtime.stop()
 
@@ -169,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         return asyncio.run(args.handler(args, settings))
-    except (DatabaseError, UnitsFileError, OSError) as error:
+    except (DatabaseError, UnitsFileError, TokenRefused, OSError) as error:
         print(f"khoroo-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

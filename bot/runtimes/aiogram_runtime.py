@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramRetryAfter,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import (
     BotCommand,
@@ -27,7 +29,7 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.app import App
-from bot.runtimes.telegram import Failure, TelegramRuntime
+from bot.runtimes.telegram import Failure, TelegramRuntime, TokenRefused
 from bot.updates import ALLOWED_UPDATES
 from handlers.messages import (
     AnswerButton,
@@ -96,7 +98,10 @@ class AiogramRuntime(TelegramRuntime):
 
     async def prepare(self) -> None:
         """Check the token, learn the bot's username, and set the command menu."""
-        me = await self.bot.get_me()
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            raise TokenRefused from None
         self.bot_username = me.username or ""
         self.app.services.bot_username = self.bot_username
         await self.set_commands()
@@ -132,13 +137,22 @@ class AiogramRuntime(TelegramRuntime):
         application.router.add_get("/healthz", _healthz)
         return application
 
-    async def set_webhook(self, url: str, secret: str | None) -> None:
-        """Tell Telegram where to post updates."""
+    async def serve_webhook(self, url: str, secret: str | None, host: str, port: int) -> None:
+        """Register the webhook with Telegram and serve it until cancelled."""
+        await self.prepare()
         await self.bot.set_webhook(
             url.rstrip("/") + WEBHOOK_PATH,
             secret_token=secret,
             allowed_updates=list(ALLOWED_UPDATES),
         )
+        runner = web.AppRunner(self.webhook_app(secret))
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("webhook listening on %s:%s", host, port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
 
     async def set_command_menu(self, commands: list[tuple[str, str]], language: str | None) -> None:
         """Call setMyCommands."""

@@ -15,11 +15,11 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import App
-from bot.runtimes.telegram import Failure, TelegramRuntime
+from bot.runtimes.telegram import Failure, TelegramRuntime, TokenRefused
 from bot.updates import ALLOWED_UPDATES
 from handlers.messages import (
     AnswerButton,
@@ -86,7 +86,10 @@ class PtbRuntime(TelegramRuntime):
 
     async def start(self) -> None:
         """Check the token, set the command menu and start long polling."""
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            raise TokenRefused from None
         self.bot_username = self.bot.username or ""
         self.app.services.bot_username = self.bot_username
         await self.set_commands()

@@ -17,6 +17,13 @@ from handlers.routes import command_menu
 log = logging.getLogger(__name__)
 
 
+class TokenRefused(RuntimeError):
+    """Telegram answered 401 to the token."""
+
+    def __init__(self) -> None:
+        super().__init__("Telegram refused the token (401 Unauthorized): check BOT_TOKEN.")
+
+
 class Failure(Enum):
     """How a failed Bot API call should be treated."""
 
