@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -23,11 +24,21 @@ ADMIN_ID = 900
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per run: a SQLite file to copy, or the PostgreSQL database itself."""
     if POSTGRES_URL:
+        asyncio.run(_empty_schema(POSTGRES_URL))
         upgrade(POSTGRES_URL)
         return POSTGRES_URL
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
     return str(path)
+
+
+async def _empty_schema(url: str) -> None:
+    # Start from nothing, so a schema left by an older branch cannot confuse the migrations.
+    database = Database(url)
+    async with database.transaction() as session:
+        await session.execute(text("DROP SCHEMA public CASCADE"))
+        await session.execute(text("CREATE SCHEMA public"))
+    await database.dispose()
 
 
 @pytest.fixture

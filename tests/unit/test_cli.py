@@ -1,0 +1,77 @@
+"""The command line and the console chat, as an operator uses them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.runtimes.console import ConsoleRuntime
+from bot.settings import Settings
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("BOT_TOKEN", "DATABASE_URL", "ADMIN_IDS", "TELEGRAM_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_db_upgrade_creates_the_default_sqlite_file(env: Path, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert (env / "khoroo-bot.db").exists()
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_a_database_that_cannot_be_opened_is_explained(env: Path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{env}/missing/folder/bot.db")
+    assert main(["db", "upgrade"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_run_without_a_token_explains_what_to_do(env: Path):
+    with pytest.raises(SystemExit, match="BOT_TOKEN is not set"):
+        main(["run"])
+
+
+def test_env_file_is_read(env: Path, monkeypatch):
+    (env / ".env").write_text("ADMIN_IDS=5, 7\nDEFAULT_LANGUAGE=en\n", encoding="utf-8")
+    settings = Settings()
+    assert settings.admin_ids == {5, 7} and settings.default_language == "en"
+
+
+def test_units_import_replaces_districts(env: Path, capsys):
+    path = env / "units.yaml"
+    path.write_text("- {code: olgii, name_mn: Өлгий, name_en: Ölgii, khoroos: 13}\n", "utf-8")
+    assert main(["units", "import", str(path)]) == 0
+    assert "1 added" in capsys.readouterr().out
+    path.write_text("- {code: olgii}\n", "utf-8")
+    assert main(["units", "import", str(path)]) == 2
+    assert "entry 1" in capsys.readouterr().err
+
+
+async def test_console_chat_registers_with_numbered_buttons(app, tmp_path: Path):
+    lines = iter(["1", "8", "3", "2", "/profile", "/quit"])
+    out = io.StringIO()
+    console = ConsoleRuntime(
+        app, user_id=77, read=lambda: next(lines) + "\n", out=out, downloads=tmp_path
+    )
+    await console.run()
+    text = out.getvalue()
+    assert "[1] 🇲🇳 Монгол" in text
+    assert "Бүртгэл амжилттай боллоо: Хан-Уул дүүргийн 3-р хороо, Сургагч багш." in text
+    assert "Таны тохиргоо" in text and "👋" in text
+
+
+async def test_console_chat_explains_wrong_input(app, tmp_path: Path):
+    lines = iter(["/sticker\n", "1\n", "/photo\n", ""])  # "" is the end of input
+    out = io.StringIO()
+    console = ConsoleRuntime(app, user_id=78, read=lambda: next(lines), out=out, downloads=tmp_path)
+    await console.run()
+    text = out.getvalue()
+    assert "Доорх товчнуудаас сонгоно уу" in text  # a sticker where a language is asked
+    assert "Дүүргээ сонгоно уу" in text  # the choice after it still works
+    assert "Ийм дүүрэг олдсонгүй" in text or "текстээр" in text  # a photo for a district

@@ -1,0 +1,71 @@
+"""Migrations build exactly the models' schema; units are data that can be replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from storage.database import Database
+from storage.models import Base
+from storage.units import Units, UnitSpec, UnitsFileError, read_units
+
+
+async def test_migrations_match_the_models(database_url):
+    database = Database(database_url)
+
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return compare_metadata(context, Base.metadata)
+
+    try:
+        async with database.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await database.dispose()
+
+
+def test_default_units_are_ulaanbaatars_nine_districts():
+    specs = read_units()
+    assert len(specs) == 9
+    assert sum(s.khoroos for s in specs) == 152
+
+
+async def test_replacing_units_keeps_ids_and_reports_changes(app):
+    async with app.database.transaction() as session:
+        units = Units(session)
+        before = {d.code: d.id for d in await units.districts()}
+        change = await units.replace(
+            [
+                UnitSpec("bayangol", "Баянгол", "Bayangol", 34),
+                UnitSpec("khan-uul", "Хан-Уул", "Khan-Uul", 16),
+                UnitSpec("olgii", "Өлгий", "Ölgii", 13),
+            ]
+        )
+    assert (change.added, change.updated, change.removed) == (1, 1, 7)
+    async with app.database.transaction() as session:
+        districts = {d.code: d for d in await Units(session).districts()}
+    assert districts["bayangol"].id == before["bayangol"]
+    assert len(districts["bayangol"].khoroos) == 34
+    assert [d.code for d in districts.values()] == ["bayangol", "khan-uul", "olgii"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "non-empty list"),
+        ("- {code: a, name_mn: А, name_en: A}", "entry 1"),
+        ("- {code: a, name_mn: А, name_en: A, khoroos: 0}", "1-500"),
+        (
+            "- {code: a, name_mn: А, name_en: A, khoroos: 2}\n- {code: a, name_mn: Б, name_en: B, khoroos: 1}",
+            "repeat",
+        ),
+    ],
+)
+def test_bad_units_files_are_explained(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "units.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UnitsFileError, match=message):
+        read_units(path)
