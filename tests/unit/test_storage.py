@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from storage.database import Database
 from storage.models import Base
-from storage.units import Units, UnitSpec, UnitsFileError, read_units
+from storage.units import Units, UnitsFileError, UnitSpec, read_units
 
 
 async def test_migrations_match_the_models(database_url):
@@ -59,7 +59,8 @@ async def test_replacing_units_keeps_ids_and_reports_changes(app):
         ("- {code: a, name_mn: А, name_en: A}", "entry 1"),
         ("- {code: a, name_mn: А, name_en: A, khoroos: 0}", "1-500"),
         (
-            "- {code: a, name_mn: А, name_en: A, khoroos: 2}\n- {code: a, name_mn: Б, name_en: B, khoroos: 1}",
+            "- {code: a, name_mn: А, name_en: A, khoroos: 2}\n"
+            "- {code: a, name_mn: Б, name_en: B, khoroos: 1}",
             "repeat",
         ),
     ],
