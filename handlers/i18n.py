@@ -38,11 +38,18 @@ class Catalogue:
 
     @classmethod
     def load(cls, folder: Path = LOCALES, default: str = DEFAULT_LANGUAGE) -> Catalogue:
-        """Read one YAML file per language from the folder."""
-        texts = {}
+        """Read every YAML file of each language's folder (one file per flow)."""
+        texts: dict[str, dict[str, Any]] = {}
         for language in LANGUAGES:
-            with (folder / f"{language}.yaml").open(encoding="utf-8") as handle:
-                texts[language] = yaml.safe_load(handle) or {}
+            merged: dict[str, Any] = {}
+            for path in sorted((folder / language).glob("*.yaml")):
+                with path.open(encoding="utf-8") as handle:
+                    entries = _flatten(yaml.safe_load(handle) or {})
+                repeated = set(merged) & set(entries)
+                if repeated:
+                    raise CatalogueError(f"{path}: keys defined twice: {sorted(repeated)[:5]}")
+                merged.update(entries)
+            texts[language] = merged
         return cls(texts, default)
 
     def language(self, code: str | None) -> str:
