@@ -105,8 +105,11 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations synchronously (Alembic runs its own event loop in env.py)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Apply migrations synchronously (Alembic runs its own event loop in env.py).
+
+    "heads": flows add their tables in independent branches, and all of them apply.
+    """
     from alembic import command
 
     _ensure_sqlite_folder(url)

@@ -35,7 +35,6 @@ from handlers.messages import (
     AnswerButton,
     AnswerInline,
     EditText,
-    Incoming,
     Keyboard,
     Reply,
     SendAlbum,
@@ -170,10 +169,9 @@ class AiogramRuntime(TelegramRuntime):
             return Failure.NOT_MODIFIED, 0
         return Failure.OTHER, 0
 
-    async def send(self, reply: Reply, incoming: Incoming) -> None:
-        """Perform one reply."""
+    async def send(self, reply: Reply, chat_id: int) -> None:
+        """Perform one reply in the given chat."""
         bot = self.bot
-        chat_id = getattr(reply, "chat_id", None) or incoming.chat_id
         match reply:
             case SendText():
                 await bot.send_message(

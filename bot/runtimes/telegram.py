@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import App
 from bot.updates import to_incoming
 from handlers.i18n import LANGUAGES
-from handlers.messages import Incoming, Reply
+from handlers.messages import Reply
 from handlers.routes import command_menu
 
 log = logging.getLogger(__name__)
@@ -47,20 +47,23 @@ class TelegramRuntime(ABC):
             return
         replies = await self.app.dispatcher.handle(incoming)
         for reply in replies:
-            await self.deliver(reply, incoming)
+            await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
 
-    async def deliver(self, reply: Reply, incoming: Incoming, attempts: int = 3) -> None:
-        """Send one reply; a user who blocked the bot is marked, a 429 is waited out."""
+    async def deliver(
+        self, reply: Reply, chat_id: int, *, update_id: int | None = None, attempts: int = 3
+    ) -> None:
+        """Send one reply (to its own chat, or this one); mark blockers, wait out a 429."""
+        target = getattr(reply, "chat_id", None) or chat_id
         for _ in range(attempts):
             try:
-                await self.send(reply, incoming)
+                await self.send(reply, target)
                 return
             except Exception as error:
                 failure, retry_after = self.classify(error)
                 if failure is Failure.NOT_MODIFIED:
                     return
                 if failure is Failure.UNREACHABLE:
-                    await self.app.mark_unreachable(incoming.user_id)
+                    await self.app.mark_unreachable(target)
                     return
                 if failure is Failure.RETRY_AFTER:
                     await asyncio.sleep(retry_after)
@@ -69,7 +72,7 @@ class TelegramRuntime(ABC):
                     "sending %s failed: %s",
                     type(reply).__name__,
                     error,
-                    extra={"update_id": incoming.update_id},
+                    extra={"update_id": update_id},
                 )
                 return
 
@@ -81,8 +84,8 @@ class TelegramRuntime(ABC):
             await self.set_command_menu(command_menu(catalogue, language), language)
 
     @abstractmethod
-    async def send(self, reply: Reply, incoming: Incoming) -> None:
-        """Perform one reply with the framework."""
+    async def send(self, reply: Reply, chat_id: int) -> None:
+        """Perform one reply with the framework, in the given chat."""
 
     @abstractmethod
     def classify(self, error: Exception) -> tuple[Failure, float]:
