@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.settings import Settings
 from handlers.context import Services
@@ -26,6 +28,9 @@ class App:
     database: Database
     services: Services
     dispatcher: Dispatcher
+    # Background work started by a Telegram runtime next to update handling; each worker
+    # gets the runtime (to send with) and runs until cancelled.
+    workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
 
     async def mark_unreachable(self, chat_id: int) -> None:
         """Remember that a user blocked the bot, so broadcasts skip them."""

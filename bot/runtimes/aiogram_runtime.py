@@ -109,6 +109,7 @@ class AiogramRuntime(TelegramRuntime):
         """Long-poll until stopped."""
         await self.prepare()
         await self.bot.delete_webhook(drop_pending_updates=False)
+        self.start_workers()
         await self.dispatcher.start_polling(
             self.bot,
             allowed_updates=list(ALLOWED_UPDATES),
@@ -117,7 +118,8 @@ class AiogramRuntime(TelegramRuntime):
         )
 
     async def stop(self) -> None:
-        """Stop polling and close the HTTP session."""
+        """Stop the workers and polling, and close the HTTP session."""
+        await self.stop_workers()
         if self.dispatcher._running_lock.locked():
             await self.dispatcher.stop_polling()
         await self.bot.session.close()
@@ -148,6 +150,7 @@ class AiogramRuntime(TelegramRuntime):
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         log.info("webhook listening on %s:%s", host, port)
+        self.start_workers()
         try:
             await asyncio.Event().wait()
         finally:

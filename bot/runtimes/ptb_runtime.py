@@ -96,9 +96,11 @@ class PtbRuntime(TelegramRuntime):
         assert self.application.updater is not None
         await self.application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
         await self.application.start()
+        self.start_workers()
 
     async def stop(self) -> None:
-        """Stop polling and shut the application down."""
+        """Stop the workers and polling, and shut the application down."""
+        await self.stop_workers()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

@@ -39,6 +39,19 @@ class TelegramRuntime(ABC):
     def __init__(self, app: App) -> None:
         self.app = app
         self.bot_username = ""
+        self._workers: list[asyncio.Task[None]] = []
+
+    def start_workers(self) -> None:
+        """Start the app's background workers (live results, announcements) on this runtime."""
+        for worker in self.app.workers:
+            self._workers.append(asyncio.create_task(worker(self), name=worker.__name__))
+
+    async def stop_workers(self) -> None:
+        """Cancel the background workers and wait for them to finish."""
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
 
     async def process(self, update: dict[str, Any]) -> None:
         """Handle one update from Telegram and send the replies."""
