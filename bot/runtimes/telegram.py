@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -40,6 +41,8 @@ class TelegramRuntime(ABC):
         self.app = app
         self.bot_username = ""
         self._workers: list[asyncio.Task[None]] = []
+        # Told each update id once its replies went out (metrics, tests waiting on the bot).
+        self.observers: list[Callable[[int], None]] = []
 
     def start_workers(self) -> None:
         """Start the app's background workers (live results, announcements) on this runtime."""
@@ -55,12 +58,16 @@ class TelegramRuntime(ABC):
 
     async def process(self, update: dict[str, Any]) -> None:
         """Handle one update from Telegram and send the replies."""
-        incoming = to_incoming(update, self.bot_username)
-        if incoming is None:
-            return
-        replies = await self.app.dispatcher.handle(incoming)
-        for reply in replies:
-            await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
+        try:
+            incoming = to_incoming(update, self.bot_username)
+            if incoming is None:
+                return
+            replies = await self.app.dispatcher.handle(incoming)
+            for reply in replies:
+                await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
+        finally:
+            for observer in self.observers:
+                observer(int(update.get("update_id", 0)))
 
     async def deliver(
         self, reply: Reply, chat_id: int, *, update_id: int | None = None, attempts: int = 3

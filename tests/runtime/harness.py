@@ -1,0 +1,110 @@
+"""Run the real aiogram or python-telegram-bot runtime against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.app import App, build_app
+from bot.runtimes.aiogram_runtime import AiogramRuntime
+from bot.runtimes.ptb_runtime import PtbRuntime
+from bot.runtimes.telegram import TelegramRuntime
+from bot.settings import Settings
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+RUNTIMES = ("aiogram", "ptb")
+
+
+class LiveBot:
+    """A running bot and the fake Telegram it talks to, driven as users would."""
+
+    def __init__(
+        self, fake: FakeTelegram, runtime: TelegramRuntime, polling: asyncio.Task[None] | None
+    ) -> None:
+        self.fake = fake
+        self.runtime = runtime
+        self.polling = polling
+        self.app: App = runtime.app
+        self.done: Counter[int] = Counter()
+        runtime.observers.append(self._observe)
+
+    def _observe(self, update_id: int) -> None:
+        self.done[update_id] += 1
+        self.fake._changed()  # wake anyone waiting on the fake, too
+
+    async def settle(self, update: dict[str, Any], times: int = 1) -> None:
+        """Wait until the bot has handled the update (and sent its replies)."""
+        update_id = int(update["update_id"])
+        polling = self.polling
+        await self.fake.wait_for(
+            lambda: self.done[update_id] >= times or (polling is not None and polling.done()),
+            timeout=10,
+        )
+        if polling is not None and polling.done():
+            polling.result()  # polling stopped: show why
+            raise AssertionError("polling stopped")
+
+    async def say(self, user_id: int, text: str, **user: Any) -> list[SentMessage]:
+        """Send a text as a user; return the bot's messages to that user since then."""
+        before = len(self.fake.sent_messages(user_id))
+        await self.settle(self.fake.user_sends(user_id, text, **user))
+        return self.fake.sent_messages(user_id)[before:]
+
+    async def press(self, user_id: int, label: str, message: SentMessage | None = None) -> None:
+        """Press the newest button with this label in the user's chat."""
+        if message is None:
+            message = self.with_button(user_id, label)
+        await self.settle(self.fake.user_presses(user_id, message, button=label))
+
+    async def push(self, update: dict[str, Any], times: int = 1) -> None:
+        """Wait for an update pushed with the fake's builders to be handled."""
+        await self.settle(update, times)
+
+    def with_button(self, user_id: int, label: str) -> SentMessage:
+        """Return the newest message in the chat that has a button containing the label."""
+        for message in reversed(self.fake.sent_messages(user_id)):
+            if any(label in text for text in message.button_texts):
+                return message
+        last = self.fake.last_message(user_id)
+        raise AssertionError(f"no button {label!r}; last: {last.button_texts if last else None}")
+
+    def last_text(self, user_id: int) -> str:
+        """Return what the user reads in the bot's newest message."""
+        message = self.fake.last_message(user_id)
+        assert message is not None and message.text is not None
+        return message.text
+
+
+def settings_for(settings: Settings, fake: FakeTelegram) -> Settings:
+    """Point the test settings at the fake server."""
+    return settings.model_copy(
+        update={"telegram_api_url": fake.base_url, "bot_token": SecretStr(fake.token)}
+    )
+
+
+@asynccontextmanager
+async def live_bot(kind: str, settings: Settings, fake: FakeTelegram) -> AsyncIterator[LiveBot]:
+    """Build the app, start the chosen runtime polling the fake server, and stop it after."""
+    settings = settings_for(settings, fake)
+    app = await build_app(settings, migrate=False)
+    token = settings.token()
+    if kind == "aiogram":
+        runtime: TelegramRuntime = AiogramRuntime(app, token)
+        polling = asyncio.create_task(runtime.run_polling())  # type: ignore[attr-defined]
+    else:
+        runtime = PtbRuntime(app, token)
+        polling = None
+        await runtime.start()  # type: ignore[attr-defined]
+    live = LiveBot(fake, runtime, polling)
+    try:
+        yield live
+    finally:
+        await runtime.stop()  # type: ignore[attr-defined]
+        if polling is not None:
+            await asyncio.gather(polling, return_exceptions=True)
+        await app.close()
