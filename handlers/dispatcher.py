@@ -25,6 +25,8 @@ from storage.users import Users
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context], Awaitable[None]]
+# A free-text handler tries the text and tells whether it took it (a vote code, a question).
+TextHandler = Callable[[Context], Awaitable[bool]]
 ATTEMPTS = 5
 
 
@@ -41,7 +43,7 @@ class Router:
     menu: dict[str, Handler] = field(default_factory=dict)
     start_payloads: dict[str, Handler] = field(default_factory=dict)
     public_commands: set[str] = field(default_factory=set)
-    text: Handler | None = None
+    texts: list[TextHandler] = field(default_factory=list)  # tried in order
     inline: Handler | None = None
     poll_answer: Handler | None = None
 
@@ -158,9 +160,10 @@ class Dispatcher:
             await self._route_button(ctx)
         elif ctx.state.flow in router.forms:
             await router.forms[ctx.state.flow].handle(ctx)
-        elif router.text is not None:
-            await router.text(ctx)
         else:
+            for handler in router.texts:
+                if await handler(ctx):
+                    return
             await router.unknown(ctx)
 
     async def _route_button(self, ctx: Context) -> None:
