@@ -307,9 +307,15 @@ def stem(key: str) -> str:
     # Endings stack (хүүхд-үүд-ийн-хээ) and some stems end in letters that
     # look like endings; stripping to a fixpoint makes every form of a word
     # reach the same stem whichever ending it carried.
-    while (base := _strip_one(key)) is not None:
-        key = base
-    return _drop_last_vowel(key)
+    while True:
+        while (base := _strip_one(key)) is not None:
+            key = base
+        # Dropping the last vowel can expose another ending (арет → арт):
+        # repeat so that a stem is its own stem.
+        dropped = _drop_last_vowel(key)
+        if dropped == key:
+            return key
+        key = dropped
 
 
 STOPWORDS: frozenset[str] = frozenset(fold_words(_STOPWORDS_SOURCE))
