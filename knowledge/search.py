@@ -342,7 +342,8 @@ class SearchIndex:
     def _parse(self, query: str) -> list[_QueryTerm]:
         """Turn a query into distinct query terms with their vocabulary expansions."""
         words = fold_words(query)
-        content = [w for w in words if w not in STOPWORDS] or words
+        # Stop words are not indexed, so a query of only stop words finds nothing.
+        content = [w for w in words if w not in STOPWORDS]
         seen: set[str] = set()
         result = []
         for position, word in enumerate(content):

@@ -1,0 +1,201 @@
+"""Practice search: quality over the labelled query set, and the index's contract."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from knowledge.search import Filters, Hit, SearchDocument, SearchIndex, typo_budget
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _load(name: str) -> list[dict]:
+    with (DATA / name).open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _document(record: dict) -> SearchDocument:
+    return SearchDocument(
+        id=record["id"],
+        title=record["title"],
+        problem=record["problem"],
+        solution=record["solution"],
+        results=record["results"],
+        tags=tuple(record.get("tags", ())),
+        district=record["district"],
+        category=record["category"],
+        status=record["status"],
+        year=record["year"],
+    )
+
+
+PRACTICES = _load("practices.jsonl")
+QUERIES = _load("search_queries.jsonl")
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    built = SearchIndex()
+    for record in PRACTICES:
+        built.add(_document(record))
+    return built
+
+
+def _ids(page_hits: list[Hit]) -> list[object]:
+    return [hit.id for hit in page_hits]
+
+
+def test_query_set_covers_every_habit() -> None:
+    habits = Counter(query["habit"] for query in QUERIES)
+    assert len(QUERIES) >= 150
+    for habit in ("cyrillic", "latin-h", "latin-kh", "latin-x", "ou-confusion", "typo"):
+        assert habits[habit] >= 5, habit
+    for habit in ("suffix", "lookalike", "prefix"):
+        assert habits[habit] >= 3, habit
+    assert {query["expected"] for query in QUERIES} <= {p["id"] for p in PRACTICES}
+
+
+def test_recall_at_3_and_top_1(index: SearchIndex) -> None:
+    found = top = 0
+    misses = []
+    for query in QUERIES:
+        ids = _ids(index.search(query["query"], limit=3).hits)
+        found += query["expected"] in ids
+        top += bool(ids) and ids[0] == query["expected"]
+        if query["expected"] not in ids:
+            misses.append((query["habit"], query["query"], query["expected"], ids))
+    recall, top1 = found / len(QUERIES), top / len(QUERIES)
+    assert recall >= 0.95, misses
+    assert top1 >= 0.85, misses
+
+
+@pytest.mark.parametrize(
+    "habit", sorted({query["habit"] for query in QUERIES} - {"english", "prefix"})
+)
+def test_every_habit_reaches_recall_at_3(index: SearchIndex, habit: str) -> None:
+    queries = [q for q in QUERIES if q["habit"] == habit]
+    found = sum(q["expected"] in _ids(index.search(q["query"], limit=3).hits) for q in queries)
+    assert found / len(queries) >= 0.9
+
+
+def test_title_outranks_other_fields() -> None:
+    idx = SearchIndex()
+    idx.add(SearchDocument(id=1, title="Өөр сэдэв", results="Гэрэлтүүлэг тавьсан"))
+    idx.add(SearchDocument(id=2, title="Өөр сэдэв", problem="Гэрэлтүүлэг муу"))
+    idx.add(SearchDocument(id=3, title="Гудамжны гэрэлтүүлэг"))
+    assert _ids(idx.search("гэрэлтүүлэг").hits) == [3, 2, 1]
+
+
+def test_documents_matching_more_query_words_rank_first() -> None:
+    idx = SearchIndex()
+    idx.add(SearchDocument(id=1, title="Хог хог хог", problem="хог хаягдал"))
+    idx.add(SearchDocument(id=2, title="Тоглоомын талбай", problem="хог ангилах талбай"))
+    assert _ids(idx.search("хог ангилах талбай").hits)[0] == 2
+
+
+def test_filters_narrow_results(index: SearchIndex) -> None:
+    everything = index.search("хог", limit=50)
+    assert everything.total >= 4
+    only = index.search("хог", limit=50, filters=Filters(district="bayangol"))
+    by_id = {p["id"]: p for p in PRACTICES}
+    assert only.hits
+    assert all(by_id[hit.id]["district"] == "bayangol" for hit in only.hits)
+    assert only.total == len(only.hits) < everything.total
+    several = index.search(
+        "сургалт", limit=50, filters=Filters(category={"employment", "education"}, year_from=2022)
+    )
+    assert several.hits
+    for hit in several.hits:
+        assert by_id[hit.id]["category"] in {"employment", "education"}
+        assert by_id[hit.id]["year"] >= 2022
+    assert index.search("хог", filters=Filters(status="rejected")).total == 0
+    assert index.search("судалгаа", filters=Filters(status="rejected", year=2019)).total == 1
+
+
+def test_paging_walks_the_whole_ranking_once(index: SearchIndex) -> None:
+    full = index.search("иргэдийн оролцоо", limit=100)
+    assert full.total == len(full.hits) > 10
+    pages = []
+    for offset in range(0, full.total, 4):
+        page = index.search("иргэдийн оролцоо", limit=4, offset=offset)
+        assert page.total == full.total
+        pages.extend(page.hits)
+    assert pages == full.hits
+    assert index.search("иргэдийн оролцоо", limit=4, offset=full.total).hits == []
+
+
+def test_add_update_remove_are_incremental() -> None:
+    idx = SearchIndex()
+    idx.add(SearchDocument(id=1, title="Гудамжны гэрэлтүүлэг"))
+    idx.add(SearchDocument(id=2, title="Золбин нохой"))
+    assert _ids(idx.search("nohoi").hits) == [2]
+    idx.update(SearchDocument(id=2, title="Тоглоомын талбай"))
+    assert idx.search("nohoi").hits == []
+    assert _ids(idx.search("talbai").hits) == [2]
+    assert len(idx) == 2
+    assert idx.remove(1) is True
+    assert idx.remove(1) is False
+    assert idx.search("gereltuuleg").hits == []
+    assert 1 not in idx and len(idx) == 1
+    assert idx.vocabulary_size == len({"toglm", "talb"})
+
+
+def test_many_removals_compact_without_changing_results() -> None:
+    idx = SearchIndex()
+    for number in range(400):
+        idx.add(SearchDocument(id=number, title=f"Хог хаягдал {number}", problem="ангилах"))
+    for number in range(0, 400, 2):
+        idx.remove(number)
+    for number in range(1, 400, 2):
+        idx.update(SearchDocument(id=number, title=f"Хог хаягдал {number}", problem="ангилах"))
+    after = idx.search("хог ангилах", limit=500)
+    assert after.total == 200
+    assert {hit.id for hit in after.hits} == set(range(1, 400, 2))
+    fresh = SearchIndex()
+    for number in range(1, 400, 2):
+        fresh.add(SearchDocument(id=number, title=f"Хог хаягдал {number}", problem="ангилах"))
+    assert fresh.search("хог ангилах", limit=500) == after
+
+
+@pytest.mark.parametrize(("length", "budget"), [(1, 0), (4, 0), (5, 1), (8, 1), (9, 2), (20, 2)])
+def test_typo_budget_follows_word_length(length: int, budget: int) -> None:
+    assert typo_budget(length) == budget
+
+
+def test_short_words_need_an_exact_match() -> None:
+    idx = SearchIndex()
+    idx.add(SearchDocument(id=1, title="Мод тарих"))
+    idx.add(SearchDocument(id=2, title="Хог цэвэрлэгээ"))
+    # One letter off in a word of up to four letters matches nothing...
+    assert idx.search("мад").hits == []
+    assert idx.search("хаг цэвэрлэгээ").total == 1  # only via the long word
+    # ...while medium words forgive one typo and long words two.
+    assert _ids(idx.search("тарих мот").hits) == [1]
+    assert _ids(idx.search("цэврлэгээ").hits) == [2]
+    assert _ids(idx.search("tseverlgii hog").hits) == [2]
+
+
+def test_last_word_matches_as_a_prefix(index: SearchIndex) -> None:
+    assert _ids(index.search("хаягжуу", limit=3).hits)[0] == "p31"
+    assert _ids(index.search("zolbin noh", limit=3).hits)[0] == "p09"
+
+
+def test_results_are_deterministic_with_ties_broken_by_id() -> None:
+    idx = SearchIndex()
+    for doc_id in (5, 3, "b", 9, "a"):
+        idx.add(SearchDocument(id=doc_id, title="Хог хаягдал"))
+    first = idx.search("хог хаягдал")
+    assert _ids(first.hits) == [3, 5, 9, "a", "b"]
+    assert len({hit.score for hit in first.hits}) == 1
+    assert idx.search("хог хаягдал") == first
+
+
+def test_queries_of_only_stop_words_or_nothing_find_nothing(index: SearchIndex) -> None:
+    assert index.search("").hits == []
+    assert index.search("?!").total == 0
+    assert index.search("хэрхэн вэ").total == 0
+    assert index.search("хог", limit=0).hits == []
