@@ -10,10 +10,13 @@ from typing import Any
 from bot.settings import Settings
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
+from handlers.faq import teach
 from handlers.i18n import Catalogue
 from handlers.messages import SendPoll
 from handlers.routes import build_router
+from knowledge.faq import FaqBase
 from storage.database import Database
+from storage.faq import FaqRecords
 from storage.units import Units, read_units
 from storage.users import Users
 
@@ -56,9 +59,20 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
         await database.upgrade()
     await seed_units(database)
     catalogue = Catalogue.load(default=settings.default_language)
-    services = Services(catalogue=catalogue, admin_ids=settings.admin_ids)
+    services = Services(
+        catalogue=catalogue, faq=await load_faq(database), admin_ids=settings.admin_ids
+    )
     dispatcher = Dispatcher(database, services, build_router())
     return App(settings, database, services, dispatcher)
+
+
+async def load_faq(database: Database) -> FaqBase:
+    """Load the knowledge base and what trainers taught it since."""
+    faq = FaqBase.load()
+    async with database.transaction() as session:
+        for lesson in await FaqRecords(session).lessons():
+            teach(faq, lesson)
+    return faq
 
 
 async def seed_units(database: Database) -> None:

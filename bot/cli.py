@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 from bot.app import App, build_app
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
+from handlers.html import plain
 from storage.database import DatabaseError
 from storage.units import Units, UnitsFileError, read_units
 
@@ -36,6 +38,14 @@ def parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+
+    faq = commands.add_parser("faq", help="the methodology knowledge base")
+    faq_commands = faq.add_subparsers(dest="faq_command", required=True)
+    faq_ask = faq_commands.add_parser("ask", help="answer a question from the knowledge base")
+    faq_ask.add_argument("question")
+    faq_ask.add_argument("--json", action="store_true", help="print a JSON object")
+    faq_ask.add_argument("--language", choices=("mn", "en"), default=None)
+    faq_ask.set_defaults(handler=cmd_faq_ask)
 
     units = commands.add_parser("units", help="administrative units")
     units_commands = units.add_subparsers(dest="units_command", required=True)
@@ -138,6 +148,36 @@ async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await with_app(settings, replace)
+
+
+async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer a question as the bot would (with what trainers taught it)."""
+    language = args.language or settings.default_language
+
+    async def ask(app: App) -> int:
+        assert app.services.faq is not None
+        result = app.services.faq.ask(args.question, language)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "topic": result.topic,
+                        "score": result.score,
+                        "answer": result.answer,
+                        "suggestions": result.suggestions,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif result.topic is not None:
+            print(plain(result.answer))
+        elif result.suggestions:
+            print("Did you mean: " + ", ".join(result.suggestions))
+        else:
+            print("No answer in the knowledge base.")
+        return 0
+
+    return await with_app(settings, ask)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

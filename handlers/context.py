@@ -22,6 +22,7 @@ from handlers.messages import (
     Reply,
     SendText,
 )
+from knowledge.faq import FaqBase
 from storage.models import ConversationState, User, utcnow
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class Services:
     """Long-lived things every handler may use; built once by the composition root."""
 
     catalogue: Catalogue
+    faq: FaqBase | None = None
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
     clock: Callable[[], datetime] = utcnow

@@ -181,6 +181,14 @@ class FaqBase:
         self._extra.setdefault(topic_id, []).append(question)
         self._reindex()
 
+    def add_entry(self, entry: FaqEntry) -> None:
+        """Add a topic taught at run time (a trainer's answer to a new question)."""
+        if entry.id in self._by_id:
+            raise KeyError(f"topic {entry.id!r} exists already")
+        self._entries.append(entry)
+        self._by_id[entry.id] = entry
+        self._reindex()
+
     def ask(self, question: str, language: str = "mn") -> FaqAnswer:
         """Match a question typed in any script and answer it in the requested language."""
         ranked = self.rank(question)

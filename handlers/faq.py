@@ -1,0 +1,268 @@
+"""Methodology questions: answers from the knowledge base, browsing, and trainers teaching it."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import escape
+from handlers.messages import Button, Keyboard, SendText
+from handlers.permissions import is_trainer
+from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from knowledge.faq import FaqBase, FaqEntry
+from knowledge.text import fold
+from storage.faq import FaqRecords
+from storage.models import FaqLesson
+
+TOPICS_PER_PAGE = 8
+ANSWER_LENGTH = (10, 3000)
+NEW_TOPIC, NO_TOPIC = "+", "-"
+
+
+def knowledge(ctx: Context) -> FaqBase:
+    """Return the loaded knowledge base."""
+    assert ctx.services.faq is not None, "build_app loads the FAQ"
+    return ctx.services.faq
+
+
+def topic_button(ctx: Context, topic_id: str) -> Button:
+    """Make a button that opens a topic, labelled with its title."""
+    return Button(knowledge(ctx).entry(topic_id).title_in(ctx.language), f"faq:t:{topic_id}")
+
+
+def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
+    """Render a topic's answer with related topics and the helpful / not helpful buttons."""
+    entry = knowledge(ctx).entry(topic_id)
+    # Answers come from the curated data files (or a trainer, escaped when taught): trusted
+    # HTML that starts with its own bold heading.
+    text = entry.answer_in(ctx.language)
+    related = tuple((topic_button(ctx, r),) for r in entry.related[:3])
+    buttons = (
+        *related,
+        (
+            ctx.button("faq.helpful", f"faq:f:{topic_id}:1"),
+            ctx.button("faq.not_helpful", f"faq:f:{topic_id}:0"),
+        ),
+        (ctx.button("faq.browse", "faq:all:1"), ctx.button("nav.menu", "menu:home")),
+    )
+    return text, buttons
+
+
+async def answer_question(ctx: Context) -> bool:
+    """Answer free text as a question: confidently, with suggestions, or keep it for trainers."""
+    question = ctx.incoming.text.strip()
+    if not question or ctx.incoming.chat_type != "private":
+        return False
+    result = knowledge(ctx).ask(question, ctx.language)
+    if result.topic is not None:
+        ctx.send(*answer_card(ctx, result.topic))
+    elif result.suggestions:
+        buttons = tuple((topic_button(ctx, topic),) for topic in result.suggestions)
+        ctx.send(ctx.t("faq.unsure"), (*buttons, (ctx.button("faq.browse", "faq:all:1"),)))
+    else:
+        await FaqRecords(ctx.session).keep_question(
+            ctx.user.id, question[:2000], fold(question), ctx.language
+        )
+        ctx.send(
+            ctx.t("faq.unknown"),
+            ((ctx.button("faq.browse", "faq:all:1"), ctx.button("nav.menu", "menu:home")),),
+        )
+    return True
+
+
+async def browse(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
+    """List the topics, a page at a time."""
+    entries = knowledge(ctx).entries()
+    pages = max(1, -(-len(entries) // TOPICS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = entries[(page - 1) * TOPICS_PER_PAGE : page * TOPICS_PER_PAGE]
+    buttons: list[tuple[Button, ...]] = [(topic_button(ctx, e.id),) for e in shown]
+    paging = []
+    if page > 1:
+        paging.append(ctx.button("nav.previous", f"faq:all:{page - 1}"))
+    if pages > 1:
+        paging.append(ctx.button("nav.page", f"faq:all:{page}", page=page, pages=pages))
+    if page < pages:
+        paging.append(ctx.button("nav.next", f"faq:all:{page + 1}"))
+    buttons += [tuple(paging), (ctx.button("nav.menu", "menu:home"),)]
+    (ctx.show if edit else ctx.send)(ctx.t("faq.topics"), tuple(b for b in buttons if b))
+
+
+async def on_button(ctx: Context) -> None:
+    """Handle the FAQ's buttons: topics, paging, feedback, and trainers' answering."""
+    _, action, *args = (ctx.incoming.callback_data or "").split(":")
+    faq = knowledge(ctx)
+    if action == "t" and args and args[0] in {e.id for e in faq.entries()}:
+        ctx.answer()
+        ctx.send(*answer_card(ctx, args[0]))
+    elif action == "all" and args and args[0].isdigit():
+        ctx.answer()
+        await browse(ctx, int(args[0]))
+    elif action == "f" and len(args) == 2 and args[1] in {"0", "1"}:
+        await FaqRecords(ctx.session).rate(ctx.user.id, args[0], args[1] == "1")
+        ctx.answer(ctx.t("faq.thanks"))
+    elif action in {"q", "a"} and args and args[0].isdigit():
+        await _trainer_button(ctx, action, int(args[0]))
+    else:
+        ctx.answer(ctx.t("error.outdated_button"))
+
+
+async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
+    if not await is_trainer(ctx):
+        ctx.answer(ctx.t("faq.trainers_only"), alert=True)
+        return
+    question = await FaqRecords(ctx.session).question(question_id)
+    if question is None or question.answered_at is not None:
+        ctx.answer(ctx.t("faq.question_gone"), alert=True)
+        return
+    ctx.answer()
+    if action == "q":
+        ctx.send(
+            ctx.t("faq.question_card", question=question.question),
+            ((ctx.button("faq.answer_button", f"faq:a:{question_id}"),),),
+        )
+    else:
+        await ANSWER.open(ctx, {"question": question_id}, "answer", edit=False)
+
+
+async def ask_prompt(ctx: Context) -> None:
+    """Invite a question (the main menu's 'Ask a question')."""
+    ctx.send(ctx.t("faq.ask_prompt"), ((ctx.button("faq.browse", "faq:all:1"),),))
+
+
+async def faq_command(ctx: Context) -> None:
+    """Open the topic list."""
+    await browse(ctx, edit=False)
+
+
+async def questions_command(ctx: Context) -> None:
+    """Show trainers the questions nobody answered yet, the most asked first."""
+    if not await is_trainer(ctx):
+        ctx.send(ctx.t("faq.trainers_only"))
+        return
+    open_questions = await FaqRecords(ctx.session).open_questions()
+    if not open_questions:
+        ctx.send(ctx.t("faq.no_questions"))
+        return
+    buttons = tuple(
+        (Button(f"({q.askers}) {q.question[:50]}", f"faq:q:{q.first_id}"),) for q in open_questions
+    )
+    ctx.send(ctx.t("faq.questions_title"), buttons)
+
+
+async def _kept_question(ctx: Context, run: FormRun) -> str:
+    question = await FaqRecords(ctx.session).question(int(run.get("question", 0)))
+    if question is None or question.answered_at is not None:
+        raise Invalid("faq.question_gone")
+    return question.question
+
+
+async def ask_answer(ctx: Context, run: FormRun) -> Prompt:
+    """Ask the trainer for the answer."""
+    return Prompt(ctx.t("faq.answer_prompt", question=await _kept_question(ctx, run)))
+
+
+async def accept_answer(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take the answer's text, within sensible lengths."""
+    text = answer.require_text()
+    shortest, longest = ANSWER_LENGTH
+    if len(text) < shortest:
+        raise Invalid("faq.answer_too_short", min=shortest)
+    if len(text) > longest:
+        raise Invalid("faq.answer_too_long", max=longest)
+    return text
+
+
+async def ask_topic(ctx: Context, run: FormRun) -> Prompt:
+    """Offer the topics the question is closest to, a new topic, or none."""
+    ranked = knowledge(ctx).rank(await _kept_question(ctx, run))[:3]
+    buttons = tuple(
+        (Button(knowledge(ctx).entry(t).title_in(ctx.language), ANSWER.data("topic", t)),)
+        for t, _ in ranked
+    )
+    return Prompt(
+        ctx.t("faq.topic_prompt"),
+        (
+            *buttons,
+            (
+                ctx.button("faq.new_topic", ANSWER.data("topic", NEW_TOPIC)),
+                ctx.button("faq.no_topic", ANSWER.data("topic", NO_TOPIC)),
+            ),
+        ),
+    )
+
+
+async def accept_topic(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a topic button."""
+    valid = {e.id for e in knowledge(ctx).entries()} | {NEW_TOPIC, NO_TOPIC}
+    if answer.choice not in valid:
+        raise Invalid("error.button_expected")
+    return answer.choice
+
+
+async def finish_answer(ctx: Context, run: FormRun) -> None:
+    """Send the answer to everyone who asked, and teach the knowledge base."""
+    if not await is_trainer(ctx):  # the role may have been revoked meanwhile
+        ctx.send(ctx.t("faq.trainers_only"))
+        return
+    records = FaqRecords(ctx.session)
+    kept = await records.question(int(run.get("question", 0)))
+    if kept is None or kept.answered_at is not None:
+        ctx.send(ctx.t("faq.question_gone"))
+        return
+    answer = str(run.get("answer"))
+    askers = await records.answer_all(kept.key, answer, ctx.user.id, ctx.services.clock())
+    catalogue = ctx.services.catalogue
+    for asked in askers:
+        text = catalogue.text(
+            asked.language, "faq.answered", question=asked.question, answer=answer
+        )
+        ctx.replies.append(SendText(text, chat_id=asked.user_id))
+    topic = str(run.get("topic"))
+    if topic != NO_TOPIC:
+        lesson = await records.add_lesson(
+            FaqLesson(
+                topic_id=topic,
+                question=kept.question,
+                answer=None if topic != NEW_TOPIC else answer,
+                language=kept.language,
+                created_by=ctx.user.id,
+            )
+        )
+        if topic == NEW_TOPIC:
+            lesson.topic_id = f"taught-{lesson.id}"
+        teach(knowledge(ctx), lesson)
+    ctx.send(ctx.t("faq.taught", n=len(askers)))
+
+
+def teach(faq: FaqBase, lesson: FaqLesson) -> None:
+    """Apply a trainer's lesson to the loaded knowledge base (at start-up, and when taught)."""
+    if lesson.answer is None:
+        if lesson.topic_id in {e.id for e in faq.entries()}:
+            faq.add_example(lesson.topic_id, lesson.question)
+        return
+    answer = f"<b>{escape(lesson.question)}</b>\n{escape(lesson.answer)}"
+    faq.add_entry(
+        FaqEntry(
+            id=lesson.topic_id,
+            title={"mn": lesson.question, "en": lesson.question},
+            answer={"mn": answer, "en": answer},
+            examples={lesson.language: (lesson.question,)},
+        )
+    )
+
+
+ANSWER = Form(
+    "faqanswer",
+    "faq.flow",
+    (Step("answer", ask_answer, accept_answer), Step("topic", ask_topic, accept_topic)),
+    finish_answer,
+)
+
+
+def register(router: Router) -> None:
+    """Add the FAQ: the menu item, /faq, /questions, its buttons, and free-text questions."""
+    router.form(ANSWER)
+    router.menu["ask"] = ask_prompt
+    router.commands.update({"faq": faq_command, "questions": questions_command})
+    router.buttons["faq"] = on_button
+    router.texts.append(answer_question)
