@@ -76,6 +76,8 @@ class SentMessage:
     method: str
     deleted: bool = False
     edits: int = 0
+    # Labels of a custom reply keyboard sent with the message (Telegram does not echo it).
+    reply_keyboard: list[list[str]] | None = None
 
     @property
     def button_texts(self) -> list[str]:

@@ -39,6 +39,13 @@ Telegram silently ignores, because they are bugs in the bot.
 
 Records: `calls` (every request), `rejected` (refused because of the request: validation,
 unknown message, wrong token, unknown method), `faulted` (answered by fault injection).
+
+Scripting: `push_update`, `user_sends`, `user_presses`, `user_sends_photo`/`_document`/
+`_sticker`/`_location`/`_contact`/`_voice`, `user_inline_query`, `user_answers_poll`; each
+queues an update for getUpdates and returns it. Waiting: `wait_for(predicate)`,
+`wait_for_calls`, `wait_for_messages`, `polls_waiting` (a bot idle in a long poll), all woken
+by requests and pushes, never by sleeping. Faults: `fail_next`, `forbid_chats`, `rate_limit`.
+Webhooks: `deliver_webhook`.
 """
 
 from __future__ import annotations
@@ -204,6 +211,7 @@ class _Stored:
     parse_mode: str | None = None
     deleted: bool = False
     edits: int = 0
+    reply_keyboard: list[list[str]] | None = None
 
 
 @dataclass
@@ -354,6 +362,10 @@ class FakeTelegram:
         return f"{self.base_url}/file/bot"
 
     # -- waiting ----------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Re-check wait_for conditions now (e.g. when a bot task ends without a request)."""
+        self._changed()
 
     def _changed(self) -> None:
         """Wake everything waiting for a request or an update."""
@@ -711,7 +723,7 @@ class FakeTelegram:
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             content["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
-        return self._store(
+        message = self._store(
             params["chat_id"],
             content,
             sender=self.bot_user,
@@ -719,6 +731,13 @@ class FakeTelegram:
             raw_text=raw_text,
             parse_mode=params.get("parse_mode"),
         )
+        if isinstance(markup, dict) and isinstance(markup.get("keyboard"), list):
+            stored = self._messages[params["chat_id"], message["message_id"]]
+            stored.reply_keyboard = [
+                [b.get("text", "") if isinstance(b, dict) else str(b) for b in row]
+                for row in markup["keyboard"]
+            ]
+        return message
 
     def _stored_for_edit(self, params: dict[str, Any], verb: str = "edit") -> _Stored | None:
         """Return the message an edit targets, or None for an inline message."""
@@ -1278,7 +1297,7 @@ class FakeTelegram:
                     "id": query_id,
                     "from": self.user(user_id),
                     "message": copy.deepcopy(current),
-                    "chat_instance": str(abs(hash(("chat", chat["id"])))),
+                    "chat_instance": str(10**18 + abs(int(chat["id"]))),
                     "data": callback_data,
                 }
             }
@@ -1547,6 +1566,7 @@ def _sent(chat_id: Any, stored: _Stored) -> SentMessage:
         method=stored.method,
         deleted=stored.deleted,
         edits=stored.edits,
+        reply_keyboard=stored.reply_keyboard,
     )
 
 

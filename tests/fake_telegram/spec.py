@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from handlers import limits
 from tests.fake_telegram.tghtml import HtmlError, parse_html, utf16_len
@@ -40,12 +40,6 @@ _UNITS = {
     "items": "items",
     "results": "items",
 }
-
-
-class Upload(Protocol):
-    """A file part of a multipart request (see server.Upload)."""
-
-    data: bytes
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _ATTR_NAME = re.compile(r"[a-zA-Z_:][-a-zA-Z0-9_:.]*")
 _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]*);")
-_SPACE = re.compile(r"\s*")
 
 
 class HtmlError(ValueError):
@@ -45,6 +44,12 @@ class _Open:
     offset: int  # UTF-16 offset of the content start in the plain text
     byte_offset: int
     language: str | None = None
+
+
+def _skip_space(source: str, pos: int) -> int:
+    while pos < len(source) and source[pos].isspace():
+        pos += 1
+    return pos
 
 
 def utf16_len(text: str) -> int:
@@ -95,7 +100,7 @@ def _parse_attrs(source: str, pos: int, tag_start: int) -> tuple[dict[str, str],
     """Read attributes up to and including the closing '>'; return them and the next position."""
     attrs: dict[str, str] = {}
     while True:
-        pos = _SPACE.match(source, pos).end()  # type: ignore[union-attr]
+        pos = _skip_space(source, pos)
         if pos >= len(source):
             raise HtmlError(f"Unclosed start tag at byte offset {_byte_offset(source, tag_start)}")
         if source[pos] == ">":
@@ -107,9 +112,9 @@ def _parse_attrs(source: str, pos: int, tag_start: int) -> tuple[dict[str, str],
                 f"offset {_byte_offset(source, pos)}"
             )
         name = name_match.group(0).lower()
-        pos = _SPACE.match(source, name_match.end()).end()  # type: ignore[union-attr]
+        pos = _skip_space(source, name_match.end())
         if pos < len(source) and source[pos] == "=":
-            pos = _SPACE.match(source, pos + 1).end()  # type: ignore[union-attr]
+            pos = _skip_space(source, pos + 1)
             if pos >= len(source):
                 raise HtmlError(
                     f"Unclosed start tag at byte offset {_byte_offset(source, tag_start)}"
@@ -176,7 +181,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         if char == "<":
             if source.startswith("</", pos):
                 match = _NAME.match(source, pos + 2)
-                end = _SPACE.match(source, match.end()).end() if match else pos  # type: ignore[union-attr]
+                end = _skip_space(source, match.end()) if match else pos
                 if match is None or end >= length or source[end] != ">":
                     raise HtmlError(
                         f"Unexpected end of name token at byte offset {_byte_offset(source, pos)}"

@@ -426,6 +426,16 @@ async def test_edit_delete_and_not_modified(fake: FakeTelegram, api: Api) -> Non
     assert body["description"] == "Bad Request: message to delete not found"
 
 
+async def test_reply_keyboards_are_recorded(fake: FakeTelegram, api: Api) -> None:
+    markup = {"keyboard": [[{"text": "Тийм"}, {"text": "Үгүй"}]], "resize_keyboard": True}
+    status, body = await api("sendMessage", chat_id=USER, text="?", reply_markup=markup)
+    assert status == 200 and "reply_markup" not in body["result"]
+    sent = fake.last_message(USER)
+    assert sent is not None and sent.reply_keyboard == [["Тийм", "Үгүй"]]
+    status, _ = await api("sendMessage", chat_id=USER, text="?", reply_markup={"keyboard": 1})
+    assert status == 400
+
+
 async def test_message_ids_increase_per_chat(api: Api) -> None:
     ids = []
     for chat in (1, 1, 2, 1):
