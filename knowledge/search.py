@@ -58,8 +58,11 @@ _IMPACT_SCALE = 100.0
 _FUZZY_WEIGHT = (1.0, 0.6, 0.45)  # by number of typos
 _PREFIX_WEIGHT = 0.8
 _MAX_PREFIX_EXPANSIONS = 20
-_TITLE_ALL_BONUS = 0.6
-_TITLE_ORDER_BONUS = 0.9
+# Relevance multipliers for a title holding every query word, and more when
+# they stand adjacent in query order: a phrase in the title is the strongest
+# sign that a practice is the one meant.
+_TITLE_ALL_BONUS = 0.3
+_TITLE_ORDER_BONUS = 0.7
 # Compact postings once this share of indexed slots belongs to removed
 # documents; the cost spreads over the writes that caused it.
 _COMPACT_RATIO = 0.25
@@ -329,7 +332,7 @@ class SearchIndex:
             doc = docs[slot]
             if doc is None or (filters is not None and not filters.accepts(doc)):
                 continue
-            relevance += bonus.get(slot, 0.0)
+            relevance *= 1.0 + bonus.get(slot, 0.0)
             # Matched-term count ranks first (like Meilisearch's "words"
             # rule); relevance orders within it and stays below 1.
             score = matched + relevance / (relevance + 4.0)
@@ -405,11 +408,17 @@ class SearchIndex:
     def _term_scores(self, qt: _QueryTerm, live: int) -> dict[int, float]:
         """Return slot → best weighted BM25 contribution of any expansion of a query term."""
         best: dict[int, float] = {}
-        for term, weight in sorted(qt.expansions.items(), key=lambda kv: (-kv[1], kv[0])):
+        expansions = sorted(qt.expansions.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not expansions:
+            return best
+        # A misspelt or truncated match is often a rare word; its own idf
+        # would outrank the common word the user meant, so no expansion counts
+        # as rarer than the exact term (or, without one, the commonest match).
+        exact_df = self._df.get(qt.term)
+        cap = _idf(live, exact_df or max(self._df[term] for term, _ in expansions))
+        for term, weight in expansions:
             slots, impacts = self._postings[term]
-            df = self._df[term]
-            idf = math.log(1.0 + (live - df + 0.5) / (df + 0.5))
-            factor = weight * idf / _IMPACT_SCALE
+            factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
             if not best:
                 # The common single-expansion case builds the dict in C.
                 best = dict(zip(slots, map(factor.__mul__, impacts), strict=True))
@@ -449,3 +458,8 @@ class SearchIndex:
                 adjacent = sum(1 for a, b in pairwise(positions) if b == a + 1)
                 bonus[slot] = _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS * adjacent / (n - 1)
         return bonus
+
+
+def _idf(live: int, df: int) -> float:
+    """Return the BM25 inverse document frequency of a term in df of live documents."""
+    return math.log(1.0 + (live - df + 0.5) / (df + 0.5))

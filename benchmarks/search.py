@@ -1,0 +1,246 @@
+"""Benchmark practice search against a rapidfuzz WRatio baseline; print JSON.
+
+For 1,000, 10,000 and 100,000 practices (the 62 labelled test practices mixed
+into synthetic ones generated from their vocabulary), measure per-query p50
+and p95 latency and recall@3 over the labelled queries, for
+:class:`knowledge.search.SearchIndex` and for
+``process.extract(query, full_texts, scorer=fuzz.WRatio, limit=3)``. The
+baseline gets its texts lowercased and stripped of punctuation once up front
+(``utils.default_process``), which helps it and costs nothing per query.
+
+Run: ``uv run python benchmarks/search.py [--sizes 1000,10000,100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from rapidfuzz import fuzz, process, utils
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.search import SearchDocument, SearchIndex  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+FIELDS = ("title", "problem", "solution", "results")
+SEED = 20240605
+# Baseline queries per size: WRatio over 100k texts takes over a second per
+# query, so the larger corpora get a fixed random subsample of the labelled
+# queries (the same one for both engines' subsample figures).
+BASELINE_QUERIES = {1_000: None, 10_000: 40, 100_000: 12}
+CYRILLIC = "абвгдеёжзийклмноөпрстуүфхцчшэюя"
+
+
+def load(name: str) -> list[dict]:
+    """Read a JSONL file from the test data."""
+    with (DATA / name).open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def to_document(record: dict) -> SearchDocument:
+    """Turn a practice record into what the index takes."""
+    return SearchDocument(
+        id=record["id"],
+        title=record["title"],
+        problem=record["problem"],
+        solution=record["solution"],
+        results=record["results"],
+        tags=tuple(record.get("tags", ())),
+        district=record.get("district"),
+        category=record.get("category"),
+        status=record.get("status"),
+        year=record.get("year"),
+    )
+
+
+class Generator:
+    """Make synthetic practices from the real ones' words, field by field."""
+
+    def __init__(self, practices: list[dict], rng: random.Random) -> None:
+        """Learn each field's word frequencies and lengths from the real practices."""
+        self.rng = rng
+        self.words: dict[str, list[str]] = {}
+        self.weights: dict[str, list[int]] = {}
+        self.lengths: dict[str, list[int]] = {}
+        for name in FIELDS:
+            counts: Counter[str] = Counter()
+            lengths = []
+            for record in practices:
+                tokens = record[name].replace(",", " ").replace(".", " ").split()
+                counts.update(tokens)
+                lengths.append(len(tokens))
+            self.words[name] = sorted(counts)
+            self.weights[name] = [counts[word] for word in self.words[name]]
+            self.lengths[name] = lengths
+        self.categories = sorted({p["category"] for p in practices})
+        self.districts = sorted({p["district"] for p in practices})
+
+    def _mutate(self, word: str) -> str:
+        """Change one letter, so that the corpus grows a long tail of rare words."""
+        position = self.rng.randrange(len(word))
+        return word[:position] + self.rng.choice(CYRILLIC) + word[position + 1 :]
+
+    def _field(self, name: str) -> str:
+        """Draw one field's text: real words by real frequency, some varied."""
+        length = max(2, self.rng.choice(self.lengths[name]) + self.rng.randint(-2, 2))
+        words = self.rng.choices(self.words[name], weights=self.weights[name], k=length)
+        return " ".join(self._mutate(w) if self.rng.random() < 0.02 else w for w in words)
+
+    def practice(self, number: int) -> SearchDocument:
+        """Return synthetic practice number `number`."""
+        return SearchDocument(
+            id=f"s{number}",
+            title=self._field("title").capitalize(),
+            problem=self._field("problem"),
+            solution=self._field("solution"),
+            results=self._field("results"),
+            district=self.rng.choice(self.districts),
+            category=self.rng.choice(self.categories),
+            status="approved",
+            year=self.rng.randint(2018, 2025),
+        )
+
+
+def full_text(doc: SearchDocument) -> str:
+    """Join a practice's fields the way the baseline sees it."""
+    return " ".join((doc.title, doc.problem, doc.solution, doc.results, " ".join(doc.tags)))
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Return the nearest-rank percentile of values."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def run_ours(index: SearchIndex, queries: list[dict]) -> tuple[list[float], list[bool]]:
+    """Time our search per query; return latencies (ms) and top-3 hits."""
+    latencies, found = [], []
+    for query in queries:
+        start = time.perf_counter()
+        hits = index.search(query["query"], limit=3).hits
+        latencies.append((time.perf_counter() - start) * 1000)
+        found.append(query["expected"] in {hit.id for hit in hits})
+    return latencies, found
+
+
+def run_baseline(
+    texts: list[str], ids: list[str], queries: list[dict]
+) -> tuple[list[float], list[bool]]:
+    """Time the WRatio baseline per query; return latencies (ms) and top-3 hits."""
+    latencies, found = [], []
+    for query in queries:
+        start = time.perf_counter()
+        best = process.extract(
+            utils.default_process(query["query"]), texts, scorer=fuzz.WRatio, limit=3
+        )
+        latencies.append((time.perf_counter() - start) * 1000)
+        found.append(query["expected"] in {ids[index] for _, _, index in best})
+    return latencies, found
+
+
+def summary(latencies: list[float], found: list[bool]) -> dict:
+    """Summarise one engine's run."""
+    return {
+        "queries": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 3),
+        "p95_ms": round(percentile(latencies, 0.95), 3),
+        "recall_at_3": round(sum(found) / len(found), 4),
+    }
+
+
+def bench_size(size: int, practices: list[dict], queries: list[dict]) -> dict:
+    """Build a corpus of `size` practices and measure both engines on it."""
+    rng = random.Random(SEED + size)
+    generator = Generator(practices, rng)
+    real = [to_document(p) for p in practices]
+    synthetic = [generator.practice(n) for n in range(size - len(real))]
+    corpus = synthetic + real
+    rng.shuffle(corpus)
+
+    start = time.perf_counter()
+    index = SearchIndex()
+    for doc in corpus:
+        index.add(doc)
+    build_s = time.perf_counter() - start
+
+    # Writes stay cheap at any size: edit and re-add a sample of practices.
+    edits = rng.sample(synthetic, min(500, len(synthetic)))
+    start = time.perf_counter()
+    for doc in edits:
+        index.update(
+            SearchDocument(
+                id=doc.id,
+                title=doc.title + " шинэчилсэн",
+                problem=doc.problem,
+                solution=doc.solution,
+                results=doc.results,
+                district=doc.district,
+                category=doc.category,
+                status=doc.status,
+                year=doc.year,
+            )
+        )
+    update_ms = (time.perf_counter() - start) * 1000 / len(edits)
+
+    ours_latency, ours_found = run_ours(index, queries)
+
+    sample_size = BASELINE_QUERIES.get(size)
+    sampled = queries
+    if sample_size is not None and sample_size < len(queries):
+        sampled = random.Random(SEED).sample(queries, sample_size)
+    texts = [utils.default_process(full_text(doc)) for doc in corpus]
+    ids = [str(doc.id) for doc in corpus]
+    base_latency, base_found = run_baseline(texts, ids, sampled)
+    ours_sampled_latency, ours_sampled_found = run_ours(index, sampled)
+
+    result = {
+        "practices": size,
+        "vocabulary": index.vocabulary_size,
+        "build_s": round(build_s, 2),
+        "update_ms_per_practice": round(update_ms, 3),
+        "ours": summary(ours_latency, ours_found),
+        "baseline_wratio": summary(base_latency, base_found),
+        "ours_on_baseline_queries": summary(ours_sampled_latency, ours_sampled_found),
+        "baseline_queries_subsampled": sampled is not queries,
+    }
+    result["p95_ratio_ours_to_baseline"] = round(
+        result["ours_on_baseline_queries"]["p95_ms"] / result["baseline_wratio"]["p95_ms"], 4
+    )
+    return result
+
+
+def main() -> None:
+    """Run the benchmark for each size and print the results as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    args = parser.parse_args()
+    practices = load("practices.jsonl")
+    queries = load("search_queries.jsonl")
+    results = [bench_size(int(size), practices, queries) for size in args.sizes.split(",") if size]
+    print(
+        json.dumps(
+            {
+                "labelled_queries": len(queries),
+                "real_practices": len(practices),
+                "seed": SEED,
+                "baseline": "process.extract(query, texts, scorer=fuzz.WRatio, limit=3), "
+                "texts and query passed through utils.default_process",
+                "sizes": results,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
