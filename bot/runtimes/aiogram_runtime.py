@@ -139,21 +139,22 @@ class AiogramRuntime(TelegramRuntime):
         return application
 
     async def serve_webhook(self, url: str, secret: str | None, host: str, port: int) -> None:
-        """Register the webhook with Telegram and serve it until cancelled."""
+        """Listen first, then register the webhook with Telegram, and serve until cancelled."""
         await self.prepare()
-        await self.bot.set_webhook(
-            url.rstrip("/") + WEBHOOK_PATH,
-            secret_token=secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-        )
         runner = web.AppRunner(self.webhook_app(secret))
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        log.info("webhook listening on %s:%s", host, port)
-        self.start_workers()
         try:
+            await web.TCPSite(runner, host, port).start()
+            await self.bot.set_webhook(
+                url.rstrip("/") + WEBHOOK_PATH,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            log.info("webhook listening on %s:%s", host, port)
+            self.start_workers()
             await asyncio.Event().wait()
         finally:
+            # Stop taking updates, let the ones in progress finish, then close.
             await runner.cleanup()
 
     async def set_command_menu(self, commands: list[tuple[str, str]], language: str | None) -> None:

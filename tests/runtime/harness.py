@@ -35,7 +35,7 @@ class LiveBot:
 
     def _observe(self, update_id: int) -> None:
         self.done[update_id] += 1
-        self.fake._changed()  # wake anyone waiting on the fake, too
+        self.fake.notify()  # wake anyone waiting on the fake, too
 
     async def settle(self, update: dict[str, Any], times: int = 1) -> None:
         """Wait until the bot has handled the update (and sent its replies)."""
@@ -100,6 +100,8 @@ async def live_bot(kind: str, settings: Settings, fake: FakeTelegram) -> AsyncIt
         runtime = PtbRuntime(app, token)
         polling = None
         await runtime.start()  # type: ignore[attr-defined]
+    if polling is not None:  # a polling task that dies wakes the waiters at once
+        polling.add_done_callback(lambda _: fake.notify())
     live = LiveBot(fake, runtime, polling)
     try:
         yield live

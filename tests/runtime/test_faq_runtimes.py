@@ -1,0 +1,40 @@
+"""Methodology questions through the real aiogram and python-telegram-bot stacks."""
+
+from __future__ import annotations
+
+from tests.runtime.harness import LiveBot
+
+OFFICER, TRAINER = 6001, 6002
+
+
+async def register(live: LiveBot, user_id: int, role: str) -> None:
+    await live.say(user_id, "/start")
+    await live.press(user_id, "Монгол")
+    await live.press(user_id, "Налайх")
+    await live.say(user_id, "3")
+    await live.press(user_id, role)
+
+
+async def test_questions_are_answered_browsed_and_taught(live: LiveBot):
+    fake = live.fake
+    await register(live, OFFICER, "Хорооны ажилтан")
+    await register(live, TRAINER, "Сургагч багш")
+
+    replies = await live.say(OFFICER, "sain turshlagiig yaaj todorhoiloh ve")
+    assert replies[-1].text.startswith("Сайн туршлагыг")  # the identify topic's answer
+    await live.press(OFFICER, "👍 Тустай")
+    assert fake.calls("answerCallbackQuery")[-1].params["text"] == "Санал өгсөнд баярлалаа!"
+
+    await live.say(OFFICER, "/faq")
+    await live.press(OFFICER, "▶")
+    assert "2/3" in fake.last_message(OFFICER).button_texts
+
+    await live.say(OFFICER, "Гэр хорооллын зам засвар хэзээ хийгдэх вэ")
+    assert "сургагч багш нарт дамжууллаа" in live.last_text(OFFICER)
+    await live.say(TRAINER, "/questions")
+    await live.press(TRAINER, "(1)")
+    await live.press(TRAINER, "Хариулах")
+    await live.say(TRAINER, "Зам засварын төлөвлөгөөг дүүргийн Засаг даргын Тамгын газар гаргадаг.")
+    await live.press(TRAINER, "Сэдэвт нэмэхгүй")
+    assert "Засаг даргын Тамгын газар" in live.last_text(OFFICER)
+    assert live.last_text(OFFICER).startswith("📬")
