@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_app
+from bot.runtimes.aiogram_runtime import AiogramRuntime
+from bot.runtimes.ptb_runtime import PtbRuntime
+from bot.runtimes.telegram import TelegramRuntime, TokenRefused
 from bot.settings import Settings
 from storage.models import User
 from tests.fake_telegram import FakeTelegram
-from tests.runtime.harness import LiveBot, live_bot
+from tests.runtime.harness import LiveBot, live_bot, settings_for
 
 USER = 5001
 
@@ -100,22 +104,18 @@ async def test_restart_in_the_middle_of_registration(kind, settings: Settings, f
 
 @pytest.mark.parametrize("kind", ["aiogram", "ptb"])
 async def test_a_refused_token_is_reported(kind, settings: Settings):
-    from bot.runtimes.telegram import TokenRefused
-
     async with FakeTelegram(token="111:RIGHT") as fake:
-        wrong = settings.model_copy(update={"telegram_api_url": fake.base_url})
-        from bot.app import build_app
-        from bot.runtimes.aiogram_runtime import AiogramRuntime
-        from bot.runtimes.ptb_runtime import PtbRuntime
-
-        app = await build_app(wrong, migrate=False)
-        runtime = AiogramRuntime(app, "111:WRONG") if kind == "aiogram" else PtbRuntime(app, "111:WRONG")
+        app = await build_app(settings_for(settings, fake), migrate=False)
+        runtime: TelegramRuntime
+        if kind == "aiogram":
+            runtime = AiogramRuntime(app, "111:WRONG")
+            start = runtime.prepare
+        else:
+            runtime = PtbRuntime(app, "111:WRONG")
+            start = runtime.start
         try:
             with pytest.raises(TokenRefused):
-                if kind == "aiogram":
-                    await runtime.prepare()
-                else:
-                    await runtime.start()
+                await start()
         finally:
-            await runtime.stop()
+            await runtime.stop()  # type: ignore[attr-defined]
             await app.close()
