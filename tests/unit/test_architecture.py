@@ -12,7 +12,7 @@ ALLOWED = {
     "bot": {"bot", "handlers", "knowledge", "storage"},
     "handlers": {"handlers", "knowledge", "storage"},
     "knowledge": {"knowledge"},
-    "storage": {"storage"},
+    "storage": {"storage", "knowledge"},  # e.g. a tally computed by knowledge
 }
 FRAMEWORKS = {"aiogram": "bot/runtimes/aiogram_runtime.py", "telegram": "bot/runtimes/ptb_runtime.py"}
 
