@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8080, ge=1, le=65535)
     console_user_id: int = 1
+    # Flood control: more than FLOOD_LIMIT updates from one user within FLOOD_WINDOW
+    # seconds gets one 'slow down' and FLOOD_PAUSE seconds of silence.
+    flood_limit: int = Field(25, ge=1)
+    flood_window: float = Field(10.0, gt=0)
+    flood_pause: float = Field(20.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers.context import Context, Services
+from handlers.flood import FloodGuard, Verdict
 from handlers.messages import AnswerButton, AnswerInline, Incoming, Kind, Reply, SendText
 from handlers.steps import CANCEL, Form
 from storage.conversations import Conversations, ProcessedUpdates
@@ -78,15 +79,34 @@ class _UserLocks:
 class Dispatcher:
     """Apply events to the database and return what to send."""
 
-    def __init__(self, database: Database, services: Services, router: Router) -> None:
+    def __init__(
+        self,
+        database: Database,
+        services: Services,
+        router: Router,
+        flood: FloodGuard | None = None,
+    ) -> None:
         self.database = database
         self.services = services
         self.router = router
+        self.flood = flood or FloodGuard()
         self._locks = _UserLocks()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one event; a repeated update id returns no replies."""
+        if incoming.kind in (Kind.TEXT, Kind.COMMAND, Kind.BUTTON, Kind.ATTACHMENT):
+            verdict = self.flood.check(incoming.user_id)
+            if verdict is not Verdict.ALLOW:
+                # Answered without touching the database: a flood must not slow anyone else.
+                return self._refusal(incoming, warn=verdict is Verdict.WARN)
         return await self._locks(incoming.user_id, lambda: self._handle(incoming))
+
+    def _refusal(self, incoming: Incoming, *, warn: bool) -> list[Reply]:
+        catalogue = self.services.catalogue
+        text = catalogue.text(catalogue.language(incoming.language_code), "error.slow_down")
+        if incoming.callback_id is not None:
+            return [AnswerButton(incoming.callback_id, text if warn else None)]
+        return [SendText(text, chat_id=incoming.chat_id)] if warn else []
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         for attempt in range(ATTEMPTS):

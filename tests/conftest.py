@@ -65,6 +65,7 @@ def settings(database_url: str) -> Settings:
         bot_token="123456:TEST-TOKEN",
         admin_ids=frozenset({ADMIN_ID}),
         default_language="mn",
+        flood_limit=100_000,  # scripted users type faster than people; tests/unit/test_flood.py
     )
 
 
