@@ -11,6 +11,7 @@ from bot.settings import Settings
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.faq import teach
+from handlers.flood import FloodGuard
 from handlers.i18n import Catalogue
 from handlers.messages import SendPoll
 from handlers.routes import build_router
@@ -62,7 +63,8 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     services = Services(
         catalogue=catalogue, faq=await load_faq(database), admin_ids=settings.admin_ids
     )
-    dispatcher = Dispatcher(database, services, build_router())
+    flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
+    dispatcher = Dispatcher(database, services, build_router(), flood)
     return App(settings, database, services, dispatcher)
 
 
