@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import menu, registration
+from handlers import menu, practices, registration, review, submission
 from handlers.dispatcher import Router
 from handlers.i18n import Catalogue
 
-FLOWS = (menu, registration)
+FLOWS = (menu, registration, submission, review, practices)
 
 
 def build_router() -> Router:
@@ -20,7 +20,7 @@ def build_router() -> Router:
 
 
 # The commands shown in Telegram's menu, in order; descriptions are "commands.<name>".
-MENU_COMMANDS = ("start", "menu", "help", "cancel", "profile", "language")
+MENU_COMMANDS = ("start", "menu", "submit", "mine", "help", "cancel", "profile", "language")
 
 
 def command_menu(catalogue: Catalogue, language: str) -> list[tuple[str, str]]:

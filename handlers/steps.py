@@ -5,6 +5,8 @@ answer (typed text, a pressed button's value, or an attachment), or refuses it w
 polite message naming what is wrong; the answers collected so far live in the user's
 conversation state, so a restart, a cancel or days of silence lose nothing.
 Button data is ``<form>:<step>:<value>``, so a button from an old message is recognised.
+A step may also jump to another step and come back afterwards (``Goto``), which is how a
+preview offers to edit a single answer; several forms may share one step table.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers import html, limits
 from handlers.context import Context
 from handlers.messages import Attachment, Button, Keyboard, Kind
 
@@ -48,6 +51,20 @@ class Again:
     """Keep the step and show its question again with a different view (e.g. another page)."""
 
     view: dict[str, Any] = field(default_factory=dict)
+    edit: bool = True  # False: ask in a new message (e.g. after sending something else)
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Go to another step; with ``resume``, come back to that step once it is answered."""
+
+    step: str
+    resume: str | None = None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The step finished the conversation itself (e.g. discarded the draft): do nothing more."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +97,17 @@ class FormRun:
     values: dict[str, Any]
     only: tuple[str, ...] | None = None
     view: dict[str, Any] = field(default_factory=dict)
+    form: str = ""
+    resume: str | None = None
+    at: str | None = None  # the step last asked, where a resumed form continues
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return an answer given so far."""
         return self.values.get(name, default)
+
+    def data(self, step: str, value: object) -> str:
+        """Return the button data for a value of a step of the running form."""
+        return f"{self.form}:{step}:{value}"
 
 
 class Form:
@@ -104,7 +128,13 @@ class Form:
         """Return the form's saved answers (empty when it was never started)."""
         saved = ctx.data.get("forms", {}).get(self.name, {})
         only = saved.get("only")
-        return FormRun(dict(saved.get("values", {})), tuple(only) if only else None)
+        return FormRun(
+            dict(saved.get("values", {})),
+            tuple(only) if only else None,
+            form=self.name,
+            resume=saved.get("resume"),
+            at=saved.get("at"),
+        )
 
     def has_draft(self, ctx: Context) -> bool:
         """Tell whether some answers are saved."""
@@ -119,13 +149,30 @@ class Form:
             ctx.set_flow(None)
 
     async def begin(
-        self, ctx: Context, *, only: Sequence[str] | None = None, fresh: bool = False
+        self,
+        ctx: Context,
+        *,
+        only: Sequence[str] | None = None,
+        fresh: bool = False,
+        edit: bool = True,
     ) -> None:
-        """Start the form, or resume it at the first unanswered step."""
-        run = FormRun({}, tuple(only) if only else None) if fresh or only else self.run(ctx)
+        """Start the form, or resume it at the step last asked (or the first unanswered)."""
+        if fresh or only:
+            run = FormRun({}, tuple(only) if only else None, form=self.name)
+        else:
+            run = self.run(ctx)
         steps = self._steps(run)
-        first = next((s for s in steps if s.name not in run.values), steps[0])
-        await self._enter(ctx, run, first)
+        first = next((s for s in steps if s.name == run.at), None) or next(
+            (s for s in steps if s.name not in run.values), steps[0]
+        )
+        await self._enter(ctx, run, first, edit=edit)
+
+    async def open(
+        self, ctx: Context, values: dict[str, Any], step: str, *, edit: bool = True
+    ) -> None:
+        """Start the form with the given answers, at the given step (e.g. a preview)."""
+        run = FormRun(dict(values), form=self.name)
+        await self._enter(ctx, run, self.steps[self._index[step]], edit=edit)
 
     async def handle(self, ctx: Context) -> None:
         """Apply the user's input to the current step."""
@@ -141,6 +188,11 @@ class Form:
                 return
             ctx.answer()
             if value == BACK:
+                if run.resume is not None:  # leaving a single-answer edit: back where it began
+                    target = self.steps[self._index[run.resume]]
+                    run.resume = None
+                    await self._enter(ctx, run, target)
+                    return
                 await self._enter(ctx, run, self._previous(run, step) or step)
                 return
             if value == SKIP and step.optional:
@@ -158,9 +210,15 @@ class Form:
             ctx.send(ctx.t(refusal.key, **refusal.values))
             await self._enter(ctx, run, step, edit=False)
             return
+        if isinstance(result, Stop):
+            return
         if isinstance(result, Again):
             run.view = result.view
-            await self._enter(ctx, run, step)
+            await self._enter(ctx, run, step, edit=result.edit)
+            return
+        if isinstance(result, Goto):
+            run.resume = result.resume
+            await self._enter(ctx, run, self.steps[self._index[result.step]], edit=False)
             return
         run.values[step.name] = result
         await self._advance(ctx, run, step)
@@ -176,6 +234,11 @@ class Form:
         return steps[index - 1] if index > 0 else None
 
     async def _advance(self, ctx: Context, run: FormRun, step: Step) -> None:
+        if run.resume is not None:
+            target = self.steps[self._index[run.resume]]
+            run.resume, run.view = None, {}
+            await self._enter(ctx, run, target, edit=False)
+            return
         steps = self._steps(run)
         index = steps.index(step)
         if index + 1 < len(steps):
@@ -186,22 +249,29 @@ class Form:
         await self.finish(ctx, run)
 
     async def _enter(self, ctx: Context, run: FormRun, step: Step, *, edit: bool = True) -> None:
-        self._save(ctx, run)
         ctx.set_flow(self.name, step.name)
         prompt = await step.ask(ctx, run)
+        run.at = step.name
+        self._save(ctx, run)  # after asking: a question may tidy the answers it shows
         navigation: list[Button] = []
-        if self._previous(run, step) is not None:
+        if run.resume is not None or self._previous(run, step) is not None:
             navigation.append(ctx.button("nav.back", self.data(step.name, BACK)))
         if step.optional:
             navigation.append(ctx.button("nav.skip", self.data(step.name, SKIP)))
         navigation.append(ctx.button("nav.cancel", self.data(step.name, CANCEL)))
         buttons = (*prompt.buttons, tuple(navigation))
-        if edit:
+        # A prompt too long for one message (e.g. a preview card) is sent in parts instead.
+        if edit and html.visible_length(prompt.text) <= limits.MESSAGE_TEXT.maximum:
             ctx.show(prompt.text, buttons)
         else:
             ctx.send(prompt.text, buttons)
 
     def _save(self, ctx: Context, run: FormRun) -> None:
         forms = dict(ctx.data.get("forms", {}))
-        forms[self.name] = {"values": run.values, "only": list(run.only) if run.only else None}
+        forms[self.name] = {
+            "values": run.values,
+            "only": list(run.only) if run.only else None,
+            "resume": run.resume,
+            "at": run.at,
+        }
         ctx.data["forms"] = forms

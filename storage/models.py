@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -154,3 +155,82 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Practice(Base):
+    """A good practice of a khoroo: a draft's final form, or a record imported from a file."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The id in imported files; bot submissions get "bot-<id>" so every practice round-trips.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    title: Mapped[str] = mapped_column(String(200))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), default=None, index=True
+    )
+    khoroo_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    category: Mapped[str] = mapped_column(String(40))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str | None] = mapped_column(Text, default=None)
+    partners: Mapped[str | None] = mapped_column(Text, default=None)
+    contact: Mapped[str | None] = mapped_column(String(300), default=None)
+    year: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    stage: Mapped[str] = mapped_column(String(20), default="identify")
+    submitter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    district: Mapped[District | None] = relationship(lazy="joined")
+    attachments: Mapped[list[PracticeAttachment]] = relationship(
+        back_populates="practice",
+        order_by="PracticeAttachment.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="practice",
+        order_by="Review.id",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class PracticeAttachment(Base):
+    """A photo or document of a practice, kept as Telegram's file id (the file stays there)."""
+
+    __tablename__ = "practice_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    practice: Mapped[Practice] = relationship(back_populates="attachments")
+
+
+class Review(Base):
+    """A reviewer's decision on a submitted practice, with the comment the author reads."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    practice: Mapped[Practice] = relationship(back_populates="reviews")

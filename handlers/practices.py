@@ -1,0 +1,141 @@
+""" "My practices": the user's drafts and practices with their status, and opening a card.
+
+Button data: ``mine:p:<page>`` a page of the list, ``mine:o:<id>`` open a card,
+``mine:e:<id>`` edit and resubmit a returned practice, ``mine:rv`` continue a revision.
+"""
+
+from __future__ import annotations
+
+from handlers import review, submission
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import plain
+from handlers.messages import Button, Keyboard
+from handlers.practice_card import card_of, send_card, short_title
+from storage.models import Practice
+from storage.practices import SHARED, Practices, Reviewers
+
+PER_PAGE = 8
+STATUS_MARKS = {
+    "draft": "📝",
+    "submitted": "⏳",
+    "returned": "↩️",
+    "approved": "✅",
+    "selected": "⭐",
+    "rejected": "✖️",
+}
+
+
+async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
+    """List the drafts in progress and the user's practices, a page at a time."""
+    repository = Practices(ctx.session)
+    total = await repository.count_of_submitter(ctx.user.id)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    practices = await repository.of_submitter(
+        ctx.user.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    rows: list[tuple[Button, ...]] = []
+    draft = submission.FORM.run(ctx)
+    if draft.values:
+        title = draft.get("title") or plain(ctx.t("submission.untitled"))
+        rows.append((ctx.button("mine.draft", "submit:go", title=short_title(title)),))
+    revision = submission.REVISION.run(ctx)
+    if revision.values:
+        title = revision.get("title") or ""
+        rows.append((ctx.button("mine.revision", "mine:rv", title=short_title(title)),))
+    for practice in practices:
+        label = f"{STATUS_MARKS.get(practice.status, '')} {short_title(practice.title)}"
+        rows.append((Button(label, f"mine:o:{practice.id}"),))
+    if pages > 1:
+        paging = []
+        if page > 1:
+            paging.append(ctx.button("nav.previous", f"mine:p:{page - 1}"))
+        paging.append(ctx.button("nav.page", f"mine:p:{page}", page=page, pages=pages))
+        if page < pages:
+            paging.append(ctx.button("nav.next", f"mine:p:{page + 1}"))
+        rows.append(tuple(paging))
+    rows.append((ctx.button("nav.menu", "menu:home"),))
+    if not rows[:-1]:
+        text = ctx.t("mine.empty")
+        rows.insert(0, (ctx.button("menu.submit", "submit:new"),))
+    else:
+        text = ctx.t("mine.title", n=total) + "\n" + ctx.t("mine.legend")
+    if edit:
+        ctx.show(text, tuple(rows))
+    else:
+        ctx.send(text, tuple(rows))
+
+
+async def may_see(ctx: Context, practice: Practice) -> bool:
+    """Tell whether the user may open the card: shared, theirs, or theirs to review."""
+    if practice.status in SHARED or practice.submitter_id == ctx.user.id or ctx.is_admin:
+        return True
+    return await Reviewers(ctx.session).can_review(ctx.user.id, practice.district_id)
+
+
+async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
+    """Return what the user can do with the practice: edit, decide, or go back."""
+    rows: list[tuple[Button, ...]] = []
+    if practice.submitter_id == ctx.user.id and practice.status == "returned":
+        rows.append((ctx.button("mine.edit", f"mine:e:{practice.id}"),))
+    if await review.may_decide(ctx, practice, "approve") or ctx.is_admin:
+        rows.extend(review.decision_buttons(ctx.t, practice, admin=ctx.is_admin))
+    rows.append((ctx.button("mine.back", "mine:p:1"),))
+    return tuple(rows)
+
+
+async def open_card(ctx: Context, practice: Practice) -> None:
+    """Send a practice's card with the buttons this user may use."""
+    send_card(ctx, card_of(practice), await card_buttons(ctx, practice))
+
+
+async def on_mine(ctx: Context) -> None:
+    """Handle the list's buttons."""
+    parts = (ctx.incoming.callback_data or "").split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    argument = parts[2] if len(parts) > 2 else ""
+    if action == "p":
+        ctx.answer()
+        await show_mine(ctx, int(argument) if argument.isdigit() else 1)
+        return
+    if action == "rv":
+        ctx.answer()
+        if submission.REVISION.has_draft(ctx):
+            await submission.REVISION.begin(ctx)
+        else:
+            await show_mine(ctx)
+        return
+    practice = await Practices(ctx.session).get(int(argument)) if argument.isdigit() else None
+    if practice is None or action not in ("o", "e"):
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    if not await may_see(ctx, practice):
+        ctx.answer(ctx.t("mine.not_yours"), alert=True)
+        return
+    if action == "o":
+        ctx.answer()
+        await open_card(ctx, practice)
+        return
+    if practice.submitter_id != ctx.user.id or practice.status != "returned":
+        ctx.answer(ctx.t("submission.cannot_revise"), alert=True)
+        return
+    ctx.answer()
+    await submission.revise(ctx, practice)
+
+
+async def mine_menu(ctx: Context) -> None:
+    """Open "My practices" from the main menu."""
+    await show_mine(ctx)
+
+
+async def mine_command(ctx: Context) -> None:
+    """Open "My practices" as a new message."""
+    await show_mine(ctx, edit=False)
+
+
+def register(router: Router) -> None:
+    """Add "My practices" to the router."""
+    router.menu["mine"] = mine_menu
+    router.commands["mine"] = mine_command
+    router.buttons["mine"] = on_mine

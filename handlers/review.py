@@ -1,0 +1,217 @@
+"""Reviewing submitted practices: approve, return with a comment, reject; admins select.
+
+Reviewers are users an admin granted the "reviewer" role for a district (or for all of
+them). The right is checked again on every press: a button reaching someone else, or
+forged callback data, changes nothing. Button data is ``rv:<decision code>:<practice id>``.
+"""
+
+from __future__ import annotations
+
+from handlers import library, menu
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import plain
+from handlers.messages import Button, Keyboard
+from handlers.practice_card import Texts, card_of, send_card, texts_for
+from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from storage.models import District, Practice
+from storage.practices import DECISION_STATUS, Practices, Reviewers
+from storage.units import Units
+from storage.users import Users
+
+PREFIX = "rv"
+CODES = {"a": "approve", "r": "return", "x": "reject", "s": "select"}
+CODE_OF = {decision: code for code, decision in CODES.items()}
+# Decisions the author must be given a reason for.
+NEEDS_COMMENT = ("return", "reject")
+COMMENT_LIMIT = (5, 1000)
+
+
+def decision_data(decision: str, practice_id: int) -> str:
+    """Return the button data of a decision on a practice."""
+    return f"{PREFIX}:{CODE_OF[decision]}:{practice_id}"
+
+
+async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
+    """Tell whether the user may take this decision on this practice."""
+    if ctx.is_admin:
+        return True
+    if decision == "select":  # the capital level is the admins'
+        return False
+    return await Reviewers(ctx.session).can_review(ctx.user.id, practice.district_id)
+
+
+def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
+    """Return the decisions a reviewer can take on the practice as it stands."""
+    if practice.status == "submitted":
+        return (
+            (
+                Button(t("review.approve"), decision_data("approve", practice.id)),
+                Button(t("review.return"), decision_data("return", practice.id)),
+            ),
+            (Button(t("review.reject"), decision_data("reject", practice.id)),),
+        )
+    if practice.status == "approved" and admin:
+        return ((Button(t("review.select"), decision_data("select", practice.id)),),)
+    return ()
+
+
+async def notify_reviewers(ctx: Context, practice: Practice) -> None:
+    """Send a submitted practice to every reviewer of its district and to the admins."""
+    ids = set(await Reviewers(ctx.session).of_district(practice.district_id))
+    ids |= set(ctx.services.admin_ids)
+    reviewers = await Reviewers(ctx.session).existing_users(ids)
+    card = card_of(practice)
+    for reviewer in reviewers:
+        t = texts_for(ctx, reviewer.language)
+        ctx.send(t("review.incoming"), chat_id=reviewer.id)
+        send_card(
+            ctx,
+            card,
+            decision_buttons(t, practice, admin=reviewer.id in ctx.services.admin_ids),
+            chat_id=reviewer.id,
+            language=reviewer.language,
+        )
+
+
+async def on_review(ctx: Context) -> None:
+    """Apply a decision button, after checking the presser's right and the status."""
+    parts = (ctx.incoming.callback_data or "").split(":")
+    code, raw_id = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    decision = CODES.get(code)
+    practice = await Practices(ctx.session).get(int(raw_id)) if raw_id.isdigit() else None
+    if decision is None or practice is None:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    if not await may_decide(ctx, practice, decision):
+        ctx.answer(ctx.t("review.not_allowed"), alert=True)
+        return
+    needed, _ = DECISION_STATUS[decision]
+    if practice.status != needed:
+        ctx.answer(
+            ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))), alert=True
+        )
+        return
+    ctx.answer()
+    if decision in NEEDS_COMMENT:
+        await COMMENT.open(
+            ctx, {"practice": practice.id, "decision": decision}, "comment", edit=False
+        )
+        return
+    await decide(ctx, practice, decision, None)
+
+
+async def decide(ctx: Context, practice: Practice, decision: str, comment: str | None) -> None:
+    """Record the decision, tell the author, and update the search index."""
+    await Practices(ctx.session).decide(practice, ctx.user.id, decision, comment)
+    library.practice_changed(ctx.services, practice)
+    ctx.send(
+        ctx.t(f"review.done.{decision}", title=practice.title),
+        decision_buttons(ctx.t, practice, admin=ctx.is_admin),
+    )
+    await tell_author(ctx, practice, decision, comment)
+
+
+async def tell_author(ctx: Context, practice: Practice, decision: str, comment: str | None) -> None:
+    """Tell the author the decision in their language, with a button to open the practice."""
+    if practice.submitter_id is None:
+        return
+    author = await Users(ctx.session).get(practice.submitter_id)
+    if author is None:
+        return
+    t = texts_for(ctx, author.language)
+    text = t(f"review.told.{decision}", title=practice.title)
+    if comment:
+        text += "\n\n" + t("review.told_comment", comment=comment)
+    button = Button(t("review.open"), f"mine:o:{practice.id}")
+    ctx.send(text, ((button,),), chat_id=author.id)
+
+
+async def ask_comment(ctx: Context, run: FormRun) -> Prompt:
+    """Ask the reviewer for the comment the author will read."""
+    practice = await Practices(ctx.session).get(int(run.get("practice") or 0))
+    title = practice.title if practice else ""
+    return Prompt(ctx.t(f"review.ask_comment.{run.get('decision')}", title=title))
+
+
+async def accept_comment(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a comment of reasonable length."""
+    if answer.text is None:
+        raise Invalid("submission.error.not_text")
+    text = answer.text.strip()
+    low, high = COMMENT_LIMIT
+    if len(text) < low:
+        raise Invalid("submission.error.too_short", minimum=low, n=len(text))
+    if len(text) > high:
+        raise Invalid("submission.error.too_long", maximum=high, n=len(text))
+    return text
+
+
+async def finish_comment(ctx: Context, run: FormRun) -> None:
+    """Apply the decision with the comment, checking again that it is still possible."""
+    decision = str(run.get("decision"))
+    practice = await Practices(ctx.session).get(int(run.get("practice") or 0))
+    if practice is None or decision not in NEEDS_COMMENT:
+        ctx.send(ctx.t("error.outdated_button"))
+    elif not await may_decide(ctx, practice, decision):
+        ctx.send(ctx.t("review.not_allowed"))
+    elif practice.status != DECISION_STATUS[decision][0]:
+        ctx.send(ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))))
+    else:
+        await decide(ctx, practice, decision, str(run.get("comment")))
+    await menu.show_menu(ctx, edit=False)
+
+
+COMMENT = Form(
+    "review", "flow.review", (Step("comment", ask_comment, accept_comment),), finish_comment
+)
+
+
+async def grant_reviewer(ctx: Context) -> None:
+    """Make a user a reviewer of a district: /grant_reviewer <user id> <district code|all>."""
+    if not ctx.is_admin:
+        ctx.send(ctx.t("review.grant.admins_only"))
+        return
+    parts = ctx.incoming.args.split()
+    if len(parts) != 2 or not parts[0].isdigit():
+        ctx.send(ctx.t("review.grant.usage"))
+        return
+    user = await Users(ctx.session).get(int(parts[0]))
+    if user is None:
+        ctx.send(ctx.t("review.grant.unknown_user", user=parts[0]))
+        return
+    code = parts[1].casefold()
+    district = None
+    if code != "all":
+        districts = await Units(ctx.session).districts()
+        district = next((d for d in districts if code in _names(d)), None)
+        if district is None:
+            codes = ", ".join(d.code for d in districts)
+            ctx.send(ctx.t("review.grant.unknown_district", codes=codes))
+            return
+    granted = await Reviewers(ctx.session).grant(
+        user.id, district.id if district else None, ctx.user.id
+    )
+    where = district.name(ctx.language) if district else plain(ctx.t("review.grant.everywhere"))
+    ctx.send(
+        ctx.t(
+            "review.grant.done" if granted else "review.grant.already",
+            user=user.first_name or str(user.id),
+            district=where,
+        )
+    )
+    if granted:
+        t = texts_for(ctx, user.language)
+        place = district.name(user.language) if district else plain(t("review.grant.everywhere"))
+        ctx.send(t("review.grant.told", district=place), chat_id=user.id)
+
+
+def _names(district: District) -> set[str]:
+    return {district.code.casefold(), district.name_mn.casefold(), district.name_en.casefold()}
+
+
+def register(router: Router) -> None:
+    """Add the review buttons, the comment form and the grant command."""
+    router.form(COMMENT)
+    router.buttons[PREFIX] = on_review
+    router.commands["grant_reviewer"] = grant_reviewer
