@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from bot import logs
 from bot.app import App, build_app
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
@@ -183,10 +184,7 @@ async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; operator mistakes end with a message, not a traceback."""
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.command in {"run"} else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
     try:
         settings = Settings()
         return asyncio.run(args.handler(args, settings))

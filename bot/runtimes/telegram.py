@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from bot.app import App
+from bot.logs import current_update
 from bot.updates import to_incoming
 from handlers.i18n import LANGUAGES
 from handlers.messages import Reply
@@ -58,6 +59,7 @@ class TelegramRuntime(ABC):
 
     async def process(self, update: dict[str, Any]) -> None:
         """Handle one update from Telegram and send the replies."""
+        marker = current_update.set(update.get("update_id"))
         try:
             incoming = to_incoming(update, self.bot_username)
             if incoming is None:
@@ -66,6 +68,7 @@ class TelegramRuntime(ABC):
             for reply in replies:
                 await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
         finally:
+            current_update.reset(marker)
             for observer in self.observers:
                 observer(int(update.get("update_id", 0)))
 
