@@ -15,7 +15,16 @@ from bot.app import App, build_app
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
 from handlers.html import plain
+from handlers.i18n import LANGUAGES, Catalogue
 from storage.database import DatabaseError
+from storage.practice_files import (
+    FORMATS,
+    PracticeFileError,
+    export_practices,
+    import_rows,
+    read_rows,
+)
+from storage.practices import CATEGORIES
 from storage.units import Units, UnitsFileError, read_units
 
 log = logging.getLogger("khoroo_bot")
@@ -53,6 +62,22 @@ def parser() -> argparse.ArgumentParser:
     units_import = units_commands.add_parser("import", help="replace districts and khoroos")
     units_import.add_argument("file", type=Path)
     units_import.set_defaults(handler=cmd_units_import)
+
+    practices = commands.add_parser("practices", help="the practice library")
+    practice_commands = practices.add_subparsers(dest="practices_command", required=True)
+    practices_import = practice_commands.add_parser(
+        "import",
+        help="add or update practices by id from a JSONL, JSON, CSV or XLSX file "
+        "(exit status 1 when some records were refused)",
+    )
+    practices_import.add_argument("file", type=Path)
+    practices_import.set_defaults(handler=cmd_practices_import)
+    practices_export = practice_commands.add_parser("export", help="export every practice")
+    practices_export.add_argument("--format", choices=FORMATS, default="jsonl")
+    practices_export.add_argument(
+        "-o", "--output", type=Path, help="the file to write (default: standard output)"
+    )
+    practices_export.set_defaults(handler=cmd_practices_export)
     return root
 
 
@@ -181,6 +206,56 @@ async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
     return await with_app(settings, ask)
 
 
+async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Upsert practices from a file and say, line by line, what happened."""
+    rows = read_rows(args.file)
+
+    async def upsert(app: App) -> int:
+        async with app.database.transaction() as session:
+            report = await import_rows(
+                session, rows, category_names=category_names(app.services.catalogue)
+            )
+        for outcome, entries in (("added", report.added), ("updated", report.updated)):
+            for line, external_id in entries:
+                print(f"line {line}: {outcome} {external_id}")
+        for line, reason in report.refused:
+            print(f"line {line}: refused: {reason}")
+        print(
+            f"Practices: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.refused)} refused."
+        )
+        return 1 if report.refused else 0
+
+    return await with_app(settings, upsert)
+
+
+def category_names(catalogue: Catalogue) -> dict[str, str]:
+    """Map each category's label in every language (without its emoji) to its id."""
+    names = {}
+    for language in LANGUAGES:
+        for category in CATEGORIES:
+            label = plain(catalogue.text(language, f"category.{category}"))
+            names[label.split(" ", 1)[-1]] = category  # the label after its emoji
+    return names
+
+
+async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every practice to a file or standard output."""
+
+    async def export(app: App) -> int:
+        async with app.database.transaction() as session:
+            content = await export_practices(session, args.format)
+        if args.output is not None:
+            args.output.write_bytes(content)
+        elif args.format == "xlsx":
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content.decode("utf-8-sig"))
+        return 0
+
+    return await with_app(settings, export)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; operator mistakes end with a message, not a traceback."""
     args = parser().parse_args(argv)
@@ -188,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         return asyncio.run(args.handler(args, settings))
-    except (DatabaseError, UnitsFileError, TokenRefused, OSError) as error:
+    except (DatabaseError, UnitsFileError, PracticeFileError, TokenRefused, OSError) as error:
         print(f"khoroo-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,369 @@
+"""Practice files: read JSONL, JSON, CSV or XLSX records, upsert them, and export them back.
+
+A record has ``id``, ``title``, ``district`` (a code, or its Mongolian or English name),
+``khoroo``, ``category``, ``problem``, ``solution``, ``results``, ``year``, ``status`` and
+optionally ``resources``, ``partners``, ``contact`` and ``tags``. A malformed record is
+refused with its line (row) number and the reason; the rest of the file is still applied.
+Export writes the same fields, so an export imports back without loss.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import District, Practice
+from storage.practices import CATEGORIES, STATUSES, Practices, stage_for
+from storage.units import Units
+
+FIELDS = (
+    "id",
+    "title",
+    "district",
+    "khoroo",
+    "category",
+    "problem",
+    "solution",
+    "results",
+    "year",
+    "status",
+    "resources",
+    "partners",
+    "contact",
+    "tags",
+)
+REQUIRED = ("id", "title", "district", "khoroo", "category", "problem", "solution", "results")
+TEXTS = ("title", "problem", "solution", "results", "resources", "partners", "contact")
+OPTIONAL_TEXTS = ("resources", "partners", "contact")
+IMPORTABLE_STATUSES = tuple(s for s in STATUSES if s != "draft")
+FORMATS = ("jsonl", "csv", "xlsx")
+TAG_SEPARATOR = "; "
+# Column sizes of the practices table.
+MAX_LENGTH = {"id": 64, "title": 200, "contact": 300}
+
+
+class PracticeFileError(ValueError):
+    """The file cannot be read at all (not one of the supported formats, or broken JSON)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of a file, with the line (or spreadsheet row) it starts on."""
+
+    line: int
+    values: Any
+
+
+@dataclass
+class ImportReport:
+    """What an import did, line by line."""
+
+    added: list[tuple[int, str]] = field(default_factory=list)
+    updated: list[tuple[int, str]] = field(default_factory=list)
+    unchanged: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Read the records of a file, choosing the format by extension (and content for JSON)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _xlsx_rows(path)
+    text = path.read_text(encoding="utf-8-sig")
+    if suffix == ".csv":
+        return _csv_rows(text)
+    if suffix in (".json", ".jsonl", ".ndjson", ".txt") or not suffix:
+        if text.lstrip().startswith("["):
+            return _json_array_rows(text)
+        return _jsonl_rows(text)
+    raise PracticeFileError(f"{path}: use a .jsonl, .json, .csv or .xlsx file")
+
+
+def _jsonl_rows(text: str) -> list[Row]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(Row(number, json.loads(line)))
+        except json.JSONDecodeError as error:
+            rows.append(Row(number, _Broken(f"not valid JSON: {error.msg}")))
+    return rows
+
+
+def _json_array_rows(text: str) -> list[Row]:
+    # Decode element by element to know the line each record starts on.
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    rows = []
+    while True:
+        position = _skip(text, position, " \t\r\n")
+        if position >= len(text) or text[position] == "]":
+            return rows
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise PracticeFileError(f"line {error.lineno}: not valid JSON: {error.msg}") from error
+        rows.append(Row(line, value))
+        position = _skip(text, position, " \t\r\n")
+        if position < len(text) and text[position] == ",":
+            position += 1
+
+
+def _skip(text: str, position: int, characters: str) -> int:
+    while position < len(text) and text[position] in characters:
+        position += 1
+    return position
+
+
+def _csv_rows(text: str) -> list[Row]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    start = 2  # the header is line 1
+    for record in reader:
+        rows.append(Row(start, record))
+        start = reader.line_num + 1  # a quoted value may span several lines
+    return rows
+
+
+def _xlsx_rows(path: Path) -> list[Row]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        header = [str(cell).strip() if cell is not None else "" for cell in next(lines, ())]
+        rows = []
+        for number, cells in enumerate(lines, start=2):
+            if all(cell in (None, "") for cell in cells):
+                continue
+            rows.append(Row(number, dict(zip(header, cells, strict=False))))
+        return rows
+    finally:
+        workbook.close()
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """A line that could not even be decoded; the reason is reported for it."""
+
+    reason: str
+
+
+class _Refused(ValueError):
+    """A record breaks a rule; the message says which."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A checked record, ready to be stored."""
+
+    external_id: str
+    values: dict[str, Any]
+
+
+class Vocabulary:
+    """What a record's names may refer to: districts by code or name, categories by id or label."""
+
+    def __init__(
+        self, districts: Sequence[District], category_names: Mapping[str, str] | None = None
+    ) -> None:
+        self.districts: dict[str, District] = {}
+        for district in districts:
+            for name in (district.code, district.name_mn, district.name_en):
+                self.districts[name.casefold()] = district
+        self.categories = {c: c for c in CATEGORIES}
+        for name, category in (category_names or {}).items():
+            self.categories[name.strip().casefold()] = category
+
+
+def check(values: Any, vocabulary: Vocabulary) -> Record:
+    """Check one record and return what to store, or raise _Refused with the reason."""
+    if isinstance(values, _Broken):
+        raise _Refused(values.reason)
+    if not isinstance(values, Mapping):
+        raise _Refused("a record must be an object with named fields")
+    clean = {key.strip().lower(): value for key, value in values.items() if isinstance(key, str)}
+    missing = [name for name in REQUIRED if _text(clean.get(name)) == ""]
+    if missing:
+        raise _Refused(f"missing {', '.join(missing)}")
+    for name, limit in MAX_LENGTH.items():
+        if len(_text(clean.get(name))) > limit:
+            raise _Refused(f"{name} is longer than {limit} characters")
+    district = vocabulary.districts.get(_text(clean["district"]).casefold())
+    if district is None:
+        raise _Refused(f"unknown district {_text(clean['district'])!r}")
+    khoroo = _integer(clean["khoroo"], "khoroo")
+    if not 1 <= khoroo <= len(district.khoroos):
+        raise _Refused(f"{district.code} has khoroos 1 to {len(district.khoroos)}, not {khoroo}")
+    category = vocabulary.categories.get(_text(clean["category"]).casefold())
+    if category is None:
+        raise _Refused(f"unknown category {_text(clean['category'])!r}; use one of {CATEGORIES}")
+    status = _text(clean.get("status")).lower() or "approved"
+    if status not in IMPORTABLE_STATUSES:
+        raise _Refused(f"unknown status {status!r}; use one of {IMPORTABLE_STATUSES}")
+    year = None
+    if _text(clean.get("year")):
+        year = _integer(clean["year"], "year")
+        if not 1990 <= year <= 2100:
+            raise _Refused(f"year {year} is not a plausible year")
+    stored: dict[str, Any] = {name: _text(clean.get(name)) for name in TEXTS}
+    for name in OPTIONAL_TEXTS:
+        stored[name] = stored[name] or None
+    stored.update(
+        district_id=district.id,
+        khoroo_number=khoroo,
+        category=category,
+        status=status,
+        stage=stage_for(status),
+        year=year,
+        tags=_tags(clean.get("tags")),
+    )
+    return Record(_text(clean["id"]), stored)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():  # spreadsheets turn 5 into 5.0
+        value = int(value)
+    return str(value).strip()
+
+
+def _integer(value: Any, name: str) -> int:
+    text = _text(value)
+    try:
+        return int(text)
+    except ValueError:
+        raise _Refused(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [_text(tag) for tag in value if _text(tag)]
+    text = _text(value)
+    if text.startswith("["):
+        try:
+            return _tags(json.loads(text))
+        except json.JSONDecodeError:
+            pass
+    return [tag.strip() for tag in text.split(";") if tag.strip()]
+
+
+async def import_rows(
+    session: AsyncSession,
+    rows: Sequence[Row],
+    *,
+    category_names: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Upsert the records by external id; refuse malformed ones and repeated ids."""
+    vocabulary = Vocabulary(await Units(session).districts(), category_names)
+    repository = Practices(session)
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    for row in rows:
+        try:
+            record = check(row.values, vocabulary)
+        except _Refused as refusal:
+            report.refused.append((row.line, str(refusal)))
+            continue
+        if record.external_id in seen:
+            report.refused.append(
+                (row.line, f"id {record.external_id!r} repeats line {seen[record.external_id]}")
+            )
+            continue
+        seen[record.external_id] = row.line
+        practice = await repository.by_external_id(record.external_id)
+        if practice is None:
+            await repository.add(Practice(external_id=record.external_id, **record.values))
+            report.added.append((row.line, record.external_id))
+            continue
+        changed = {k: v for k, v in record.values.items() if getattr(practice, k) != v}
+        if not changed:
+            report.unchanged.append((row.line, record.external_id))
+            continue
+        for name, value in changed.items():
+            setattr(practice, name, value)
+        report.updated.append((row.line, record.external_id))
+    await session.flush()
+    return report
+
+
+def export_record(practice: Practice) -> dict[str, Any]:
+    """Return a practice as a file record (the fields an import reads)."""
+    return {
+        "id": practice.external_id or f"bot-{practice.id}",
+        "title": practice.title,
+        "district": practice.district.code if practice.district else "",
+        "khoroo": practice.khoroo_number,
+        "category": practice.category,
+        "problem": practice.problem,
+        "solution": practice.solution,
+        "results": practice.results,
+        "year": practice.year,
+        "status": practice.status,
+        "resources": practice.resources,
+        "partners": practice.partners,
+        "contact": practice.contact,
+        "tags": list(practice.tags or []),
+    }
+
+
+def write_records(records: Sequence[dict[str, Any]], fmt: str) -> bytes:
+    """Write records as JSONL, CSV (UTF-8 with a BOM, for Excel) or XLSX."""
+    if fmt == "jsonl":
+        lines = (json.dumps(r, ensure_ascii=False) for r in records)
+        return "".join(f"{line}\n" for line in lines).encode("utf-8")
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        for record in _flat(records):
+            writer.writerow(record)
+        return buffer.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        return _xlsx(records)
+    raise PracticeFileError(f"unknown format {fmt!r}; use one of {FORMATS}")
+
+
+def _flat(records: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for record in records:
+        flat = {k: ("" if v is None else v) for k, v in record.items()}
+        flat["tags"] = TAG_SEPARATOR.join(record["tags"])
+        yield flat
+
+
+def _xlsx(records: Sequence[dict[str, Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "practices"
+    sheet.append(list(FIELDS))
+    for record in _flat(records):
+        sheet.append([record[name] for name in FIELDS])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            # A text starting with "=" is the officer's words, not a formula to evaluate.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def export_practices(session: AsyncSession, fmt: str) -> bytes:
+    """Export every practice that is not a draft."""
+    practices = [p for p in await Practices(session).all() if p.status != "draft"]
+    return write_records([export_record(p) for p in practices], fmt)
