@@ -76,7 +76,7 @@ async def start(ctx: Context) -> None:
 
 async def show_help(ctx: Context) -> None:
     """Explain in one screen what the bot does."""
-    buttons = (Button(ctx.t("nav.menu"), "menu:home"),) if ctx.user.registered else ()
+    buttons = ((Button(ctx.t("nav.menu"), "menu:home"),),) if ctx.user.registered else ()
     ctx.send(ctx.t("help.text"), buttons)
 
 
