@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.live_results import LiveResults
 from bot.settings import Settings
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
@@ -15,6 +16,7 @@ from handlers.flood import FloodGuard
 from handlers.i18n import Catalogue
 from handlers.messages import SendPoll
 from handlers.routes import build_router
+from handlers.vote_admin import poll_sent as vote_poll_sent
 from knowledge.faq import FaqBase
 from storage.database import Database
 from storage.faq import FaqRecords
@@ -65,7 +67,24 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     )
     flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
     dispatcher = Dispatcher(database, services, build_router(), flood)
-    return App(settings, database, services, dispatcher)
+    app = App(settings, database, services, dispatcher)
+    wire_votes(app)
+    return app
+
+
+def wire_votes(app: App) -> None:
+    """Give quick votes their live results, poll linking and auto-close workers."""
+    settings = app.settings
+    live = LiveResults(
+        app.database,
+        app.services.catalogue,
+        interval=settings.live_results_interval,
+        close_check=settings.vote_close_check,
+    )
+    app.services.extras.update(
+        live_results=live, poll_sent=vote_poll_sent, projector_url=settings.projector_base()
+    )
+    app.workers += [live.run, live.auto_close]
 
 
 async def load_faq(database: Database) -> FaqBase:

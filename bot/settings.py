@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8080, ge=1, le=65535)
     console_user_id: int = 1
+    # Quick votes: the projector page's server, the public address put in its links (default:
+    # http://host:port), how often a results message may be edited, and the auto-close check.
+    projector_host: str = "127.0.0.1"
+    projector_port: int = Field(8081, ge=1, le=65535)
+    projector_url: str | None = None
+    live_results_interval: float = Field(2.5, ge=0)
+    vote_close_check: float = Field(5.0, gt=0)
     # Flood control: more than FLOOD_LIMIT updates from one user within FLOOD_WINDOW
     # seconds gets one 'slow down' and FLOOD_PAUSE seconds of silence.
     flood_limit: int = Field(25, ge=1)
@@ -50,6 +57,12 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def projector_base(self) -> str:
+        """Return the projector page's public base address."""
+        return (self.projector_url or f"http://{self.projector_host}:{self.projector_port}").rstrip(
+            "/"
+        )
 
     def token(self) -> str:
         """Return the bot token, or explain to the operator how to set it."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import menu, practices, registration, review, submission
+from handlers import menu, practices, registration, review, submission, vote_admin, votes
 from handlers.dispatcher import Router
 from handlers.i18n import Catalogue
 
-FLOWS = (menu, registration, submission, review, practices)
+FLOWS = (menu, registration, submission, review, practices, votes, vote_admin)
 
 
 def build_router() -> Router:
@@ -20,7 +20,18 @@ def build_router() -> Router:
 
 
 # The commands shown in Telegram's menu, in order; descriptions are "commands.<name>".
-MENU_COMMANDS = ("start", "menu", "submit", "mine", "help", "cancel", "profile", "language")
+MENU_COMMANDS = (
+    "start",
+    "menu",
+    "submit",
+    "mine",
+    "help",
+    "vote",
+    "newvote",
+    "cancel",
+    "profile",
+    "language",
+)
 
 
 def command_menu(catalogue: Catalogue, language: str) -> list[tuple[str, str]]:

@@ -234,3 +234,50 @@ class Review(Base):
     comment: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     practice: Mapped[Practice] = relationship(back_populates="reviews")
+
+
+# --- Votes (issue 6): quick votes during trainings, and one ballot per voter ---
+
+
+class VoteSession(Base):
+    """A quick vote a trainer opens during a training; participants join by its code."""
+
+    __tablename__ = "vote_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)  # read aloud: no 0/O/1/I
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(10))  # single, multiple or ranking
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    live: Mapped[bool] = mapped_column(Boolean, default=True)  # results before closing
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open or closed
+    closes_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    secret: Mapped[str] = mapped_column(String(43))  # the projector page's key
+    # The trainer's results message, edited as ballots arrive; the digest of what it shows
+    # keeps a second writer from sending the same content again.
+    results_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    results_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    results_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The native Telegram poll the vote was posted as, if any.
+    poll_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    poll_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    poll_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Ballot(Base):
+    """One voter's choice in a vote: option indexes, in order for a ranking."""
+
+    __tablename__ = "ballots"
+    # One ballot per voter per vote: changing one's mind replaces it.
+    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote_sessions.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    choices: Mapped[list[int]] = mapped_column(JSON)
+    via: Mapped[str] = mapped_column(String(10), default="bot")  # bot buttons or a group poll
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
