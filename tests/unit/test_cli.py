@@ -75,3 +75,48 @@ async def test_console_chat_explains_wrong_input(app, tmp_path: Path):
     assert "Доорх товчнуудаас сонгоно уу" in text  # a sticker where a language is asked
     assert "Дүүргээ сонгоно уу" in text  # the choice after it still works
     assert "Ийм дүүрэг олдсонгүй" in text or "текстээр" in text  # a photo for a district
+
+
+class Console:
+    """Type into the console runtime as a person would, pressing buttons by their numbers."""
+
+    def __init__(self, app, tmp_path: Path) -> None:
+        self.out = io.StringIO()
+        self.runtime = ConsoleRuntime(app, user_id=79, out=self.out, downloads=tmp_path)
+
+    async def type(self, line: str) -> None:
+        await self.runtime.say(line)
+
+    async def press(self, label: str) -> None:
+        import re
+
+        numbers = re.findall(r"\[(\d+)\] ([^\[\n]*)", self.out.getvalue().rsplit("\n\n", 1)[-1])
+        number = next(n for n, text in numbers if label in text)
+        await self.runtime.say(number)
+
+
+async def test_console_submits_a_practice(app, tmp_path: Path):
+    from tests.support.practices import PROBLEM, RESULTS, SOLUTION, TITLE, practice
+
+    console = Console(app, tmp_path)
+    await console.type("/start")
+    await console.press("Монгол")
+    await console.press("Баянгол")
+    await console.type("4")
+    await console.press("Хорооны ажилтан")
+    await console.press("Туршлага илгээх")
+    await console.type("Хог")  # too short: explained
+    await console.type(TITLE)
+    await console.press("Байгаль орчин")
+    for answer in (PROBLEM, SOLUTION, RESULTS):
+        await console.type(answer)
+    await console.press("Алгасах")
+    await console.press("Алгасах")
+    await console.press("Хэвээр үлдээх")
+    await console.type("/photo")
+    await console.press("Болсон")
+    await console.press("Илгээх")
+    text = console.out.getvalue()
+    assert "хамгийн багадаа 5 тэмдэгт" in text and "Илгээхийн өмнө шалгана уу" in text
+    saved = await practice(app)
+    assert saved.status == "submitted" and saved.khoroo_number == 4
