@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot import logs
 from bot.app import App, build_app
+from bot.projector import Projector
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
 from handlers.html import plain
@@ -95,13 +97,16 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.token()
 
     async def serve(app: App) -> int:
-        if args.runtime == "ptb":
-            if args.webhook:
-                raise SystemExit(
-                    "The webhook is served by the aiogram runtime: drop --runtime ptb."
-                )
-            return await _serve_ptb(app, token)
-        return await _serve_aiogram(app, token, webhook=args.webhook)
+        if args.runtime == "ptb" and args.webhook:
+            raise SystemExit("The webhook is served by the aiogram runtime: drop --runtime ptb.")
+        projector = Projector(app)  # the votes' projector pages, beside the bot
+        await projector.start(settings.projector_host, settings.projector_port)
+        try:
+            if args.runtime == "ptb":
+                return await _serve_ptb(app, token)
+            return await _serve_aiogram(app, token, webhook=args.webhook)
+        finally:
+            await projector.stop()
 
     return await with_app(settings, serve)
 
@@ -256,13 +261,26 @@ async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> 
     return await with_app(settings, export)
 
 
+async def _until_signalled(work: Awaitable[int]) -> int:
+    """Run the command; SIGTERM or SIGINT cancels it, so it shuts down gracefully."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        log.info("stopped by a signal")
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; operator mistakes end with a message, not a traceback."""
     args = parser().parse_args(argv)
     logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
     try:
         settings = Settings()
-        return asyncio.run(args.handler(args, settings))
+        return asyncio.run(_until_signalled(args.handler(args, settings)))
     except (DatabaseError, UnitsFileError, PracticeFileError, TokenRefused, OSError) as error:
         print(f"khoroo-bot: {error}", file=sys.stderr)
         return 2
