@@ -126,6 +126,7 @@ class Dispatcher:
 
     async def _apply(self, incoming: Incoming) -> list[Reply]:
         async with self.database.transaction() as session:
+            await Conversations(session).lock(incoming.user_id)
             if incoming.update_id is not None and not await ProcessedUpdates(session).claim(
                 incoming.update_id
             ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,15 @@ class Conversations:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock(self, user_id: int) -> None:
+        """Hold the user's lock until the transaction ends (PostgreSQL; SQLite locks it all).
+
+        Several bot processes may receive the same user's updates at once; the lock makes
+        them take turns, so each applies to the state the previous one left.
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user_id})
 
     async def load(self, user_id: int) -> ConversationState:
         """Return the user's state, creating an empty one on first contact."""
