@@ -92,6 +92,9 @@ def _message(message: dict[str, Any], update_id: int | None, bot_username: str) 
         "chat_type": chat.get("type", "private"),
         **_sender(sender),
     }
+    origin = message.get("forward_origin") or {}
+    if origin.get("type") == "user":
+        common["forwarded_from"] = origin["sender_user"]["id"]
     text = message.get("text")
     if text is not None:
         command = _command(text, message.get("entities") or [], bot_username)

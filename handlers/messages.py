@@ -47,6 +47,7 @@ class Incoming:
     callback_data: str | None = None
     message_id: int | None = None  # the message a pressed button sits on
     attachment: Attachment | None = None
+    forwarded_from: int | None = None  # the user a forwarded message came from, when shown
     query_id: str | None = None  # an inline query's id
     inline_offset: str = ""
     poll_id: str | None = None

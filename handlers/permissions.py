@@ -6,6 +6,7 @@ from handlers.context import Context
 from storage.users import Users
 
 ADMIN, REVIEWER, TRAINER = "admin", "reviewer", "trainer"
+ROLES = (ADMIN, REVIEWER, TRAINER)
 
 
 async def is_admin(ctx: Context) -> bool:
@@ -23,10 +24,13 @@ async def is_trainer(ctx: Context) -> bool:
 
 
 async def is_reviewer(ctx: Context, district_id: int | None) -> bool:
-    """Tell whether the user reviews practices of this district (admins review all)."""
+    """Tell whether the user reviews practices of this district (admins review all).
+
+    A reviewer grant without a district is a capital-level reviewer: every district.
+    """
     if await is_admin(ctx):
         return True
     return any(
-        g.role == REVIEWER and g.district_id == district_id
+        g.role == REVIEWER and g.district_id in (None, district_id)
         for g in await Users(ctx.session).grants(ctx.user.id)
     )

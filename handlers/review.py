@@ -14,9 +14,9 @@ from handlers.html import plain
 from handlers.messages import Button, Keyboard
 from handlers.practice_card import Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
-from storage.models import District, Practice
+from storage.audit import AuditLog
+from storage.models import Practice
 from storage.practices import DECISION_STATUS, Practices, Reviewers
-from storage.units import Units
 from storage.users import Users
 
 PREFIX = "rv"
@@ -104,6 +104,7 @@ async def on_review(ctx: Context) -> None:
 async def decide(ctx: Context, practice: Practice, decision: str, comment: str | None) -> None:
     """Record the decision, tell the author, and update the search index."""
     await Practices(ctx.session).decide(practice, ctx.user.id, decision, comment)
+    AuditLog(ctx.session).record(ctx.user.id, f"practice.{decision}", f"practice:{practice.id}")
     library.practice_changed(ctx.services, practice)
     ctx.send(
         ctx.t(f"review.done.{decision}", title=practice.title),
@@ -167,51 +168,7 @@ COMMENT = Form(
 )
 
 
-async def grant_reviewer(ctx: Context) -> None:
-    """Make a user a reviewer of a district: /grant_reviewer <user id> <district code|all>."""
-    if not ctx.is_admin:
-        ctx.send(ctx.t("review.grant.admins_only"))
-        return
-    parts = ctx.incoming.args.split()
-    if len(parts) != 2 or not parts[0].isdigit():
-        ctx.send(ctx.t("review.grant.usage"))
-        return
-    user = await Users(ctx.session).get(int(parts[0]))
-    if user is None:
-        ctx.send(ctx.t("review.grant.unknown_user", user=parts[0]))
-        return
-    code = parts[1].casefold()
-    district = None
-    if code != "all":
-        districts = await Units(ctx.session).districts()
-        district = next((d for d in districts if code in _names(d)), None)
-        if district is None:
-            codes = ", ".join(d.code for d in districts)
-            ctx.send(ctx.t("review.grant.unknown_district", codes=codes))
-            return
-    granted = await Reviewers(ctx.session).grant(
-        user.id, district.id if district else None, ctx.user.id
-    )
-    where = district.name(ctx.language) if district else plain(ctx.t("review.grant.everywhere"))
-    ctx.send(
-        ctx.t(
-            "review.grant.done" if granted else "review.grant.already",
-            user=user.first_name or str(user.id),
-            district=where,
-        )
-    )
-    if granted:
-        t = texts_for(ctx, user.language)
-        place = district.name(user.language) if district else plain(t("review.grant.everywhere"))
-        ctx.send(t("review.grant.told", district=place), chat_id=user.id)
-
-
-def _names(district: District) -> set[str]:
-    return {district.code.casefold(), district.name_mn.casefold(), district.name_en.casefold()}
-
-
 def register(router: Router) -> None:
-    """Add the review buttons, the comment form and the grant command."""
+    """Add the review buttons and the comment form."""
     router.form(COMMENT)
     router.buttons[PREFIX] = on_review
-    router.commands["grant_reviewer"] = grant_reviewer

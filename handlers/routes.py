@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from handlers import menu, practices, registration, review, submission, vote_admin, votes
+from handlers import (
+    adoption,
+    faq,
+    menu,
+    practices,
+    registration,
+    review,
+    roles,
+    search,
+    submission,
+    vote_admin,
+    votes,
+)
 from handlers.dispatcher import Router
 from handlers.i18n import Catalogue
 
-FLOWS = (menu, registration, submission, review, practices, votes, vote_admin)
+# Free text goes to the flows' text handlers in this order; the FAQ takes any text, so it
+# comes last.
+FLOWS = (
+    menu,
+    registration,
+    submission,
+    review,
+    practices,
+    roles,
+    search,
+    adoption,
+    votes,
+    vote_admin,
+    faq,
+)
 
 
 def build_router() -> Router:
@@ -24,8 +50,11 @@ MENU_COMMANDS = (
     "start",
     "menu",
     "submit",
+    "search",
     "mine",
+    "adoptions",
     "help",
+    "faq",
     "vote",
     "newvote",
     "cancel",

@@ -236,6 +236,52 @@ class Review(Base):
     practice: Mapped[Practice] = relationship(back_populates="reviews")
 
 
+# --- FAQ: questions the knowledge base could not answer, what trainers taught it, feedback ---
+
+
+class FaqQuestion(Base):
+    """A question the bot could not answer, kept for trainers until one answers it."""
+
+    __tablename__ = "faq_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # folded text: groups repeats
+    language: Mapped[str] = mapped_column(String(8))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class FaqLesson(Base):
+    """A trainer's lesson: a new example question for a topic, or a whole new topic."""
+
+    __tablename__ = "faq_lessons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(60))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text, default=None)  # set for a new topic
+    language: Mapped[str] = mapped_column(String(8), default="mn")
+    created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaqFeedback(Base):
+    """Whether an answer helped a user (their latest opinion per topic)."""
+
+    __tablename__ = "faq_feedback"
+    __table_args__ = (UniqueConstraint("user_id", "topic_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    topic_id: Mapped[str] = mapped_column(String(60))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # --- Votes (issue 6): quick votes during trainings, and one ballot per voter ---
 
 
@@ -281,3 +327,189 @@ class Ballot(Base):
     choices: Mapped[list[int]] = mapped_column(JSON)
     via: Mapped[str] = mapped_column(String(10), default="bot")  # bot buttons or a group poll
     cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Adoption (issue 5): khoroos adopting shared practices, their reports, author relays ---
+
+
+class Adoption(Base):
+    """A khoroo's commitment to adopt a shared practice, its progress and its evaluation."""
+
+    __tablename__ = "adoptions"
+    # One adoption per khoroo per practice, whoever of its officers pressed the button.
+    __table_args__ = (UniqueConstraint("practice_id", "district_id", "khoroo_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    khoroo_number: Mapped[int] = mapped_column(Integer)
+    # The officer who adopted it: reports, evaluates and gets the reminders.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="planning")
+    rating: Mapped[int | None] = mapped_column(Integer, default=None)  # 1-5, once done
+    change: Mapped[str | None] = mapped_column(Text, default=None)  # what changed
+    figures: Mapped[str | None] = mapped_column(Text, default=None)  # ... in numbers
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_at: Mapped[datetime | None] = mapped_column(default=None)
+    evaluated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set in the transaction that claims a reminder, so each is sent once.
+    report_reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    evaluate_reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    practice: Mapped[Practice] = relationship(lazy="joined")
+    district: Mapped[District] = relationship(lazy="joined")
+
+
+class AdoptionReport(Base):
+    """One progress report of an adoption: the status it moved to and an optional note."""
+
+    __tablename__ = "adoption_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adoption_id: Mapped[int] = mapped_column(
+        ForeignKey("adoptions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthorMessage(Base):
+    """A question to a practice's author, or a reply either way, relayed by the bot."""
+
+    __tablename__ = "author_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("author_messages.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Contest calendar and announcements (issue 7): stages, the outbox and its deliveries ---
+
+
+class ContestStage(Base):
+    """A stage of the yearly contest, e.g. submission, district selection, capital selection."""
+
+    __tablename__ = "contest_stages"
+    # Re-importing a calendar updates a stage with the same Mongolian name in the same year.
+    __table_args__ = (UniqueConstraint("year", "name_mn"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)  # the contest year (of starts_at, local time)
+    name_mn: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def name(self, language: str) -> str:
+        """Return the name in the given language."""
+        return self.name_mn if language == "mn" else self.name_en
+
+
+class ContestNotice(Base):
+    """A notice about a stage already claimed (its start, or a reminder N days before its end).
+
+    The unique key is the guard: whichever process inserts it first sends the notice, so a
+    restart or a second process never sends it again.
+    """
+
+    __tablename__ = "contest_notices"
+    __table_args__ = (UniqueConstraint("stage_id", "notice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("contest_stages.id", ondelete="CASCADE"))
+    notice: Mapped[str] = mapped_column(String(20))  # "start" or "remind-<days>"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Announcement(Base):
+    """A message to many users: an admin's, a stage start or a deadline reminder."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="admin")  # admin, stage, reminder
+    text: Mapped[str] = mapped_column(Text)  # Telegram HTML; Mongolian for generated ones
+    text_en: Mapped[str | None] = mapped_column(Text, default=None)  # for English readers
+    media_kind: Mapped[str | None] = mapped_column(String(10), default=None)  # photo, document
+    media_file_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # {"kind": "all"} | {"kind": "districts", "ids": [...]} | {"kind": "khoroos",
+    # "khoroos": [[district_id, number], ...]} | {"kind": "roles", "roles": [...]} |
+    # {"kind": "not_submitted", "year": N}
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scheduled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    state: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    stage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contest_stages.id", ondelete="SET NULL"), default=None
+    )
+    # The admin's message that shows the progress, edited as deliveries go out.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Delivery(Base):
+    """One announcement to one chat: the outbox row the sender works through."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("announcement_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8), default="mn")
+    # pending, sending (claimed; the lease ends at next_attempt_at), sent, failed,
+    # unreachable (403), invalid (400 chat not found), cancelled
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the row may be claimed next; NULL once final, so the index holds only live rows.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SendBudget(Base):
+    """The bot's shared sending clock: every sender reserves its time slots here."""
+
+    __tablename__ = "send_budget"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_at: Mapped[datetime] = mapped_column()  # the first free slot
+
+
+# --- Audit: who did what with privileges, and when ---
+
+
+class AuditEntry(Base):
+    """A privileged action: granting roles, review decisions, announcements, vote control."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+

@@ -14,6 +14,7 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Practice, PracticeAttachment, Review, RoleGrant, User, utcnow
+from storage.users import Users
 
 CATEGORIES = (
     "public-services",
@@ -163,24 +164,7 @@ class Reviewers:
 
     async def grant(self, user_id: int, district_id: int | None, granted_by: int) -> bool:
         """Make the user a reviewer of a district (None: all); False when they already were."""
-        existing = await self.session.scalar(
-            select(RoleGrant).where(
-                RoleGrant.user_id == user_id,
-                RoleGrant.role == REVIEWER,
-                RoleGrant.district_id.is_(None)
-                if district_id is None
-                else RoleGrant.district_id == district_id,
-            )
-        )
-        if existing is not None:
-            return False
-        self.session.add(
-            RoleGrant(
-                user_id=user_id, role=REVIEWER, district_id=district_id, granted_by=granted_by
-            )
-        )
-        await self.session.flush()
-        return True
+        return await Users(self.session).grant(user_id, REVIEWER, district_id, granted_by)
 
     async def existing_users(self, user_ids: Iterable[int]) -> list[User]:
         """Return the users among the ids who have talked to the bot (so can be messaged)."""

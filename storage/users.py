@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RoleGrant, User
@@ -44,3 +44,49 @@ class Users:
         """Return the privileges granted to the user."""
         result = await self.session.scalars(select(RoleGrant).where(RoleGrant.user_id == user_id))
         return result.all()
+
+    async def by_username(self, username: str) -> User | None:
+        """Return the user with this @username (case-insensitive), if they used the bot."""
+        result = await self.session.scalars(
+            select(User).where(func.lower(User.username) == username.lstrip("@").lower())
+        )
+        return result.first()
+
+    async def grant(
+        self, user_id: int, role: str, district_id: int | None, granted_by: int | None
+    ) -> bool:
+        """Grant a role (a reviewer's district: None means every district); False if held."""
+        if await self._grant(user_id, role, district_id) is not None:
+            return False
+        self.session.add(
+            RoleGrant(user_id=user_id, role=role, district_id=district_id, granted_by=granted_by)
+        )
+        await self.session.flush()
+        return True
+
+    async def revoke(self, user_id: int, role: str, district_id: int | None) -> bool:
+        """Take a role back; False when the user did not hold it."""
+        grant = await self._grant(user_id, role, district_id)
+        if grant is None:
+            return False
+        await self.session.delete(grant)
+        await self.session.flush()
+        return True
+
+    async def all_grants(self) -> Sequence[RoleGrant]:
+        """Return every grant, by user."""
+        result = await self.session.scalars(
+            select(RoleGrant).order_by(RoleGrant.user_id, RoleGrant.role, RoleGrant.district_id)
+        )
+        return result.all()
+
+    async def _grant(self, user_id: int, role: str, district_id: int | None) -> RoleGrant | None:
+        district = (
+            RoleGrant.district_id.is_(None)
+            if district_id is None
+            else RoleGrant.district_id == district_id
+        )
+        result = await self.session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role == role, district)
+        )
+        return result.first()

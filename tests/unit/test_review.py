@@ -114,7 +114,7 @@ async def test_only_admins_grant_the_reviewer_role(app):
     assert "bayangol" in plain(admin.last().text)
     replies = await admin.send("/grant_reviewer 33 Баянгол")
     assert "эрх олголоо" in plain(admin.last().text)
-    assert "хянах эрх олгогдлоо" in texts(replies, 33)
+    assert "эрх олгогдлоо" in texts(replies, 33)
     async with app.database.transaction() as session:
         assert await session.get(Review, 1) is None
 

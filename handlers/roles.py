@@ -1,0 +1,246 @@
+"""Roles: admins grant and revoke admin, reviewer and trainer; everything is audited.
+
+A user is named by their numeric id, their @username, or by forwarding one of their
+messages to the bot. Every privileged action is checked when performed, so a forged
+button press by a non-admin changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import Html
+from handlers.messages import SendDocument
+from handlers.permissions import REVIEWER, ROLES, is_admin
+from storage.audit import AuditLog
+from storage.models import District, User
+from storage.units import Units
+from storage.users import Users
+
+EVERYWHERE = "all"
+
+
+async def resolve_user(ctx: Context, word: str) -> User | None:
+    """Find a user by numeric id or @username."""
+    users = Users(ctx.session)
+    if word.lstrip("-").isdigit():
+        return await users.get(int(word))
+    return await users.by_username(word)
+
+
+async def resolve_district(ctx: Context, word: str | None) -> District | str | None:
+    """Return the district a word names, None for every district, or the word if unknown."""
+    if word is None or word.casefold() == EVERYWHERE:
+        return None
+    for district in await Units(ctx.session).districts():
+        if word.casefold() in {
+            district.code,
+            district.name_mn.casefold(),
+            district.name_en.casefold(),
+        }:
+            return district
+    return word
+
+
+def name_of(user: User) -> str:
+    """Return how a user is shown to admins."""
+    return (
+        f"{user.first_name} (@{user.username})"
+        if user.username
+        else user.first_name or str(user.id)
+    )
+
+
+def where(ctx: Context, district: District | None, language: str | None = None) -> Html:
+    """Say in which district a reviewer reviews (nothing for other roles)."""
+    catalogue, language = ctx.services.catalogue, language or ctx.language
+    place = district.name(language) if district else catalogue.text(language, "roles.everywhere")
+    return catalogue.text(language, "roles.where", district=place)
+
+
+async def change(
+    ctx: Context, role: str, user: User, district: District | None, *, grant: bool
+) -> None:
+    """Grant or revoke one role, tell both sides, and audit it."""
+    users = Users(ctx.session)
+    district_id = district.id if district else None
+    if grant:
+        done = await users.grant(user.id, role, district_id, ctx.user.id)
+    else:
+        done = await users.revoke(user.id, role, district_id)
+    scope = where(ctx, district) if role == REVIEWER else Html("")
+    role_name = ctx.t(f"roles.name.{role}")
+    key = (
+        ("roles.granted" if done else "roles.already")
+        if grant
+        else ("roles.revoked" if done else "roles.not_held")
+    )
+    ctx.send(ctx.t(key, user=name_of(user), role=role_name, where=scope))
+    if not done:
+        return
+    AuditLog(ctx.session).record(
+        ctx.user.id,
+        "role.grant" if grant else "role.revoke",
+        f"user:{user.id}",
+        role=role,
+        district=district.code if district else None,
+    )
+    catalogue = ctx.services.catalogue
+    told_scope = where(ctx, district, user.language) if role == REVIEWER else Html("")
+    ctx.send(
+        catalogue.text(
+            user.language,
+            "roles.told_granted" if grant else "roles.told_revoked",
+            role=catalogue.text(user.language, f"roles.name.{role}"),
+            where=told_scope,
+        ),
+        chat_id=user.id,
+    )
+
+
+async def grant_command(ctx: Context, *, grant: bool = True) -> None:
+    """Handle /grant ROLE USER [DISTRICT] and /revoke ROLE USER [DISTRICT]."""
+    if not await is_admin(ctx):
+        ctx.send(ctx.t("roles.admins_only"))
+        return
+    words = ctx.incoming.args.split()
+    if len(words) not in (2, 3):
+        ctx.send(ctx.t("roles.usage"))
+        return
+    role = words[0].lower()
+    if role not in ROLES:
+        ctx.send(ctx.t("roles.unknown_role", role=words[0]))
+        return
+    user = await resolve_user(ctx, words[1])
+    if user is None:
+        ctx.send(ctx.t("roles.unknown_user", user=words[1]))
+        return
+    district = await resolve_district(
+        ctx, words[2] if len(words) == 3 and role == REVIEWER else None
+    )
+    if isinstance(district, str):
+        codes = ", ".join(d.code for d in await Units(ctx.session).districts())
+        ctx.send(ctx.t("roles.unknown_district", codes=codes))
+        return
+    await change(ctx, role, user, district, grant=grant)
+
+
+async def revoke_command(ctx: Context) -> None:
+    """Handle /revoke."""
+    await grant_command(ctx, grant=False)
+
+
+async def grant_reviewer_command(ctx: Context) -> None:
+    """Keep /grant_reviewer USER DISTRICT working: it is /grant reviewer USER DISTRICT."""
+    ctx.incoming = replace(ctx.incoming, args=f"reviewer {ctx.incoming.args}")
+    await grant_command(ctx)
+
+
+async def roles_command(ctx: Context) -> None:
+    """List who holds which role."""
+    if not await is_admin(ctx):
+        ctx.send(ctx.t("roles.admins_only"))
+        return
+    users = Users(ctx.session)
+    lines = [ctx.t("roles.list_title")]
+    for admin_id in sorted(ctx.services.admin_ids):
+        admin = await users.get(admin_id)
+        lines.append(ctx.t("roles.list_config", user=name_of(admin) if admin else str(admin_id)))
+    units = {d.id: d for d in await Units(ctx.session).districts()}
+    for grant in await users.all_grants():
+        holder = await users.get(grant.user_id)
+        scope = where(ctx, units.get(grant.district_id or -1)) if grant.role == REVIEWER else ""
+        lines.append(
+            ctx.t(
+                "roles.list_entry",
+                user=name_of(holder) if holder else str(grant.user_id),
+                role=ctx.t(f"roles.name.{grant.role}"),
+                where=Html(scope),
+            )
+        )
+    ctx.send("\n".join(lines))
+
+
+async def on_forwarded(ctx: Context) -> bool:
+    """Offer an admin the roles for the author of a message they forwarded."""
+    source = ctx.incoming.forwarded_from
+    if source is None or not await is_admin(ctx):
+        return False
+    user = await Users(ctx.session).get(source)
+    if user is None:
+        ctx.send(ctx.t("roles.unknown_user", user=str(source)))
+        return True
+    buttons = tuple(
+        (ctx.button(f"roles.grant_button.{role}", f"roles:g:{role}:{user.id}"),) for role in ROLES
+    )
+    ctx.send(ctx.t("roles.forwarded", user=name_of(user), id=user.id), buttons)
+    return True
+
+
+async def on_button(ctx: Context) -> None:
+    """Grant a role picked for a forwarded user (reviewers: of the user's own district)."""
+    parts = (ctx.incoming.callback_data or "").split(":")
+    if not await is_admin(ctx):
+        ctx.answer(ctx.t("roles.admins_only"), alert=True)
+        return
+    if len(parts) != 4 or parts[1] != "g" or parts[2] not in ROLES or not parts[3].isdigit():
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    user = await Users(ctx.session).get(int(parts[3]))
+    if user is None:
+        ctx.answer(ctx.t("roles.unknown_user", user=parts[3]), alert=True)
+        return
+    ctx.answer()
+    district = user.district if parts[2] == REVIEWER else None
+    await change(ctx, parts[2], user, district, grant=True)
+
+
+async def audit_command(ctx: Context) -> None:
+    """Send admins the audit log as a CSV file."""
+    if not await is_admin(ctx):
+        ctx.send(ctx.t("roles.admins_only"))
+        return
+    entries = await AuditLog(ctx.session).entries()
+    if not entries:
+        ctx.send(ctx.t("roles.audit_empty"))
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["time", "actor", "action", "target", "details"])
+    for entry in entries:
+        writer.writerow(
+            [
+                entry.created_at.isoformat(timespec="seconds"),
+                entry.actor_id,
+                entry.action,
+                entry.target,
+                json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+            ]
+        )
+    ctx.replies.append(
+        SendDocument(
+            buffer.getvalue().encode("utf-8-sig"),  # the BOM makes Excel read Cyrillic right
+            filename="audit.csv",
+            caption=ctx.t("roles.audit_caption", n=len(entries)),
+        )
+    )
+
+
+def register(router: Router) -> None:
+    """Add /grant, /revoke, /roles, /audit and the forwarded-message role picker."""
+    router.commands.update(
+        {
+            "grant": grant_command,
+            "revoke": revoke_command,
+            "grant_reviewer": grant_reviewer_command,
+            "roles": roles_command,
+            "audit": audit_command,
+        }
+    )
+    router.buttons["roles"] = on_button
+    router.texts.insert(0, on_forwarded)
