@@ -18,6 +18,9 @@ from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
 from handlers.html import plain
 from handlers.i18n import LANGUAGES, Catalogue
+from handlers.library import INDEX
+from knowledge.search import SearchIndex
+from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
 from storage.database import DatabaseError
 from storage.practice_files import (
     FORMATS,
@@ -26,7 +29,7 @@ from storage.practice_files import (
     import_rows,
     read_rows,
 )
-from storage.practices import CATEGORIES
+from storage.practices import CATEGORIES, Practices
 from storage.units import Units, UnitsFileError, read_units
 
 log = logging.getLogger("khoroo_bot")
@@ -59,6 +62,13 @@ def parser() -> argparse.ArgumentParser:
     faq_ask.add_argument("--language", choices=("mn", "en"), default=None)
     faq_ask.set_defaults(handler=cmd_faq_ask)
 
+    export_all = commands.add_parser("export-all", help="write a full backup (JSON)")
+    export_all.add_argument("-o", "--output", type=Path, default=Path("khoroo-bot-backup.json"))
+    export_all.set_defaults(handler=cmd_export_all)
+    import_all = commands.add_parser("import-all", help="restore a backup into an empty database")
+    import_all.add_argument("file", type=Path)
+    import_all.set_defaults(handler=cmd_import_all)
+
     units = commands.add_parser("units", help="administrative units")
     units_commands = units.add_subparsers(dest="units_command", required=True)
     units_import = units_commands.add_parser("import", help="replace districts and khoroos")
@@ -80,6 +90,11 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="the file to write (default: standard output)"
     )
     practices_export.set_defaults(handler=cmd_practices_export)
+    search = practice_commands.add_parser("search", help="ranked search of shared practices")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.set_defaults(handler=cmd_practices_search)
     return root
 
 
@@ -164,6 +179,33 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await with_app(settings, done)
+
+
+async def cmd_export_all(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every table (but private and transient ones) to a JSON backup."""
+
+    async def dump(app: App) -> int:
+        async with app.database.transaction() as session:
+            document = await export_all(session)
+        rows = write_backup(args.output, document)
+        print(f"Backup written to {args.output}: {rows} rows.")
+        return 0
+
+    return await with_app(settings, dump)
+
+
+async def cmd_import_all(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a backup into an empty database."""
+
+    document = read_backup(args.file)
+
+    async def restore(app: App) -> int:
+        async with app.database.transaction() as session:
+            counts = await import_all(session, document)
+        print(f"Restored {sum(counts.values())} rows from {args.file}.")
+        return 0
+
+    return await with_app(settings, restore)
 
 
 async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -274,6 +316,41 @@ async def _until_signalled(work: Awaitable[int]) -> int:
         return 0
 
 
+async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the shared practices that match a query, best first, as the bot ranks them."""
+
+    async def search(app: App) -> int:
+        index: SearchIndex = app.services.extras[INDEX]
+        page = index.search(args.query, limit=max(args.limit, 0))
+        async with app.database.transaction() as session:
+            repository = Practices(session)
+            found = [(hit, await repository.get(int(hit.id))) for hit in page.hits]
+        rows = [
+            {
+                "id": practice.external_id or practice.id,
+                "title": practice.title,
+                "score": round(hit.score, 4),
+                "district": practice.district.code if practice.district else None,
+                "khoroo": practice.khoroo_number,
+                "category": practice.category,
+                "status": practice.status,
+                "year": practice.year,
+            }
+            for hit, practice in found
+            if practice is not None
+        ]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        elif not rows:
+            print("No shared practice matches.")
+        else:
+            for number, row in enumerate(rows, start=1):
+                print(f"{number:>3}. {row['score']:.3f}  {row['title']}  [{row['id']}]")
+        return 0
+
+    return await with_app(settings, search)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; operator mistakes end with a message, not a traceback."""
     args = parser().parse_args(argv)
@@ -281,7 +358,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         return asyncio.run(_until_signalled(args.handler(args, settings)))
-    except (DatabaseError, UnitsFileError, PracticeFileError, TokenRefused, OSError) as error:
+    except (
+        BackupError,
+        DatabaseError,
+        UnitsFileError,
+        PracticeFileError,
+        TokenRefused,
+        OSError,
+    ) as error:
         print(f"khoroo-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
