@@ -175,15 +175,14 @@ class Dispatcher:
             await router.unregistered(ctx)
             return
         if incoming.kind is Kind.COMMAND:
-            handler = router.commands.get(incoming.command or "")
-            await (handler or router.unknown)(ctx)
+            await router.commands.get(incoming.command or "", router.unknown)(ctx)
         elif incoming.kind is Kind.BUTTON:
             await self._route_button(ctx)
         elif ctx.state.flow in router.forms:
             await router.forms[ctx.state.flow].handle(ctx)
         else:
-            for handler in router.texts:
-                if await handler(ctx):
+            for take in router.texts:
+                if await take(ctx):
                     return
             await router.unknown(ctx)
 

@@ -95,7 +95,7 @@ async def import_all(session: AsyncSession, document: dict[str, Any]) -> dict[st
         if rows:
             await session.execute(insert(table), rows)
         counts[table.name] = len(rows)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await _advance_sequences(session)
     return counts
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from storage.models import ConversationState, ProcessedUpdate
 
@@ -23,7 +24,7 @@ class Conversations:
         Several bot processes may receive the same user's updates at once; the lock makes
         them take turns, so each applies to the state the previous one left.
         """
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user_id})
 
     async def load(self, user_id: int) -> ConversationState:
@@ -44,8 +45,9 @@ class ProcessedUpdates:
 
     async def claim(self, update_id: int) -> bool:
         """Record the update as applied; return False when another transaction already did."""
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         values = {"update_id": update_id}
+        statement: Executable
         if dialect == "postgresql":
             statement = postgresql.insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
         elif dialect == "sqlite":

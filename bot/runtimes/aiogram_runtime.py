@@ -12,7 +12,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import (
@@ -24,6 +26,7 @@ from aiogram.types import (
     InputMediaPhoto,
     InputPollOption,
     InputTextMessageContent,
+    MediaUnion,
     Update,
 )
 from aiohttp import web
@@ -171,6 +174,10 @@ class AiogramRuntime(TelegramRuntime):
             return Failure.RETRY_AFTER, float(error.retry_after)
         if isinstance(error, TelegramBadRequest) and "not modified" in str(error):
             return Failure.NOT_MODIFIED, 0
+        if isinstance(error, TelegramBadRequest) and _no_such_chat(str(error)):
+            return Failure.INVALID, 0
+        if isinstance(error, TelegramServerError | TelegramNetworkError | TimeoutError):
+            return Failure.TEMPORARY, 0
         return Failure.OTHER, 0
 
     async def send(self, reply: Reply, chat_id: int) -> None:
@@ -209,7 +216,7 @@ class AiogramRuntime(TelegramRuntime):
                     parse_mode=HTML,
                 )
             case SendAlbum():
-                media = [
+                media: list[MediaUnion] = [
                     InputMediaPhoto(
                         media=photo,
                         caption=reply.caption if i == 0 and reply.caption else None,
@@ -247,6 +254,11 @@ class AiogramRuntime(TelegramRuntime):
                     cache_time=reply.cache_time,
                     is_personal=True,
                 )
+
+
+def _no_such_chat(description: str) -> bool:
+    text = description.lower()
+    return "chat not found" in text or "user not found" in text or "peer_id_invalid" in text
 
 
 async def _healthz(request: web.Request) -> web.Response:

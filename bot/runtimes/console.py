@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app import App
 from bot.updates import to_incoming
@@ -77,7 +77,11 @@ class ConsoleRuntime:
 
     def incoming(self, line: str) -> Incoming:
         """Turn a typed line into an event: a number presses a button, /photo is a picture."""
-        user = {"user_id": self.user_id, "chat_id": self.user_id, "first_name": "Console"}
+        user: dict[str, Any] = {
+            "user_id": self.user_id,
+            "chat_id": self.user_id,
+            "first_name": "Console",
+        }
         stripped = line.strip()
         if stripped.isdigit() and int(stripped) in self.choices:
             data = self.choices[int(stripped)]

@@ -15,7 +15,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import App
@@ -125,6 +125,14 @@ class PtbRuntime(TelegramRuntime):
             )
         if isinstance(error, BadRequest) and "not modified" in str(error).lower():
             return Failure.NOT_MODIFIED, 0
+        if isinstance(error, BadRequest):
+            text = str(error).lower()
+            if "chat not found" in text or "user not found" in text or "peer_id_invalid" in text:
+                return Failure.INVALID, 0
+            return Failure.OTHER, 0
+        # PTB raises NetworkError (TimedOut is one) for 5xx answers and connection problems.
+        if isinstance(error, NetworkError | TimeoutError):
+            return Failure.TEMPORARY, 0
         return Failure.OTHER, 0
 
     async def send(self, reply: Reply, chat_id: int) -> None:

@@ -32,6 +32,8 @@ class Failure(Enum):
     UNREACHABLE = "unreachable"  # 403: blocked, deactivated, kicked
     NOT_MODIFIED = "not_modified"  # editing to the same content: nothing to do
     RETRY_AFTER = "retry_after"  # 429: wait and send again
+    INVALID = "invalid"  # 400 chat not found: the chat does not exist for the bot
+    TEMPORARY = "temporary"  # 5xx, network error, timeout: may work later
     OTHER = "other"
 
 
@@ -41,14 +43,15 @@ class TelegramRuntime(ABC):
     def __init__(self, app: App) -> None:
         self.app = app
         self.bot_username = ""
-        self._workers: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Future[None]] = []
         # Told each update id once its replies went out (metrics, tests waiting on the bot).
         self.observers: list[Callable[[int], None]] = []
 
     def start_workers(self) -> None:
         """Start the app's background workers (live results, announcements) on this runtime."""
         for worker in self.app.workers:
-            self._workers.append(asyncio.create_task(worker(self), name=worker.__name__))
+            running = asyncio.ensure_future(worker(self))
+            self._workers.append(running)
 
     async def stop_workers(self) -> None:
         """Cancel the background workers and wait for them to finish."""
