@@ -36,6 +36,7 @@ class Projector:
         self.live = app.services.extras["live_results"]
         self.language = app.settings.default_language
         self._runner: web.AppRunner | None = None
+        self._streams: set[asyncio.Task[Any]] = set()
         self.port = 0
 
     def application(self) -> web.Application:
@@ -55,6 +56,8 @@ class Projector:
 
     async def stop(self) -> None:
         """Stop listening and close open streams."""
+        for stream in list(self._streams):  # an idle stream would hold the shutdown up
+            stream.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -131,6 +134,10 @@ class Projector:
             }
         )
         await response.prepare(request)
+        task = asyncio.current_task()
+        if task is not None:
+            self._streams.add(task)
+            task.add_done_callback(self._streams.discard)
         with self.live.watch(vote.id) as changed, contextlib.suppress(ConnectionError):
             await self._send(response, vote.id)
             while True:

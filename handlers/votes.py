@@ -194,14 +194,17 @@ def _names(vote: VoteSession, indexes: Sequence[int]) -> str:
     return ", ".join(vote.options[i] for i in indexes if 0 <= i < len(vote.options))
 
 
-async def show_ballot(ctx: Context, vote: VoteSession, *, edit: bool = False) -> None:
+async def show_ballot(
+    ctx: Context, vote: VoteSession, *, edit: bool = False, chosen: Sequence[int] | None = None
+) -> None:
     """Show the question with one button per option, marking what the user chose.
 
     Only a tap on the ballot itself edits it; joining always sends a new message, below
     whatever led there (a registration step, the menu).
     """
     is_open = await current(ctx, vote)
-    chosen = await Votes(ctx.session).ballot(vote, ctx.user.id) or []
+    if chosen is None:  # not known yet: a tap that just voted passes its ballot
+        chosen = await Votes(ctx.session).ballot(vote, ctx.user.id) or []
     data = f"{PREFIX}:{vote.id}"
     rows: list[tuple[Button, ...]] = []
     status = Html("")
@@ -296,6 +299,8 @@ async def on_button(ctx: Context) -> None:
             await votes.withdraw(vote, ctx.user.id)
             ctx.answer(ctx.t("votes.withdrawn"))
         changed(ctx, vote.id)
+        await show_ballot(ctx, vote, edit=True, chosen=choices)
+        return
     elif vote.kind == RANKING and action in (RANK, UNDO, AGAIN):
         order = _ranking(ctx, vote) or []
         if action == RANK and valid and index not in order:

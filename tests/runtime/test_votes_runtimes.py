@@ -148,6 +148,8 @@ async def test_five_hundred_participants_vote_through_aiogram(
     settings: Settings, fake: FakeTelegram
 ):
     """Every ballot counted once, every press answered, the tally equals the database."""
+    # Results edited at most twice a second, as in a room: the burst is merged.
+    settings = settings.model_copy(update={"live_results_interval": 0.5})
     async with live_bot("aiogram", settings, fake) as live:
         vote = await open_vote(live)
         voters = range(100_001, 100_501)
