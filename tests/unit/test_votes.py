@@ -641,3 +641,34 @@ async def test_the_database_enforces_one_ballot_per_voter(app):
 
 def test_sent_text_helper_is_used():
     assert SendText("x").text == "x"
+
+
+async def test_rank_approved_practices(app):
+    from storage.models import Practice
+
+    async with app.database.transaction() as session:
+        for title, status in (
+            ("Ногоон байгууламж", "approved"),
+            ("Цахим үйлчилгээ", "selected"),
+            ("Хог хаягдлын ангилал", "approved"),
+            ("Ноорог туршлага", "submitted"),
+        ):
+            session.add(Practice(title=title, category="other", status=status))
+    owner = await trainer(app)
+    await owner.send("/newvote")
+    await owner.send("Аль туршлагыг нутагшуулах вэ?")
+    await owner.press("Туршлагуудыг эрэмбэлэх")
+    assert "Ноорог туршлага" not in owner.last().labels()  # only shared practices
+    await owner.press("Ногоон байгууламж")
+    await owner.press("Цахим үйлчилгээ")
+    await owner.press("Хог хаягдлын ангилал")
+    await owner.press("Ногоон байгууламж")  # a second tap takes it off the list
+    assert "✅ Цахим үйлчилгээ" in owner.last().labels()
+    await owner.press("Болсон")
+    await owner.press("Эрэмбэлэх")
+    for label in ("Нэргүй", "Шууд харуулах", "Гараар хаана", "Эхлүүлэх"):
+        await owner.press(label)
+    async with app.database.transaction() as session:
+        vote = (await session.scalars(select(VoteSession))).one()
+    assert sorted(vote.options) == ["Хог хаягдлын ангилал", "Цахим үйлчилгээ"]
+    assert vote.kind == "ranking"
