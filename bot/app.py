@@ -5,21 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.live_results import LiveResults
+from bot.reminders import Reminders
 from bot.settings import Settings
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.faq import teach
 from handlers.flood import FloodGuard
 from handlers.i18n import Catalogue
+from handlers.library import INDEX, search_document
 from handlers.messages import SendPoll
 from handlers.routes import build_router
 from handlers.vote_admin import poll_sent as vote_poll_sent
 from knowledge.faq import FaqBase
+from knowledge.search import SearchIndex
 from storage.database import Database
 from storage.faq import FaqRecords
+from storage.practices import Practices
 from storage.units import Units, read_units
 from storage.users import Users
 
@@ -68,7 +73,9 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
     dispatcher = Dispatcher(database, services, build_router(), flood)
     app = App(settings, database, services, dispatcher)
+    services.extras[INDEX] = await load_practice_index(database)
     wire_votes(app)
+    wire_reminders(app)
     return app
 
 
@@ -85,6 +92,29 @@ def wire_votes(app: App) -> None:
         live_results=live, poll_sent=vote_poll_sent, projector_url=settings.projector_base()
     )
     app.workers += [live.run, live.auto_close]
+
+
+def wire_reminders(app: App) -> None:
+    """Remind adopting khoroos to report and to evaluate after the configured days."""
+    settings = app.settings
+    reminders = Reminders(
+        app.database,
+        app.services.catalogue,
+        report_after=timedelta(days=settings.adoption_report_days),
+        evaluate_after=timedelta(days=settings.adoption_evaluate_days),
+        interval=settings.reminder_check,
+    )
+    app.services.extras["reminders"] = reminders
+    app.workers.append(reminders.run)
+
+
+async def load_practice_index(database: Database) -> SearchIndex:
+    """Index every shared practice once; the handlers keep it current as practices change."""
+    index = SearchIndex()
+    async with database.transaction() as session:
+        for practice in await Practices(session).shared():
+            index.add(search_document(practice))
+    return index
 
 
 async def load_faq(database: Database) -> FaqBase:

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     flood_limit: int = Field(25, ge=1)
     flood_window: float = Field(10.0, gt=0)
     flood_pause: float = Field(20.0, ge=0)
+    # Adoption reminders: days after a khoroo adopts a practice to ask for a progress report
+    # and for an evaluation, and how often (seconds) the worker looks for due reminders.
+    adoption_report_days: float = Field(30.0, gt=0)
+    adoption_evaluate_days: float = Field(90.0, gt=0)
+    reminder_check: float = Field(600.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

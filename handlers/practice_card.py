@@ -8,13 +8,16 @@ one, then the text with the buttons, so the buttons stay at the bottom of the ch
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import limits
 from handlers.context import Context
 from handlers.html import Html, escape
 from handlers.messages import Keyboard, SendAlbum, SendDocument, SendPhoto
+from storage.adoptions import Adoptions, Stats
 from storage.models import District, Practice
 
 Texts = Callable[..., Html]
@@ -46,6 +49,8 @@ class Card:
     contact: str | None = None
     year: int | None = None
     adoptions: int = 0
+    rated: int = 0  # how many adopting khoroos evaluated it
+    rating: float | None = None  # their average rating, 1-5
     comment: str | None = None  # the reviewer's words when it was returned or rejected
     files: tuple[CardFile, ...] = field(default_factory=tuple)
 
@@ -70,6 +75,14 @@ def card_of(practice: Practice) -> Card:
         year=practice.year,
         comment=comment,
         files=tuple(CardFile(a.kind, a.file_id, a.file_name) for a in practice.attachments),
+    )
+
+
+async def stored_card(session: AsyncSession, practice: Practice) -> Card:
+    """Build the card of a stored practice with how many khoroos adopted it and their rating."""
+    stats = (await Adoptions(session).stats((practice.id,))).get(practice.id, Stats())
+    return replace(
+        card_of(practice), adoptions=stats.adoptions, rated=stats.rated, rating=stats.average
     )
 
 
@@ -137,6 +150,8 @@ def render_card(t: Texts, language: str, card: Card) -> Html:
     footer.append(t("card.status", status=t(f"status.{card.status}")))
     if card.status in ("approved", "selected"):
         footer.append(t("card.adoptions", n=card.adoptions))
+        if card.rating is not None:
+            footer.append(t("card.rating", rating=f"{card.rating:.1f}", n=card.rated))
     if card.files:
         photos = sum(1 for f in card.files if f.kind == "photo")
         footer.append(

@@ -11,7 +11,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
-from handlers.practice_card import card_of, send_card, short_title
+from handlers.practice_card import send_card, short_title, stored_card
 from storage.models import Practice
 from storage.practices import SHARED, Practices, Reviewers
 
@@ -87,7 +87,7 @@ async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
 
 async def open_card(ctx: Context, practice: Practice) -> None:
     """Send a practice's card with the buttons this user may use."""
-    send_card(ctx, card_of(practice), await card_buttons(ctx, practice))
+    send_card(ctx, await stored_card(ctx.session, practice), await card_buttons(ctx, practice))
 
 
 async def on_mine(ctx: Context) -> None:

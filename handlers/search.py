@@ -1,0 +1,431 @@
+"""Search practices the way officers type, browse "Most adopted" and "Recently shared", inline.
+
+The query, the list shown, the filters and the page live in ``ctx.data["search"]``, so the
+buttons carry ids only. Button data: ``sr:p:<page>`` a page of the current list,
+``sr:o:<id>`` open a practice, ``sr:l:<list>`` switch to a list (``adopted``/``recent``),
+``sr:n`` a new search, ``sr:f`` the filter screen, ``sr:f<d|c|y>`` a filter's choices,
+``sr:s<d|c|y>:<value>`` choose one (``-``: any), ``sr:fs`` cycle the status, ``sr:fx``
+clear the filters. Deep link ``/start p_<id>`` (from an inline result) opens a card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers import adoption, limits
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import Html, plain, truncate
+from handlers.library import INDEX, search_document
+from handlers.messages import AnswerInline, Button, InlineResult, Keyboard
+from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
+from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from knowledge.search import Filters, SearchIndex
+from storage.adoptions import Adoptions, Narrowing
+from storage.models import Practice
+from storage.practices import CATEGORIES, SHARED, Practices
+from storage.units import Units
+
+PREFIX = "sr"
+PER_PAGE = 10
+# Inline answers are paged with next_offset; Telegram takes at most 50 results per answer.
+INLINE_PAGE = min(20, limits.INLINE_RESULTS.maximum)
+LISTS = ("adopted", "recent")
+QUERY_LENGTH = (2, 200)
+# The status filter cycles: every shared practice, then selected only, then approved only.
+STATUS_CYCLE = (None, "selected", "approved")
+FILTER_KEYS = {"d": "district", "c": "category", "y": "year"}
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a list: the practices shown, their adoption counts, and the total."""
+
+    practices: list[Practice]
+    adoptions: dict[int, int]
+    total: int
+
+
+def state(ctx: Context) -> dict[str, Any]:
+    """Return the search state (query, list, filters, page), creating it empty."""
+    saved = dict(ctx.data.get("search") or {})
+    saved.setdefault("f", {})
+    ctx.data["search"] = saved
+    return saved
+
+
+def narrowing(ctx: Context) -> Narrowing:
+    """Return the chosen filters."""
+    chosen = state(ctx)["f"]
+    return Narrowing(
+        district=chosen.get("district"),
+        category=chosen.get("category"),
+        status=chosen.get("status"),
+        year=chosen.get("year"),
+    )
+
+
+async def practice_index(ctx: Context) -> SearchIndex:
+    """Return the bot's search index, or build one for this question when there is none."""
+    index: SearchIndex | None = ctx.services.extras.get(INDEX)
+    if index is None:
+        index = SearchIndex()
+        for practice in await Practices(ctx.session).shared():
+            index.add(search_document(practice))
+    return index
+
+
+async def find(ctx: Context, page: int, size: int = PER_PAGE) -> Found:
+    """Run the current query or list for one page."""
+    saved, chosen = state(ctx), narrowing(ctx)
+    offset = (page - 1) * size
+    if saved.get("m") in LISTS:
+        rows, total = await Adoptions(ctx.session).shared_page(
+            saved["m"], chosen, limit=size, offset=offset
+        )
+        return Found([p for p, _ in rows], {p.id: n for p, n in rows}, total)
+    return await search_page(ctx, saved.get("q") or "", chosen, size, offset)
+
+
+async def search_page(ctx: Context, query: str, chosen: Narrowing, size: int, offset: int) -> Found:
+    """Search the index and load the practices found, in rank order."""
+    index = await practice_index(ctx)
+    filters = Filters(
+        district=chosen.district,
+        category=chosen.category,
+        status=chosen.status or SHARED,
+        year=chosen.year,
+    )
+    result = index.search(query, limit=size, offset=offset, filters=filters)
+    ids = [int(hit.id) for hit in result.hits]
+    loaded = await ctx.session.scalars(select(Practice).where(Practice.id.in_(ids)))
+    by_id = {p.id: p for p in loaded.all() if p.status in SHARED}
+    practices = [by_id[i] for i in ids if i in by_id]
+    stats = await Adoptions(ctx.session).stats(by_id)
+    return Found(practices, {i: s.adoptions for i, s in stats.items()}, result.total)
+
+
+async def describe_filters(ctx: Context) -> dict[str, str]:
+    """Return a label for each filter, "any" when not chosen."""
+    chosen, any_value = state(ctx)["f"], str(ctx.t("search.filter.any"))
+    labels = dict.fromkeys(("district", "category", "status", "year"), any_value)
+    if chosen.get("district"):
+        district = next(
+            (d for d in await Units(ctx.session).districts() if d.code == chosen["district"]),
+            None,
+        )
+        labels["district"] = district.name(ctx.language) if district else chosen["district"]
+    if chosen.get("category"):
+        labels["category"] = str(ctx.t(f"category.{chosen['category']}"))
+    labels["status"] = str(ctx.t(f"search.filter.status_{chosen.get('status') or 'shared'}"))
+    if chosen.get("year"):
+        labels["year"] = str(chosen["year"])
+    return labels
+
+
+async def filters_line(ctx: Context) -> str:
+    """Return the line naming the chosen filters, or "" when none is chosen."""
+    chosen = state(ctx)["f"]
+    if not any(chosen.values()):
+        return ""
+    labels = await describe_filters(ctx)
+    shown = [
+        labels[name] for name in ("district", "category", "status", "year") if chosen.get(name)
+    ]
+    return str(ctx.t("search.filters_line", filters=" · ".join(shown)))
+
+
+async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
+    """Show a page of the current search or list, with paging, filters and the cards' buttons."""
+    saved = state(ctx)
+    found = await find(ctx, max(page, 1))
+    pages = max(1, -(-found.total // PER_PAGE))
+    if page > pages:
+        page = pages
+        found = await find(ctx, page)
+    saved["p"] = page
+    mode = saved.get("m") or "q"
+    header = (
+        ctx.t(f"search.list.{mode}", n=found.total)
+        if mode in LISTS
+        else ctx.t("search.found", query=saved.get("q") or "", n=found.total)
+    )
+    lines = [header]
+    narrowed = await filters_line(ctx)
+    if narrowed:
+        lines.append(narrowed)
+    rows: list[tuple[Button, ...]] = []
+    if not found.practices:
+        lines.append(ctx.t("search.nothing" if mode == "q" else "search.list.empty"))
+    else:
+        lines.append("")
+        first = (page - 1) * PER_PAGE + 1
+        for number, practice in enumerate(found.practices, start=first):
+            lines.append(
+                ctx.t(
+                    "search.item",
+                    number=number,
+                    title=practice.title,
+                    place=place(ctx.t, ctx.language, practice.district, practice.khoroo_number),
+                    n=found.adoptions.get(practice.id, 0),
+                )
+            )
+            rows.append(
+                (Button(f"{number}. {short_title(practice.title)}", f"{PREFIX}:o:{practice.id}"),)
+            )
+        lines.append("")
+        lines.append(ctx.t("search.open_hint"))
+    if pages > 1:
+        paging = []
+        if page > 1:
+            paging.append(ctx.button("nav.previous", f"{PREFIX}:p:{page - 1}"))
+        paging.append(ctx.button("nav.page", f"{PREFIX}:p:{page}", page=page, pages=pages))
+        if page < pages:
+            paging.append(ctx.button("nav.next", f"{PREFIX}:p:{page + 1}"))
+        rows.append(tuple(paging))
+    rows.extend(tools(ctx))
+    text = Html("\n".join(lines))
+    (ctx.show if edit else ctx.send)(text, tuple(rows))
+
+
+def tools(ctx: Context) -> Keyboard:
+    """Return the rows under every list: filters, a new search, the other lists, the menu."""
+    count = sum(1 for value in state(ctx)["f"].values() if value)
+    filters = (
+        ctx.button("search.filters_button_n", f"{PREFIX}:f", n=count)
+        if count
+        else ctx.button("search.filters_button", f"{PREFIX}:f")
+    )
+    lists = tuple(ctx.button(f"search.{name}_button", f"{PREFIX}:l:{name}") for name in LISTS)
+    return (
+        (filters, ctx.button("search.new_button", f"{PREFIX}:n")),
+        lists,
+        (ctx.button("nav.menu", "menu:home"),),
+    )
+
+
+async def show_filters(ctx: Context) -> None:
+    """Show the filter screen: one button per filter, clearing, and back to the results."""
+    labels = await describe_filters(ctx)
+    chosen = state(ctx)["f"]
+    rows: list[tuple[Button, ...]] = [
+        (ctx.button("search.filter.district", f"{PREFIX}:fd", value=labels["district"]),),
+        (ctx.button("search.filter.category", f"{PREFIX}:fc", value=labels["category"]),),
+        (ctx.button("search.filter.status", f"{PREFIX}:fs", value=labels["status"]),),
+        (ctx.button("search.filter.year", f"{PREFIX}:fy", value=labels["year"]),),
+    ]
+    if any(chosen.values()):
+        rows.append((ctx.button("search.filter.clear", f"{PREFIX}:fx"),))
+    rows.append((ctx.button("search.filter.show", f"{PREFIX}:p:1"),))
+    ctx.show(ctx.t("search.filter.title"), tuple(rows))
+
+
+async def show_choices(ctx: Context, key: str) -> None:
+    """List the values of one filter (district, category or year) as buttons."""
+    name = FILTER_KEYS[key]
+    choices: list[tuple[str, str]]
+    if name == "district":
+        choices = [(d.code, d.name(ctx.language)) for d in await Units(ctx.session).districts()]
+    elif name == "category":
+        choices = [(c, str(ctx.t(f"category.{c}"))) for c in CATEGORIES]
+    else:
+        choices = [(str(y), str(y)) for y in await Adoptions(ctx.session).shared_years()]
+    buttons = [Button(label, f"{PREFIX}:s{key}:{value}") for value, label in choices]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append((ctx.button("search.filter.any", f"{PREFIX}:s{key}:-"),))
+    rows.append((ctx.button("nav.back", f"{PREFIX}:f"),))
+    ctx.show(ctx.t(f"search.filter.choose_{name}"), tuple(rows))
+
+
+def choose(ctx: Context, key: str, value: str) -> bool:
+    """Set one filter from a pressed choice; tell whether the value was a valid one."""
+    name = FILTER_KEYS.get(key)
+    if name is None:
+        return False
+    chosen = state(ctx)["f"]
+    if value == "-":
+        chosen.pop(name, None)
+        return True
+    if name == "category" and value not in CATEGORIES:
+        return False
+    if name == "year":
+        if not value.isdigit():
+            return False
+        chosen[name] = int(value)
+    else:
+        chosen[name] = value
+    return True
+
+
+async def on_search(ctx: Context) -> None:
+    """Handle the results' and filters' buttons."""
+    _, action, *rest = (ctx.incoming.callback_data or "").split(":")
+    argument = rest[0] if rest else ""
+    saved = state(ctx)
+    if action == "p" and argument.isdigit():
+        ctx.answer()
+        await show_results(ctx, int(argument))
+    elif action == "o" and argument.isdigit():
+        await open_practice(ctx, int(argument))
+    elif action == "l" and argument in LISTS:
+        ctx.answer()
+        saved["m"] = argument
+        await show_results(ctx)
+    elif action == "n":
+        ctx.answer()
+        await FORM.begin(ctx, fresh=True)
+    elif action == "f":
+        ctx.answer()
+        await show_filters(ctx)
+    elif action in ("fd", "fc", "fy"):
+        ctx.answer()
+        await show_choices(ctx, action[1])
+    elif action == "fs":
+        ctx.answer()
+        current = saved["f"].get("status")
+        position = STATUS_CYCLE.index(current) if current in STATUS_CYCLE else 0
+        saved["f"]["status"] = STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]
+        await show_filters(ctx)
+    elif action == "fx":
+        ctx.answer()
+        saved["f"] = {}
+        await show_filters(ctx)
+    elif action in ("sd", "sc", "sy") and choose(ctx, action[1], argument):
+        ctx.answer()
+        await show_filters(ctx)
+    else:
+        ctx.answer(ctx.t("error.outdated_button"))
+
+
+async def open_practice(ctx: Context, practice_id: int) -> None:
+    """Open a shared practice's card from a list, with what the user can do with it."""
+    practice = await Practices(ctx.session).get(practice_id)
+    if practice is None or practice.status not in SHARED:
+        ctx.answer(ctx.t("search.gone"), alert=True)
+        return
+    ctx.answer()
+    back = ctx.button("search.back", f"{PREFIX}:p:{state(ctx).get('p') or 1}")
+    await adoption.send_practice(ctx, practice, back=back if state(ctx).get("m") else None)
+
+
+# -- the query prompt: a one-step form, so typed text is the query only while it is asked --
+
+
+async def ask_query(ctx: Context, run: FormRun) -> Prompt:
+    """Ask what to look for; offer the lists and the filters too."""
+    text = ctx.t("search.prompt")
+    narrowed = await filters_line(ctx)
+    if narrowed:
+        text = Html(f"{text}\n{narrowed}")
+    return Prompt(
+        text,
+        (
+            tuple(ctx.button(f"search.{name}_button", FORM.data("query", name)) for name in LISTS),
+            (ctx.button("search.filters_button", f"{PREFIX}:f"),),
+        ),
+    )
+
+
+async def accept_query(ctx: Context, run: FormRun, answer: Answer) -> dict[str, str]:
+    """Take a typed query, or a list chosen instead."""
+    if answer.choice in LISTS:
+        return {"m": answer.choice}
+    query = answer.require_text()
+    minimum, maximum = QUERY_LENGTH
+    if len(query) < minimum:
+        raise Invalid("search.too_short", minimum=minimum)
+    return {"m": "q", "q": query[:maximum]}
+
+
+async def finish_query(ctx: Context, run: FormRun) -> None:
+    """Show the first page of what was asked for."""
+    chosen = run.get("query") or {}
+    saved = state(ctx)
+    saved["m"], saved["q"] = chosen.get("m", "q"), chosen.get("q", "")
+    await show_results(ctx, edit=ctx.incoming.callback_data is not None)
+
+
+FORM = Form("search", "flow.search", [Step("query", ask_query, accept_query)], finish_query)
+
+
+async def search_menu(ctx: Context) -> None:
+    """Open "Search practices" from the main menu."""
+    await FORM.begin(ctx, fresh=True)
+
+
+async def search_command(ctx: Context) -> None:
+    """Search at once with ``/search words``, or ask what to look for."""
+    query = ctx.incoming.args.strip()
+    if len(query) < QUERY_LENGTH[0]:
+        await FORM.begin(ctx, fresh=True, edit=False)
+        return
+    if ctx.state.flow == FORM.name:
+        FORM.discard(ctx)
+    saved = state(ctx)
+    saved["m"], saved["q"] = "q", query[: QUERY_LENGTH[1]]
+    await show_results(ctx, edit=False)
+
+
+async def open_from_link(ctx: Context) -> None:
+    """Open the practice a deep link names (``/start p_<id>``, from an inline result)."""
+    argument = str(ctx.data.pop("start_argument", ""))
+    practice = await Practices(ctx.session).get(int(argument)) if argument.isdigit() else None
+    if practice is None or practice.status not in SHARED:
+        ctx.send(ctx.t("search.gone"))
+        return
+    await adoption.send_practice(ctx, practice)
+
+
+# -- inline mode: "@bot words" in any chat --
+
+
+async def inline_query(ctx: Context) -> None:
+    """Answer an inline query with matching practices as articles, paged by offset."""
+    incoming = ctx.incoming
+    if incoming.query_id is None:
+        return
+    query = incoming.text.strip()[: QUERY_LENGTH[1]]
+    offset = int(incoming.inline_offset) if incoming.inline_offset.isdigit() else 0
+    if query:
+        found = await search_page(ctx, query, Narrowing(), INLINE_PAGE, offset)
+    else:
+        rows, total = await Adoptions(ctx.session).shared_page(
+            "recent", Narrowing(), limit=INLINE_PAGE, offset=offset
+        )
+        found = Found([p for p, _ in rows], {}, total)
+    results = [await inline_result(ctx, practice) for practice in found.practices]
+    following = offset + len(found.practices)
+    next_offset = str(following) if found.practices and following < found.total else ""
+    ctx.replies.append(AnswerInline(incoming.query_id, tuple(results), next_offset))
+
+
+async def inline_result(ctx: Context, practice: Practice) -> InlineResult:
+    """Return a practice as an inline article: the card is the message it posts."""
+    card = await stored_card(ctx.session, practice)
+    t = texts_for(ctx)
+    text = truncate(render_card(t, ctx.language, card))
+    buttons: Keyboard = ()
+    if ctx.services.bot_username:
+        link = f"https://t.me/{ctx.services.bot_username}?start=p_{practice.id}"
+        buttons = ((Button(ctx.t("search.open_in_bot"), url=link),),)
+    where = place(t, ctx.language, practice.district, practice.khoroo_number)
+    return InlineResult(
+        id=str(practice.id),
+        title=short_title(practice.title, 100),
+        description=plain(f"{where} · {ctx.t(f'category.{practice.category}')}"),
+        text=text,
+        buttons=buttons,
+    )
+
+
+def register(router: Router) -> None:
+    """Add search, the lists, inline mode and the card deep link to the router."""
+    router.form(FORM)
+    router.menu["search"] = search_menu
+    router.commands["search"] = search_command
+    router.buttons[PREFIX] = on_search
+    router.start_payloads["p"] = open_from_link
+    router.inline = inline_query
