@@ -35,6 +35,7 @@ from handlers.votes import (
 )
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
 from storage.models import Ballot, User, VoteSession
+from storage.practices import Practices
 from storage.votes import OPEN, Votes
 
 QUESTION = limits.POLL_QUESTION  # a vote may become a Telegram poll: keep within its limits
@@ -71,11 +72,7 @@ def _drafts(run: FormRun) -> list[str]:
 
 
 async def _shared_practices(ctx: Context) -> list[tuple[int, str]]:
-    # Approved practices come from the practices flow; without it, options are typed only.
-    try:
-        from storage.practices import Practices
-    except ImportError:  # pragma: no cover - the practices flow is not installed
-        return []
+    """Return the newest shared (approved or selected) practices a trainer may rank."""
     practices = await Practices(ctx.session).shared()
     return [(p.id, p.title[: OPTION.maximum]) for p in list(practices)[:PRACTICES_SHOWN]]
 

@@ -22,7 +22,6 @@ from handlers.messages import (
     SendDocument,
     SendPhoto,
     SendPoll,
-    SendText,
 )
 from handlers.votes import looks_like_code, normalize_code
 from storage.models import Ballot, RoleGrant, VoteSession, utcnow
@@ -637,10 +636,6 @@ async def test_the_database_enforces_one_ballot_per_voter(app):
             session.add(Ballot(vote_id=vote.id, voter_id=TRAINER, choices=[0]))
             session.add(Ballot(vote_id=vote.id, voter_id=TRAINER, choices=[1]))
             await session.flush()
-
-
-def test_sent_text_helper_is_used():
-    assert SendText("x").text == "x"
 
 
 async def test_rank_approved_practices(app):
