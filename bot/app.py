@@ -75,8 +75,19 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     app = App(settings, database, services, dispatcher)
     services.extras[INDEX] = await load_practice_index(database)
     wire_votes(app)
+    wire_sender(app)
     wire_reminders(app)
     return app
+
+
+def wire_sender(app: App) -> None:
+    """Run the announcement sender (and the contest notices) beside update handling."""
+    # Imported here: the sender uses the runtimes' Failure, and the runtimes import App.
+    from bot.sender import Sender, SenderConfig
+
+    sender = Sender(app.database, app.services.catalogue, SenderConfig.from_settings(app.settings))
+    app.services.extras["sender"] = sender
+    app.workers.append(sender.run)
 
 
 def wire_votes(app: App) -> None:

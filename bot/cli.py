@@ -16,11 +16,13 @@ from bot.app import App, build_app
 from bot.projector import Projector
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
+from handlers.contest import CalendarFileError, read_stages
 from handlers.html import plain
 from handlers.i18n import LANGUAGES, Catalogue
 from handlers.library import INDEX
 from knowledge.search import SearchIndex
 from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
+from storage.contest import Contest
 from storage.database import DatabaseError
 from storage.practice_files import (
     FORMATS,
@@ -45,7 +47,27 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the Telegram bot")
     run.add_argument("--runtime", choices=("aiogram", "ptb"), default="aiogram")
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
+    run.add_argument(
+        "--no-sender",
+        action="store_true",
+        help="do not send announcements here (run `khoroo-bot sender` separately)",
+    )
     run.set_defaults(handler=cmd_run)
+
+    sender = commands.add_parser(
+        "sender", help="send announcements from the outbox, without answering users"
+    )
+    sender.set_defaults(handler=cmd_sender)
+
+    contest = commands.add_parser("contest", help="the contest calendar")
+    contest_commands = contest.add_subparsers(dest="contest_command", required=True)
+    contest_import = contest_commands.add_parser(
+        "import",
+        help="add or update stages from a YAML or JSON list (a stage with the same Mongolian "
+        "name in the same year is updated; no stage is deleted)",
+    )
+    contest_import.add_argument("file", type=Path)
+    contest_import.set_defaults(handler=cmd_contest_import)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.set_defaults(handler=cmd_chat)
@@ -158,6 +180,43 @@ async def _serve_ptb(app: App, token: str) -> int:
         return 0
     finally:
         await runtime.stop()
+
+
+async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
+    """Work through the outbox until stopped; it needs only the token and the database."""
+    from bot.runtimes.aiogram_runtime import AiogramRuntime
+
+    token = settings.token()
+
+    async def send(app: App) -> int:
+        runtime = AiogramRuntime(app, token)
+        try:
+            await runtime.prepare()  # checks the token before anything is claimed
+            log.info("sender started at %s messages a second", settings.sender_rate)
+            await app.services.extras["sender"].run(runtime)
+            return 0
+        finally:
+            await runtime.stop()
+
+    return await with_app(settings, send)
+
+
+async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Add or update contest stages from a file."""
+    specs = read_stages(args.file)
+
+    async def upsert(app: App) -> int:
+        async with app.database.transaction() as session:
+            change = await Contest(session).upsert(specs)
+        for spec in specs:
+            print(
+                f"{spec.year} {spec.name_mn} / {spec.name_en} ({spec.kind}): "
+                f"{spec.starts_at.isoformat()} – {spec.ends_at.isoformat()}"
+            )
+        print(f"Stages: {change.added} added, {change.updated} updated.")
+        return 0
+
+    return await with_app(settings, upsert)
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -363,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DatabaseError,
         UnitsFileError,
         PracticeFileError,
+        CalendarFileError,
         TokenRefused,
         OSError,
     ) as error:

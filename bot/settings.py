@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     flood_limit: int = Field(25, ge=1)
     flood_window: float = Field(10.0, gt=0)
     flood_pause: float = Field(20.0, ge=0)
+    # Announcements: the senders' overall pace together (Telegram allows about 30 a second;
+    # the rest is left for interactive answers), deliveries claimed at once and sent at once,
+    # retries of 5xx/network errors (with doubling pauses), how long a claimed delivery is
+    # held before another sender may take it, how often the outbox is checked when idle and
+    # the admin's progress message edited, and the contest reminders (days before deadline).
+    sender_rate: float = Field(25.0, gt=0)
+    sender_batch: int = Field(25, ge=1)
+    sender_in_flight: int = Field(8, ge=1)
+    sender_attempts: int = Field(5, ge=1)
+    sender_backoff: float = Field(2.0, ge=0)
+    sender_lease: float = Field(120.0, gt=0)
+    sender_idle: float = Field(2.0, gt=0)
+    sender_progress: float = Field(3.0, ge=0)
+    contest_check: float = Field(60.0, gt=0)
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
     # Adoption reminders: days after a khoroo adopts a practice to ask for a progress report
     # and for an evaluation, and how often (seconds) the worker looks for due reminders.
     adoption_report_days: float = Field(30.0, gt=0)
@@ -49,6 +64,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             return frozenset(int(p) for p in parts if p)
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(sorted({int(p) for p in value.replace(";", ",").split(",") if p.strip()}))
         return value
 
     @field_validator("default_language")

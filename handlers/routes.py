@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from handlers import (
     adoption,
+    announcements,
+    contest,
     faq,
     menu,
     practices,
@@ -31,6 +33,8 @@ FLOWS = (
     adoption,
     votes,
     vote_admin,
+    contest,
+    announcements,
     faq,
 )
 
@@ -57,6 +61,7 @@ MENU_COMMANDS = (
     "faq",
     "vote",
     "newvote",
+    "contest",
     "cancel",
     "profile",
     "language",

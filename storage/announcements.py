@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +88,7 @@ def audience_filter(audience: dict[str, Any]) -> Any:
             User.khoroo_number.is_not(None),
             ~submitted_khoroo(audience.get("year")),
         )
-    return and_()  # everyone
+    return true()  # everyone
 
 
 def recipients(audience: dict[str, Any]) -> Select[tuple[int, str]]:

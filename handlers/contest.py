@@ -1,0 +1,428 @@
+"""The contest calendar: /contest for everyone, /stages for admins, and the stage notices.
+
+Dates are typed and shown in Ulaanbaatar time and stored in UTC. The notices (a stage has
+started; a submission deadline is near) become announcements in the outbox, claimed once
+per stage and notice, so a restart or a second process never repeats them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import permissions
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue, format_date
+from handlers.messages import Button
+from handlers.steps import Accept, Answer, Form, FormRun, Invalid, Prompt, Step, Stop
+from storage.announcements import Announcements
+from storage.contest import KINDS, Contest, StageSpec, reminder_notice
+from storage.models import Announcement, ContestStage
+
+_MOMENT = re.compile(
+    r"^\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"
+    r"(?:\s*[,T ]\s*(\d{1,2})\s*[:.]\s*(\d{2}))?\s*$"
+)
+NAME_LIMIT = 200
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """Read "2026-03-01" or "2026.03.01", optionally with "14:30", as Ulaanbaatar time.
+
+    Without a time a start means the beginning of the day and an end its last minute.
+    Raises ValueError when the text is not such a date.
+    """
+    match = _MOMENT.match(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day, hour, minute = match.groups()
+    if hour is None:
+        clock = time(23, 59) if end_of_day else time(0, 0)
+    else:
+        clock = time(int(hour), int(minute))
+    local = datetime.combine(datetime(int(year), int(month), int(day)).date(), clock)
+    return local.replace(tzinfo=TIMEZONE).astimezone(UTC)
+
+
+def local_year(moment: datetime) -> int:
+    """Return the year of a moment in Ulaanbaatar."""
+    return moment.astimezone(TIMEZONE).year
+
+
+def when(moment: datetime, language: str) -> str:
+    """Write a moment as a date with its time when the time is not midnight or 23:59."""
+    local = moment.astimezone(TIMEZONE)
+    with_time = (local.hour, local.minute) not in ((0, 0), (23, 59))
+    return format_date(moment, language, with_time=with_time)
+
+
+async def require_admin(ctx: Context) -> bool:
+    """Tell whether the user is an admin; refuse politely (and end any admin form) if not."""
+    if await permissions.is_admin(ctx):
+        return True
+    form = ctx.router.forms.get(ctx.state.flow or "")
+    if form is not None:
+        form.discard(ctx)
+    ctx.answer(ctx.t("contest.admins_only"), alert=True)
+    ctx.send(ctx.t("contest.admins_only"))
+    return False
+
+
+def admin_step(accept: Accept) -> Accept:
+    """Wrap a step's accept so that every answer is checked for admin rights on the server."""
+
+    async def guarded(ctx: Context, run: FormRun, answer: Answer) -> object:
+        if not await require_admin(ctx):
+            return Stop()
+        return await accept(ctx, run, answer)
+
+    return guarded
+
+
+# -- /contest -------------------------------------------------------------------------------
+
+
+async def contest_command(ctx: Context) -> None:
+    """Show the current stage, what to do now, and the next deadline."""
+    now = ctx.services.clock()
+    contest = Contest(ctx.session)
+    current = await contest.current(now)
+    upcoming = await contest.upcoming(now)
+    language = ctx.language
+    parts = []
+    if current is not None:
+        parts.append(
+            ctx.t(
+                "contest.current",
+                stage=current.name(language),
+                starts=when(current.starts_at, language),
+                ends=when(current.ends_at, language),
+            )
+        )
+        parts.append(ctx.t(f"contest.todo.{current.kind}"))
+        days = (current.ends_at - now).days
+        parts.append(
+            ctx.t("contest.deadline", ends=when(current.ends_at, language), n=max(days, 0))
+        )
+    if upcoming:
+        following = upcoming[0]
+        parts.append(
+            ctx.t(
+                "contest.next",
+                stage=following.name(language),
+                starts=when(following.starts_at, language),
+            )
+        )
+    if not parts:
+        parts.append(ctx.t("contest.nothing"))
+    ctx.send("\n\n".join(parts))
+
+
+# -- /stages (admins) -----------------------------------------------------------------------
+
+
+async def stages_command(ctx: Context) -> None:
+    """List the stages with buttons to add and delete (admins only)."""
+    if not await require_admin(ctx):
+        return
+    await show_stages(ctx, edit=False)
+
+
+async def show_stages(ctx: Context, *, edit: bool = True) -> None:
+    """Show the calendar as an admin manages it."""
+    stages = await Contest(ctx.session).stages()
+    language = ctx.language
+    lines = [ctx.t("stages.title")]
+    buttons: list[tuple[Button, ...]] = []
+    for number, stage in enumerate(stages, 1):
+        lines.append(
+            ctx.t(
+                "stages.line",
+                number=number,
+                stage=stage.name(language),
+                kind=ctx.t(f"stages.kind.{stage.kind}"),
+                starts=when(stage.starts_at, language),
+                ends=when(stage.ends_at, language),
+            )
+        )
+        buttons.append((ctx.button("stages.delete", f"stages:del:{stage.id}", number=number),))
+    if not stages:
+        lines.append(ctx.t("stages.empty"))
+    buttons.append((ctx.button("stages.add", "stages:add"),))
+    text = "\n".join(lines)
+    if edit:
+        ctx.show(text, tuple(buttons))
+    else:
+        ctx.send(text, tuple(buttons))
+
+
+async def on_stages(ctx: Context) -> None:
+    """Add or delete a stage; the admin check is made on every press."""
+    if not await require_admin(ctx):
+        return
+    action, _, argument = (ctx.incoming.callback_data or "").partition(":")[2].partition(":")
+    if action == "add":
+        ctx.answer()
+        await STAGE_FORM.begin(ctx, fresh=True, edit=False)
+    elif action == "del" and argument.isdigit():
+        removed = await Contest(ctx.session).remove(int(argument))
+        ctx.answer(ctx.t("stages.deleted" if removed else "error.outdated_button"))
+        await show_stages(ctx)
+    else:
+        ctx.answer(ctx.t("error.outdated_button"))
+
+
+async def ask_name_mn(ctx: Context, run: FormRun) -> Prompt:
+    """Ask for the stage's Mongolian name."""
+    return Prompt(ctx.t("stages.ask_name_mn"))
+
+
+async def ask_name_en(ctx: Context, run: FormRun) -> Prompt:
+    """Ask for the stage's English name."""
+    return Prompt(ctx.t("stages.ask_name_en"))
+
+
+async def accept_name(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a name of reasonable length."""
+    name = answer.require_text()
+    if not name or len(name) > NAME_LIMIT:
+        raise Invalid("stages.bad_name", limit=NAME_LIMIT)
+    return name
+
+
+async def ask_kind(ctx: Context, run: FormRun) -> Prompt:
+    """Offer the kinds of stage."""
+    buttons = tuple(
+        (ctx.button(f"stages.kind.{kind}", STAGE_FORM.data("kind", kind)),) for kind in KINDS
+    )
+    return Prompt(ctx.t("stages.ask_kind"), buttons)
+
+
+async def accept_kind(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a kind button."""
+    if answer.choice not in KINDS:
+        raise Invalid("error.button_expected")
+    return answer.choice
+
+
+async def ask_starts(ctx: Context, run: FormRun) -> Prompt:
+    """Ask for the start date."""
+    return Prompt(ctx.t("stages.ask_starts"))
+
+
+async def accept_starts(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a start date in Ulaanbaatar time."""
+    try:
+        return parse_moment(answer.require_text()).isoformat()
+    except ValueError:
+        raise Invalid("contest.bad_date") from None
+
+
+async def ask_ends(ctx: Context, run: FormRun) -> Prompt:
+    """Ask for the end date (the deadline)."""
+    return Prompt(ctx.t("stages.ask_ends"))
+
+
+async def accept_ends(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take an end date after the start."""
+    try:
+        ends = parse_moment(answer.require_text(), end_of_day=True)
+    except ValueError:
+        raise Invalid("contest.bad_date") from None
+    starts = datetime.fromisoformat(run.values["starts"])
+    if ends <= starts:
+        raise Invalid("stages.ends_before_start", starts=when(starts, ctx.language))
+    return ends.isoformat()
+
+
+async def finish_stage(ctx: Context, run: FormRun) -> None:
+    """Save the stage and show the calendar."""
+    if not await require_admin(ctx):
+        return
+    starts = datetime.fromisoformat(run.values["starts"])
+    spec = StageSpec(
+        name_mn=run.values["name_mn"],
+        name_en=run.values["name_en"],
+        kind=run.values["kind"],
+        starts_at=starts,
+        ends_at=datetime.fromisoformat(run.values["ends"]),
+        year=local_year(starts),
+    )
+    await Contest(ctx.session).add(spec)
+    ctx.send(ctx.t("stages.saved", stage=spec.name_mn if ctx.language == "mn" else spec.name_en))
+    await show_stages(ctx, edit=False)
+
+
+STAGE_FORM = Form(
+    "stage",
+    "flow.stage",
+    (
+        Step("name_mn", ask_name_mn, admin_step(accept_name)),
+        Step("name_en", ask_name_en, admin_step(accept_name)),
+        Step("kind", ask_kind, admin_step(accept_kind)),
+        Step("starts", ask_starts, admin_step(accept_starts)),
+        Step("ends", ask_ends, admin_step(accept_ends)),
+    ),
+    finish_stage,
+)
+
+
+# -- notices: a stage has started, a submission deadline is near ---------------------------
+
+
+def stage_started_texts(catalogue: Catalogue, stage: ContestStage) -> dict[str, str]:
+    """Render the announcement of a stage's start in every language."""
+    return {
+        language: catalogue.text(
+            language,
+            "contest.started",
+            stage=stage.name(language),
+            ends=when(stage.ends_at, language),
+            todo=catalogue.text(language, f"contest.todo.{stage.kind}"),
+        )
+        for language in LANGUAGES
+    }
+
+
+def reminder_texts(catalogue: Catalogue, stage: ContestStage, days: int) -> dict[str, str]:
+    """Render the reminder to khoroos that have not submitted, in every language."""
+    return {
+        language: catalogue.text(
+            language,
+            "contest.reminder",
+            stage=stage.name(language),
+            ends=when(stage.ends_at, language),
+            n=days,
+        )
+        for language in LANGUAGES
+    }
+
+
+async def contest_notices(
+    session: AsyncSession, catalogue: Catalogue, now: datetime, reminder_days: Iterable[int]
+) -> list[Announcement]:
+    """Queue the stage-start announcements and deadline reminders that are due, once each."""
+    contest = Contest(session)
+    announcements = Announcements(session)
+    queued: list[Announcement] = []
+    for stage in await contest.started_unannounced(now):
+        if not await contest.claim(stage.id, ["start"]):
+            continue
+        texts = stage_started_texts(catalogue, stage)
+        queued.append(
+            await announcements.add(
+                Announcement(
+                    kind="stage",
+                    text=texts["mn"],
+                    text_en=texts["en"],
+                    audience={"kind": "all"},
+                    scheduled_at=now,
+                    stage_id=stage.id,
+                )
+            )
+        )
+    days = sorted(set(reminder_days))
+    for stage in await contest.open_submissions(now):
+        due = [d for d in days if now >= stage.ends_at - timedelta(days=d)]
+        if not due or stage.starts_at > now:
+            continue
+        # Only the nearest reminder is sent; the earlier ones it replaces are claimed with it.
+        claimed = await contest.notices(stage.id)
+        nearest = min(due)
+        if reminder_notice(nearest) in claimed:
+            continue
+        keys = [reminder_notice(d) for d in due if reminder_notice(d) not in claimed]
+        if not await contest.claim(stage.id, keys):
+            continue
+        left = max(0, -(-int((stage.ends_at - now).total_seconds()) // 86400))
+        texts = reminder_texts(catalogue, stage, left)
+        queued.append(
+            await announcements.add(
+                Announcement(
+                    kind="reminder",
+                    text=texts["mn"],
+                    text_en=texts["en"],
+                    audience={"kind": "not_submitted", "year": stage.year},
+                    scheduled_at=now,
+                    stage_id=stage.id,
+                )
+            )
+        )
+    return queued
+
+
+def register(router: Router) -> None:
+    """Add /contest, /stages and the stage form to the router."""
+    router.form(STAGE_FORM)
+    router.commands.update({"contest": contest_command, "stages": stages_command})
+    router.buttons["stages"] = on_stages
+
+
+# -- the calendar file ----------------------------------------------------------------------
+
+
+class CalendarFileError(ValueError):
+    """A contest calendar file cannot be read; the message names the record and the field."""
+
+
+def read_stages(path: Path) -> list[StageSpec]:
+    """Read stages from a YAML or JSON list of {name_mn, name_en, kind, starts_at, ends_at}.
+
+    Dates are Ulaanbaatar time, written as in the bot ("2026-03-01", "2026.03.01 09:00");
+    an end without a time means the end of that day.
+    """
+    try:
+        records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CalendarFileError(f"{path}: {error}") from error
+    if isinstance(records, dict):
+        records = records.get("stages")
+    if not isinstance(records, list):
+        raise CalendarFileError(f"{path}: expected a list of stages")
+    specs = []
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise CalendarFileError(f"stage {number}: expected an object")
+        specs.append(_stage_record(number, record))
+    return specs
+
+
+def _stage_record(number: int, record: dict[str, Any]) -> StageSpec:
+    names = {}
+    for field in ("name_mn", "name_en"):
+        value = str(record.get(field) or "").strip()
+        if not value or len(value) > NAME_LIMIT:
+            raise CalendarFileError(f"stage {number}: {field} is missing or too long")
+        names[field] = value
+    kind = str(record.get("kind") or "other")
+    if kind not in KINDS:
+        raise CalendarFileError(f"stage {number}: kind must be one of {', '.join(KINDS)}")
+    starts = _moment(number, record, "starts_at", end_of_day=False)
+    ends = _moment(number, record, "ends_at", end_of_day=True)
+    if ends <= starts:
+        raise CalendarFileError(f"stage {number}: ends_at must be after starts_at")
+    return StageSpec(
+        names["name_mn"], names["name_en"], kind, starts, ends, year=local_year(starts)
+    )
+
+
+def _moment(number: int, record: dict[str, Any], field: str, *, end_of_day: bool) -> datetime:
+    value = record.get(field)
+    if isinstance(value, datetime):  # YAML reads "2026-03-01 09:00:00" itself
+        local = value if value.tzinfo else value.replace(tzinfo=TIMEZONE)
+        return local.astimezone(UTC)
+    if isinstance(value, date):
+        value = value.isoformat()
+    try:
+        return parse_moment(str(value or ""), end_of_day=end_of_day)
+    except ValueError:
+        raise CalendarFileError(
+            f"stage {number}: {field} {value!r} is not a date like 2026-03-01 or 2026.03.01 09:00"
+        ) from None
