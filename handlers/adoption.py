@@ -63,7 +63,7 @@ async def practice_buttons(ctx: Context, practice: Practice) -> list[tuple[Butto
         else:
             rows.append((ctx.button("adoption.open_mine", f"{PREFIX}:m:{adopted.id}"),))
     if practice.submitter_id is not None and practice.submitter_id != user.id:
-        rows.append((ctx.button("adoption.ask", f"{PREFIX}:q:{practice.id}"),))
+        rows.append((ctx.button("adoption.ask_author", f"{PREFIX}:q:{practice.id}"),))
     rows.append((ctx.button("adoption.similar", f"{PREFIX}:s:{practice.id}"),))
     return rows
 

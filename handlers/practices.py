@@ -55,7 +55,7 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
         if page < pages:
             paging.append(ctx.button("nav.next", f"mine:p:{page + 1}"))
         rows.append(tuple(paging))
-    rows.append((ctx.button("nav.menu", "menu:home"),))
+    rows.append((ctx.button("adoption.mine", "ad:l:1"), ctx.button("nav.menu", "menu:home")))
     if not rows[:-1]:
         text = ctx.t("mine.empty")
         rows.insert(0, (ctx.button("menu.submit", "submit:new"),))
