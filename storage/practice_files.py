@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import District, Practice
+from storage.adoptions import Adoptions
+from storage.models import Adoption, District, Practice
 from storage.practices import CATEGORIES, STATUSES, Practices, stage_for
 from storage.units import Units
 
@@ -38,6 +39,11 @@ FIELDS = (
     "partners",
     "contact",
     "tags",
+    # Export only (an import ignores them): how many khoroos adopted the practice, their
+    # average rating, and each evaluation.
+    "adoptions",
+    "rating",
+    "evaluations",
 )
 REQUIRED = ("id", "title", "district", "khoroo", "category", "problem", "solution", "results")
 TEXTS = ("title", "problem", "solution", "results", "resources", "partners", "contact")
@@ -300,8 +306,9 @@ async def import_rows(
     return report
 
 
-def export_record(practice: Practice) -> dict[str, Any]:
-    """Return a practice as a file record (the fields an import reads)."""
+def export_record(practice: Practice, adoptions: Sequence[Adoption] = ()) -> dict[str, Any]:
+    """Return a practice as a file record: the fields an import reads, and its adoptions."""
+    rated = [a for a in adoptions if a.rating is not None]
     return {
         "id": practice.external_id or f"bot-{practice.id}",
         "title": practice.title,
@@ -317,6 +324,19 @@ def export_record(practice: Practice) -> dict[str, Any]:
         "partners": practice.partners,
         "contact": practice.contact,
         "tags": list(practice.tags or []),
+        "adoptions": len(adoptions),
+        "rating": round(sum(a.rating or 0 for a in rated) / len(rated), 2) if rated else None,
+        "evaluations": [
+            {
+                "district": a.district.code,
+                "khoroo": a.khoroo_number,
+                "rating": a.rating,
+                "change": a.change,
+                "figures": a.figures,
+                "evaluated_at": a.evaluated_at.date().isoformat() if a.evaluated_at else None,
+            }
+            for a in rated
+        ],
     }
 
 
@@ -341,6 +361,8 @@ def _flat(records: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for record in records:
         flat = {k: ("" if v is None else v) for k, v in record.items()}
         flat["tags"] = TAG_SEPARATOR.join(record["tags"])
+        # One cell cannot hold a list of objects: JSON text keeps it readable and parseable.
+        flat["evaluations"] = json.dumps(record["evaluations"], ensure_ascii=False)
         yield flat
 
 
@@ -366,4 +388,7 @@ def _xlsx(records: Sequence[dict[str, Any]]) -> bytes:
 async def export_practices(session: AsyncSession, fmt: str) -> bytes:
     """Export every practice that is not a draft."""
     practices = [p for p in await Practices(session).all() if p.status != "draft"]
-    return write_records([export_record(p) for p in practices], fmt)
+    adoptions: dict[int, list[Adoption]] = {}
+    for adoption in await Adoptions(session).of_practices(p.id for p in practices):
+        adoptions.setdefault(adoption.practice_id, []).append(adoption)
+    return write_records([export_record(p, adoptions.get(p.id, [])) for p in practices], fmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -10,7 +11,9 @@ from sqlalchemy import func, select
 from bot.reminders import Reminders
 from handlers.html import plain
 from handlers.messages import SendText
+from storage.adoptions import Adoptions
 from storage.models import Adoption, utcnow
+from storage.practice_files import export_practices, import_rows, read_rows
 from tests.support.chat import Chat, register
 from tests.support.library import share
 from tests.support.practices import button, sent_to
@@ -179,3 +182,30 @@ async def test_reminders_are_sent_once_each(app):
     (second,) = next(found for found in both if found)
     assert "үнэлж" in plain(second.text)
     assert await reminders().due() == []
+
+
+async def test_evaluations_are_part_of_the_export_and_an_import_ignores_them(app, tmp_path):
+    _, adopter, practice_id = await people(app)
+    await adopter.send(f"/start p_{practice_id}")
+    await adopter.press("Бид нутагшуулна")
+    async with app.database.transaction() as session:
+        repository = Adoptions(session)
+        adoption = await repository.get(1)
+        assert adoption is not None
+        await repository.report(adoption, "done", None, utcnow())
+        await repository.evaluate(adoption, 4, "Хог ангилдаг болсон.", "120 өрх", utcnow())
+    async with app.database.transaction() as session:
+        lines = (await export_practices(session, "jsonl")).decode().splitlines()
+        table = await export_practices(session, "csv")
+    (record,) = [json.loads(line) for line in lines]
+    assert (record["adoptions"], record["rating"]) == (1, 4.0)
+    (evaluation,) = record["evaluations"]
+    assert evaluation["district"] == "bayangol" and evaluation["khoroo"] == 5
+    assert (evaluation["rating"], evaluation["figures"]) == (4, "120 өрх")
+    assert "Хог ангилдаг болсон." in table.decode("utf-8-sig")
+
+    path = tmp_path / "practices.csv"
+    path.write_bytes(table)
+    async with app.database.transaction() as session:
+        report = await import_rows(session, read_rows(path))
+    assert (report.refused, report.updated, len(report.unchanged)) == ([], [], 1)
