@@ -2,7 +2,8 @@
 
 The storage layer feeds documents in with :meth:`SearchIndex.add`,
 :meth:`~SearchIndex.update` and :meth:`~SearchIndex.remove`; each write costs
-time proportional to that document only. Text goes through
+time proportional to that document only (apart from building a byte row
+once, when a term or a filter value first needs one). Text goes through
 :func:`knowledge.text.terms`, so Cyrillic, every Latin habit, look-alike
 letters and Mongolian word endings meet on one stemmed key.
 
@@ -18,11 +19,11 @@ order, in the title. Ties break by id, so results are deterministic.
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 
 from rapidfuzz import process
@@ -66,6 +67,17 @@ _TITLE_ORDER_BONUS = 0.7
 # Compact postings once this share of indexed slots belongs to removed
 # documents; the cost spreads over the writes that caused it.
 _COMPACT_RATIO = 0.25
+# A term in at least one slot in _DENSE_SHARE (and _DENSE_MIN_DF documents)
+# also keeps a byte per slot: that costs no more than its 9-byte postings.
+_DENSE_MIN_DF = 256
+_DENSE_SHARE = 16
+# Tiers up to this size are scored outright; larger ones are pruned by bound.
+_SCORE_WHOLE_TIER = 512
+# Pruning limits: titles scanned for the bonus, and distinct query terms
+# (their count and their relevance bounds share one byte per document).
+_MAX_TITLE_SCAN = 20_000
+_MAX_QUERY_TERMS = 64
+_FACETS = ("district", "category", "status", "year")
 
 
 def typo_budget(length: int) -> int:
@@ -151,9 +163,73 @@ class _QueryTerm:
     expansions: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _TermScores:
+    """How one query term scores documents, prepared once per search.
+
+    Rare expansions are merged into ``sparse`` (slot → best contribution);
+    frequent ones stay as dense impact rows with their factor and the
+    largest contribution they can give. ``presence`` has a 1 in the byte
+    lane of every slot the term occurs in.
+    """
+
+    sparse: dict[int, float]
+    dense: list[tuple[bytearray, float, float]]
+    presence: int
+
+
+_Scored = tuple[float, tuple[int, int | str], DocId, float]
+
+
 def _id_key(doc_id: DocId) -> tuple[int, int | str]:
     """Order ids of mixed types deterministically: integers first, then strings."""
     return (1, doc_id) if isinstance(doc_id, str) else (0, doc_id)
+
+
+def _rank_key(item: _Scored) -> tuple[float, tuple[int, int | str]]:
+    """Sort scored documents best first, ties by id."""
+    return (-item[0], item[1])
+
+
+@cache
+def _at_least(level: int) -> bytes:
+    """Return a translate table that maps bytes of at least level to 1, others to 0."""
+    return bytes(int(value >= level) for value in range(256))
+
+
+@cache
+def _only(level: int) -> bytes:
+    """Return a translate table that maps the byte level to 0xFF, others to 0."""
+    return bytes(255 if value == level else 0 for value in range(256))
+
+
+def _positions(lanes: bytes, value: int) -> list[int]:
+    """Return the offsets of every byte equal to value."""
+    found = []
+    find = lanes.find
+    position = find(value)
+    while position >= 0:
+        found.append(position)
+        position = find(value, position + 1)
+    return found
+
+
+def _lane_max(first: int, second: int, high: int) -> int:
+    """Return the byte-wise maximum of two lane integers whose bytes are at most 127.
+
+    ``high`` has 0x80 in every lane: 0x80 + a - b never borrows from the next
+    lane, and its top bit tells whether a >= b.
+    """
+    keep = (((first | high) - second) & high) >> 7
+    keep *= 255
+    return (first & keep) | (second & ~keep)
+
+
+def _set_byte(row: bytearray, position: int, value: int) -> None:
+    """Set one byte of a row that grows with the slots, zero-filling any gap."""
+    if position >= len(row):
+        row.extend(bytes(position + 1 - len(row)))
+    row[position] = value
 
 
 class SearchIndex:
@@ -168,6 +244,13 @@ class SearchIndex:
         self._postings: dict[str, tuple[array[int], array[int]]] = {}
         self._title_postings: dict[str, array[int]] = {}
         self._df: dict[str, int] = {}
+        # Largest impact a term ever had (an upper bound once documents go).
+        self._max_impact: dict[str, int] = {}
+        # Frequent terms also keep one impact byte per slot (0 = absent):
+        # no larger than their postings, and read without any search.
+        self._dense: dict[str, bytearray] = {}
+        self._alive = bytearray()
+        self._facets: dict[str, dict[object, bytearray]] = {name: {} for name in _FACETS}
         self._vocab_sorted: list[str] = []
         self._vocab_by_len: dict[int, list[str]] = {}
         self._dead = 0
@@ -194,6 +277,10 @@ class SearchIndex:
         slot = len(self._docs)
         self._slot_of[doc.id] = slot
         self._docs.append(doc)
+        self._alive.append(1)
+        for name in _FACETS:
+            row = self._facets[name].setdefault(getattr(doc, name), bytearray())
+            _set_byte(row, slot, 1)
 
         field_terms = {
             "title": terms(doc.title),
@@ -220,10 +307,17 @@ class SearchIndex:
                 self._postings[term] = entry
             entry[0].append(slot)
             entry[1].append(quantised)
-            df = self._df.get(term, 0)
-            if df == 0:
+            if quantised > self._max_impact.get(term, 0):
+                self._max_impact[term] = quantised
+            df = self._df.get(term, 0) + 1
+            self._df[term] = df
+            if df == 1:
                 self._add_vocab(term)
-            self._df[term] = df + 1
+            dense = self._dense.get(term)
+            if dense is not None:
+                _set_byte(dense, slot, quantised)
+            elif df >= _DENSE_MIN_DF and df * _DENSE_SHARE >= len(self._docs):
+                self._dense[term] = self._densify(term)
         self._slot_terms.append(tuple(pseudo_tf))
 
         title = tuple(field_terms["title"])
@@ -240,8 +334,15 @@ class SearchIndex:
         slot = self._slot_of.pop(doc_id, None)
         if slot is None:
             return False
+        doc = self._docs[slot]
         self._docs[slot] = None
+        self._alive[slot] = 0
+        for name in _FACETS:
+            self._facets[name][getattr(doc, name)][slot] = 0
         for term in self._slot_terms[slot]:
+            dense = self._dense.get(term)
+            if dense is not None:
+                dense[slot] = 0
             df = self._df[term] - 1
             if df:
                 self._df[term] = df
@@ -249,6 +350,8 @@ class SearchIndex:
                 # Every posting of the term is dead now: drop it outright.
                 del self._df[term]
                 del self._postings[term]
+                del self._max_impact[term]
+                self._dense.pop(term, None)
                 self._title_postings.pop(term, None)
                 self._remove_vocab(term)
         self._slot_terms[slot] = ()
@@ -257,6 +360,16 @@ class SearchIndex:
         if self._dead > 64 and self._dead > _COMPACT_RATIO * len(self._docs):
             self._compact()
         return True
+
+    def _densify(self, term: str) -> bytearray:
+        """Return a term's impacts as one byte per slot, built from its live postings."""
+        row = bytearray(len(self._docs))
+        docs = self._docs
+        slots, impacts = self._postings[term]
+        for slot, impact in zip(slots, impacts, strict=True):
+            if docs[slot] is not None:
+                row[slot] = impact
+        return row
 
     def _add_vocab(self, term: str) -> None:
         """Register a term that just got its first live document."""
@@ -297,50 +410,199 @@ class SearchIndex:
         query_terms = self._parse(query)
         if not query_terms or limit <= 0:
             return SearchPage([], 0)
+        size = len(self._docs)
         live = len(self._slot_of)
-
-        per_term: list[dict[int, float]] = []
-        for qt in query_terms:
-            per_term.append(self._term_scores(qt, live))
+        parts = [self._term_scores(qt, live, size) for qt in query_terms]
 
         n = len(query_terms)
         # At least half of the words must match, so a stray typo or an unknown
         # word does not empty the result, yet one common word is not enough in
         # a longer query.
         need = 1 if n <= 2 else (n + 1) // 2
-        # Any document with `need` matching terms appears in one of the
-        # n - need + 1 rarest terms' postings: the common terms only get looked
-        # up for those candidates instead of being walked in full.
-        order = sorted(range(n), key=lambda i: len(per_term[i]))
-        candidates: set[int] = set()
-        for i in order[: n - need + 1]:
-            candidates.update(per_term[i])
+        # Byte lane `slot` of `matched` counts the query terms that document
+        # has; big-integer arithmetic adds every term's lanes at C speed.
+        matched = sum(part.presence for part in parts) & self._accepted(filters) * 255
+        lanes = matched.to_bytes(size, "little")
+        total = lanes.translate(_at_least(need)).count(1)
 
+        wanted = offset + limit
+        ranked: list[_Scored] = []
+        # More matched terms always rank higher, so tiers fill the page in
+        # order and only the tiers that reach it are scored.
+        for tier in range(n, need - 1, -1):
+            if len(ranked) >= wanted:
+                break
+            in_tier = lanes.count(tier)
+            if not in_tier:
+                continue
+            with_bonus = tier == n > 1
+            room = wanted - len(ranked)
+            if in_tier <= max(room, _SCORE_WHOLE_TIER):
+                scored = self._score(_positions(lanes, tier), parts, query_terms, with_bonus)
+            else:
+                scored = self._best_in_tier(lanes, tier, room, parts, query_terms, with_bonus)
+            scored.sort(key=_rank_key)
+            ranked.extend(scored[:room])
+        hits = [Hit(doc_id, score) for score, _, doc_id, _ in ranked[offset:wanted]]
+        return SearchPage(hits, total)
+
+    def _accepted(self, filters: Filters | None) -> int:
+        """Return a lane mask (1 per byte) of live documents that pass the filters."""
+        mask = int.from_bytes(self._alive, "little")
+        if filters is None:
+            return mask
+        for name in _FACETS:
+            accepted = _as_set(getattr(filters, name))
+            if accepted is not None:
+                mask &= self._facet_mask(name, accepted)
+        low, high = filters.year_from, filters.year_to
+        if low is not None or high is not None:
+            years = [
+                year
+                for year in self._facets["year"]
+                if isinstance(year, int)
+                and (low is None or year >= low)
+                and (high is None or year <= high)
+            ]
+            mask &= self._facet_mask("year", years)
+        return mask
+
+    def _facet_mask(self, name: str, values: Iterable[object]) -> int:
+        """Return a lane mask of documents whose field `name` holds one of values."""
+        rows = self._facets[name]
+        mask = 0
+        for value in values:
+            row = rows.get(value)
+            if row is not None:
+                mask |= int.from_bytes(row, "little")
+        return mask
+
+    def _score(
+        self,
+        slots: Iterable[int],
+        parts: list[_TermScores],
+        query_terms: list[_QueryTerm],
+        with_bonus: bool,
+    ) -> list[_Scored]:
+        """Score documents exactly: matched-term count first, then BM25F relevance."""
         docs = self._docs
-        bonus = self._title_bonus(query_terms, candidates) if n > 1 else {}
-        scored: list[tuple[float, tuple[int, int | str], DocId]] = []
-        for slot in candidates:
+        scored: list[_Scored] = []
+        for slot in slots:
             matched = 0
             relevance = 0.0
-            for scores in per_term:
-                value = scores.get(slot)
-                if value is not None:
+            for part in parts:
+                value = part.sparse.get(slot, 0.0)
+                for row, factor, _ in part.dense:
+                    if slot < len(row):
+                        candidate = row[slot] * factor
+                        if candidate > value:
+                            value = candidate
+                if value:
                     matched += 1
                     relevance += value
-            if matched < need:
-                continue
+            if with_bonus:
+                relevance *= 1.0 + self._title_bonus(slot, query_terms)
             doc = docs[slot]
-            if doc is None or (filters is not None and not filters.accepts(doc)):
-                continue
-            relevance *= 1.0 + bonus.get(slot, 0.0)
+            assert doc is not None
             # Matched-term count ranks first (like Meilisearch's "words"
             # rule); relevance orders within it and stays below 1.
             score = matched + relevance / (relevance + 4.0)
-            scored.append((round(score, 9), _id_key(doc.id), doc.id))
+            scored.append((round(score, 9), _id_key(doc.id), doc.id, relevance))
+        return scored
 
-        top = heapq.nsmallest(offset + limit, scored, key=lambda item: (-item[0], item[1]))
-        hits = [Hit(doc_id, score) for score, _, doc_id in top[offset:]]
-        return SearchPage(hits, len(scored))
+    def _best_in_tier(
+        self,
+        lanes: bytes,
+        tier: int,
+        wanted: int,
+        parts: list[_TermScores],
+        query_terms: list[_QueryTerm],
+        with_bonus: bool,
+    ) -> list[_Scored]:
+        """Return at least the `wanted` best documents that match `tier` terms.
+
+        Every document gets an upper bound of its relevance in one byte, in
+        units of ``unit`` (each term's best contribution rounded up, summed
+        over terms), computed in big-integer lanes. Only documents whose bound
+        can beat the wanted-th best exact score are scored; the rest provably
+        rank below it.
+        """
+        peaks = [
+            max([top for _, _, top in part.dense] + [max(part.sparse.values(), default=0.0)])
+            for part in parts
+        ]
+        # Each term's bound is at most 127 (so lanes can take a maximum) and
+        # their sum at most 254 (so a lane never carries into the next).
+        unit = max(sum(peaks) / (254 - len(peaks)), max(peaks) / 126)
+        size = len(lanes)
+        high = int.from_bytes(b"\x80" * size, "little")
+        bound = 0
+        for part in parts:
+            term_bound = 0
+            for row, factor, _ in part.dense:
+                # Bytes above the term's largest impact never occur in its row.
+                table = bytes(
+                    min(127, int(factor * value / unit) + 1) if value else 0 for value in range(256)
+                )
+                term_bound = _lane_max(
+                    term_bound, int.from_bytes(row.translate(table), "little"), high
+                )
+            if part.sparse:
+                row = bytearray(size)
+                for slot, value in part.sparse.items():
+                    row[slot] = int(value / unit) + 1
+                term_bound = _lane_max(term_bound, int.from_bytes(row, "little"), high)
+            bound += term_bound
+        levels = (bound & int.from_bytes(lanes.translate(_only(tier)), "little")).to_bytes(
+            size, "little"
+        )
+
+        # Titles holding every query word multiply relevance; score those
+        # documents outright so the bound of the others needs no bonus.
+        chosen: set[int] = set()
+        stretch = 1.0
+        if with_bonus:
+            rarest = min(
+                query_terms,
+                key=lambda qt: sum(len(self._title_postings.get(t, ())) for t in qt.expansions),
+            )
+            titled: set[int] = set()
+            for term in rarest.expansions:
+                titled.update(self._title_postings.get(term, ()))
+            if len(titled) > _MAX_TITLE_SCAN:
+                stretch = 1.0 + _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
+            else:
+                chosen = {
+                    slot
+                    for slot in titled
+                    if lanes[slot] == tier and self._title_bonus(slot, query_terms)
+                }
+
+        # The highest level that at least `wanted` documents reach.
+        low, high = 1, 254
+        while low < high:
+            middle = (low + high + 1) // 2
+            if levels.translate(_at_least(middle)).count(1) >= wanted:
+                low = middle
+            else:
+                high = middle - 1
+        level = low
+        chosen.update(_positions(levels.translate(_at_least(level)), 1))
+        scored = self._score(chosen, parts, query_terms, with_bonus)
+        while level > 1:
+            scored.sort(key=_rank_key)
+            threshold = scored[wanted - 1][3]
+            # The best an unscored document can reach, with float slack.
+            ceiling = (level - 1) * unit * stretch * (1.0 + 1e-9)
+            if round(tier + ceiling / (ceiling + 4.0), 9) < scored[wanted - 1][0]:
+                break
+            lower = max(1, min(level - 1, int(threshold / (unit * stretch))))
+            band = bytes(int(lower <= value < level) for value in range(256))
+            fresh = [slot for slot in _positions(levels.translate(band), 1) if slot not in chosen]
+            chosen.update(fresh)
+            scored += self._score(fresh, parts, query_terms, with_bonus)
+            level = lower
+        return scored
 
     def _parse(self, query: str) -> list[_QueryTerm]:
         """Turn a query into distinct query terms with their vocabulary expansions."""
@@ -357,7 +619,8 @@ class SearchIndex:
             qt = _QueryTerm(word, term)
             self._expand(qt, is_last=position == len(content) - 1)
             result.append(qt)
-        return result
+        # Matched-term counts live in one byte per document.
+        return result[:_MAX_QUERY_TERMS]
 
     def _expand(self, qt: _QueryTerm, *, is_last: bool) -> None:
         """Find the vocabulary terms a query term matches: exact, with typos, by prefix."""
@@ -405,59 +668,56 @@ class SearchIndex:
             found = sorted(found, key=lambda t: (len(t), t))[:_MAX_PREFIX_EXPANSIONS]
         return found
 
-    def _term_scores(self, qt: _QueryTerm, live: int) -> dict[int, float]:
-        """Return slot → best weighted BM25 contribution of any expansion of a query term."""
-        best: dict[int, float] = {}
+    def _term_scores(self, qt: _QueryTerm, live: int, size: int) -> _TermScores:
+        """Prepare a query term's weighted BM25 contributions (best expansion per slot)."""
+        sparse: dict[int, float] = {}
+        dense: list[tuple[bytearray, float, float]] = []
         expansions = sorted(qt.expansions.items(), key=lambda kv: (-kv[1], kv[0]))
         if not expansions:
-            return best
+            return _TermScores(sparse, dense, 0)
         # A misspelt or truncated match is often a rare word; its own idf
         # would outrank the common word the user meant, so no expansion counts
         # as rarer than the exact term (or, without one, the commonest match).
         exact_df = self._df.get(qt.term)
         cap = _idf(live, exact_df or max(self._df[term] for term, _ in expansions))
         for term, weight in expansions:
-            slots, impacts = self._postings[term]
             factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
-            if not best:
+            row = self._dense.get(term)
+            if row is not None:
+                dense.append((row, factor, factor * self._max_impact[term]))
+                continue
+            slots, impacts = self._postings[term]
+            if not sparse:
                 # The common single-expansion case builds the dict in C.
-                best = dict(zip(slots, map(factor.__mul__, impacts), strict=True))
+                sparse = dict(zip(slots, map(factor.__mul__, impacts), strict=True))
                 continue
             for slot, impact in zip(slots, impacts, strict=True):
                 value = impact * factor
-                if value > best.get(slot, 0.0):
-                    best[slot] = value
-        # Postings of removed documents linger until compaction.
-        if self._dead:
-            docs = self._docs
-            best = {slot: value for slot, value in best.items() if docs[slot] is not None}
-        return best
+                if value > sparse.get(slot, 0.0):
+                    sparse[slot] = value
+        presence = 0
+        for row, _, _ in dense:
+            presence |= int.from_bytes(row.translate(_at_least(1)), "little")
+        if sparse:
+            # Postings of removed documents linger until compaction; the
+            # live-document mask drops them from the counts.
+            present = bytearray(size)
+            for slot in sparse:
+                present[slot] = 1
+            presence |= int.from_bytes(present, "little")
+        return _TermScores(sparse, dense, presence)
 
-    def _title_bonus(self, query_terms: list[_QueryTerm], candidates: set[int]) -> dict[int, float]:
-        """Reward titles that hold every query term, more so in query order and adjacent."""
-        counts: dict[int, int] = {}
+    def _title_bonus(self, slot: int, query_terms: list[_QueryTerm]) -> float:
+        """Reward a title that holds every query term, more so in query order and adjacent."""
+        title = self._title_terms[slot]
+        positions = []
         for qt in query_terms:
-            slots_with_term: set[int] = set()
-            for term in qt.expansions:
-                slots_with_term.update(self._title_postings.get(term, ()))
-            for slot in slots_with_term:
-                counts[slot] = counts.get(slot, 0) + 1
-        n = len(query_terms)
-        bonus: dict[int, float] = {}
-        for slot, count in counts.items():
-            if count < n or slot not in candidates:
-                continue
-            title = self._title_terms[slot]
-            positions = []
-            for qt in query_terms:
-                position = next((i for i, term in enumerate(title) if term in qt.expansions), None)
-                if position is None:
-                    break
-                positions.append(position)
-            else:
-                adjacent = sum(1 for a, b in pairwise(positions) if b == a + 1)
-                bonus[slot] = _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS * adjacent / (n - 1)
-        return bonus
+            position = next((i for i, term in enumerate(title) if term in qt.expansions), None)
+            if position is None:
+                return 0.0
+            positions.append(position)
+        adjacent = sum(1 for a, b in pairwise(positions) if b == a + 1)
+        return _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS * adjacent / (len(query_terms) - 1)
 
 
 def _idf(live: int, df: int) -> float:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import search
 from knowledge.search import Filters, Hit, SearchDocument, SearchIndex, typo_budget
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -199,3 +200,40 @@ def test_queries_of_only_stop_words_or_nothing_find_nothing(index: SearchIndex) 
     assert index.search("?!").total == 0
     assert index.search("хэрхэн вэ").total == 0
     assert index.search("хог", limit=0).hits == []
+
+
+def _pages(idx: SearchIndex) -> list[object]:
+    pages: list[object] = []
+    for query in QUERIES:
+        for limit, offset in ((1, 0), (3, 0), (5, 4)):
+            pages.append(idx.search(query["query"], limit=limit, offset=offset))
+    pages.append(idx.search("хог", limit=3, filters=Filters(district="bayangol")))
+    pages.append(idx.search("иргэдийн оролцоо", limit=2, filters=Filters(year_from=2021)))
+    return pages
+
+
+@pytest.mark.parametrize("title_scan", [20_000, 0])
+def test_pruned_search_ranks_exactly_like_scoring_everything(
+    monkeypatch: pytest.MonkeyPatch, title_scan: int
+) -> None:
+    removed = [p["id"] for p in PRACTICES[::7]]
+    full = SearchIndex()
+    for record in PRACTICES:
+        full.add(_document(record))
+    expected = _pages(full)
+    for doc_id in removed:
+        full.remove(doc_id)
+    expected_after = _pages(full)
+
+    # Force dense rows and bound pruning, which otherwise start at thousands.
+    monkeypatch.setattr(search, "_DENSE_MIN_DF", 2)
+    monkeypatch.setattr(search, "_SCORE_WHOLE_TIER", 0)
+    monkeypatch.setattr(search, "_MAX_TITLE_SCAN", title_scan)
+    pruned = SearchIndex()
+    for record in PRACTICES:
+        pruned.add(_document(record))
+    assert pruned._dense
+    assert _pages(pruned) == expected
+    for doc_id in removed:
+        pruned.remove(doc_id)
+    assert _pages(pruned) == expected_after
