@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,8 +56,10 @@ class Context:
     answered: bool = False
 
     def __post_init__(self) -> None:
-        # JSON columns are not change-tracked in depth: work on a copy, write it back once.
-        self.data: dict[str, Any] = dict(self.state.data or {})
+        # JSON columns are not change-tracked in depth: work on a copy, write it back once
+        # if it changed (a deep copy, so changes nested anywhere are seen).
+        self._saved: dict[str, Any] = copy.deepcopy(self.state.data or {})
+        self.data: dict[str, Any] = copy.deepcopy(self._saved)
 
     @property
     def language(self) -> str:
@@ -101,10 +104,10 @@ class Context:
         self.answered = True
 
     def save_state(self) -> None:
-        """Write the working data back; always bump the version so concurrent writers conflict."""
-        self.state.data = dict(self.data)
-        self.state.updated_at = utcnow()
-        flag_modified(self.state, "data")
+        """Write the working data back when it changed (the version column then moves on)."""
+        if self.data != self._saved:
+            self.state.data = copy.deepcopy(self.data)
+            flag_modified(self.state, "data")
 
     def set_flow(self, flow: str | None, step: str | None = None) -> None:
         """Move the user to a flow and step (None: no active flow)."""

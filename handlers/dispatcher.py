@@ -21,7 +21,6 @@ from handlers.messages import AnswerButton, AnswerInline, Incoming, Kind, Reply,
 from handlers.steps import CANCEL, Form
 from storage.conversations import Conversations, ProcessedUpdates
 from storage.database import Database
-from storage.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +130,14 @@ class Dispatcher:
                 incoming.update_id
             ):
                 return []
-            language = self.services.catalogue.language(incoming.language_code)
-            user = await Users(session).get_or_create(
+            user, state = await Conversations(session).open(
                 incoming.user_id,
                 first_name=incoming.first_name,
                 username=incoming.username,
-                language=language,
+                language=self.services.catalogue.language(incoming.language_code),
             )
             if user.blocked and incoming.kind is not Kind.INLINE_QUERY:
                 user.blocked = False
-            state = await Conversations(session).load(user.id)
             ctx = Context(incoming, session, self.services, user, state, self.router)
             await self._route(ctx)
             ctx.answer()

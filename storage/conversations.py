@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from storage.models import ConversationState, ProcessedUpdate
+from storage.models import ConversationState, ProcessedUpdate, User
+from storage.users import Users
 
 
 class Conversations:
@@ -26,6 +27,29 @@ class Conversations:
         """
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user_id})
+
+    async def open(
+        self, user_id: int, *, first_name: str, username: str | None, language: str
+    ) -> tuple[User, ConversationState]:
+        """Return the user and their state in one query, creating them on first contact."""
+        row = (
+            await self.session.execute(
+                select(User, ConversationState)
+                .outerjoin(ConversationState, ConversationState.user_id == User.id)
+                .where(User.id == user_id)
+            )
+        ).first()
+        if row is None:
+            user = await Users(self.session).get_or_create(
+                user_id, first_name=first_name, username=username, language=language
+            )
+            return user, await self.load(user_id)
+        user, state = row
+        if first_name and user.first_name != first_name:
+            user.first_name = first_name
+        if username is not None and user.username != username:
+            user.username = username
+        return user, state if state is not None else await self.load(user_id)
 
     async def load(self, user_id: int) -> ConversationState:
         """Return the user's state, creating an empty one on first contact."""
