@@ -7,6 +7,7 @@ same clock, so pacing, retry_after and backoff are exercised without waiting for
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -292,8 +293,8 @@ async def test_a_group_gets_at_most_one_message_every_three_seconds(
     to_group = [t for chat, t in transport.times if chat == group]
     to_user = [t for chat, t in transport.times if chat == user]
     assert len(to_group) == 4 and len(to_user) == 4
-    assert all(b - a >= 3 for a, b in zip(to_group, to_group[1:], strict=False))
-    assert all(b - a >= 1 for a, b in zip(to_user, to_user[1:], strict=False))
+    assert all(b - a >= 3 for a, b in itertools.pairwise(to_group))
+    assert all(b - a >= 1 for a, b in itertools.pairwise(to_user))
 
 
 async def test_the_overall_rate_stays_under_the_servers_limit(bot_app, fake, clock, transport):
