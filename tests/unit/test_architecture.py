@@ -14,7 +14,10 @@ ALLOWED = {
     "knowledge": {"knowledge"},
     "storage": {"storage", "knowledge"},  # e.g. a tally computed by knowledge
 }
-FRAMEWORKS = {"aiogram": "bot/runtimes/aiogram_runtime.py", "telegram": "bot/runtimes/ptb_runtime.py"}
+FRAMEWORKS = {
+    "aiogram": "bot/runtimes/aiogram_runtime.py",
+    "telegram": "bot/runtimes/ptb_runtime.py",
+}
 
 
 def imports(path: Path) -> set[str]:
