@@ -89,8 +89,8 @@ def admin_step(accept: Accept) -> Accept:
 # -- /contest -------------------------------------------------------------------------------
 
 
-async def contest_command(ctx: Context) -> None:
-    """Show the current stage, what to do now, and the next deadline."""
+async def calendar_text(ctx: Context) -> str | None:
+    """Describe the current stage, what to do now and the next deadline (None: no calendar)."""
     now = ctx.services.clock()
     contest = Contest(ctx.session)
     current = await contest.current(now)
@@ -120,9 +120,12 @@ async def contest_command(ctx: Context) -> None:
                 starts=when(following.starts_at, language),
             )
         )
-    if not parts:
-        parts.append(ctx.t("contest.nothing"))
-    ctx.send("\n\n".join(parts))
+    return "\n\n".join(parts) if parts else None
+
+
+async def contest_command(ctx: Context) -> None:
+    """Show the current stage, what to do now, and the next deadline."""
+    ctx.send(await calendar_text(ctx) or ctx.t("contest.nothing"))
 
 
 # -- /stages (admins) -----------------------------------------------------------------------

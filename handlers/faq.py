@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import contest
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import escape
@@ -16,6 +17,7 @@ from storage.models import FaqLesson
 TOPICS_PER_PAGE = 8
 ANSWER_LENGTH = (10, 3000)
 NEW_TOPIC, NO_TOPIC = "+", "-"
+LIVE_CALENDAR_TOPIC = "contest-timeline"  # its answer ends with the live contest calendar
 
 
 def knowledge(ctx: Context) -> FaqBase:
@@ -29,12 +31,16 @@ def topic_button(ctx: Context, topic_id: str) -> Button:
     return Button(knowledge(ctx).entry(topic_id).title_in(ctx.language), f"faq:t:{topic_id}")
 
 
-def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
+async def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
     """Render a topic's answer with related topics and the helpful / not helpful buttons."""
     entry = knowledge(ctx).entry(topic_id)
     # Answers come from the curated data files (or a trainer, escaped when taught): trusted
     # HTML that starts with its own bold heading.
     text = entry.answer_in(ctx.language)
+    if topic_id == LIVE_CALENDAR_TOPIC:
+        calendar = await contest.calendar_text(ctx)
+        if calendar is not None:
+            text += "\n\n" + calendar
     related = tuple((topic_button(ctx, r),) for r in entry.related[:3])
     buttons = (
         *related,
@@ -54,7 +60,7 @@ async def answer_question(ctx: Context) -> bool:
         return False
     result = knowledge(ctx).ask(question, ctx.language)
     if result.topic is not None:
-        ctx.send(*answer_card(ctx, result.topic))
+        ctx.send(*await answer_card(ctx, result.topic))
     elif result.suggestions:
         buttons = tuple((topic_button(ctx, topic),) for topic in result.suggestions)
         ctx.send(ctx.t("faq.unsure"), (*buttons, (ctx.button("faq.browse", "faq:all:1"),)))
@@ -93,7 +99,7 @@ async def on_button(ctx: Context) -> None:
     faq = knowledge(ctx)
     if action == "t" and args and args[0] in {e.id for e in faq.entries()}:
         ctx.answer()
-        ctx.send(*answer_card(ctx, args[0]))
+        ctx.send(*await answer_card(ctx, args[0]))
     elif action == "all" and args and args[0].isdigit():
         ctx.answer()
         await browse(ctx, int(args[0]))

@@ -247,3 +247,13 @@ async def test_stage_model_names(clocked):
     async with clocked.database.transaction() as session:
         stage = (await session.scalars(select(ContestStage))).one()
     assert stage.name("en") == "Practice submission" and stage.name("mn") == SUBMISSION.name_mn
+
+
+async def test_the_faq_timeline_answer_ends_with_the_live_calendar(clocked):
+    officer = Chat(clocked, 102)
+    await register(officer)
+    await calendar(clocked)
+    await officer.press_data("faq:t:contest-timeline")
+    text = plain(officer.last().text)
+    assert text.startswith("Уралдааны")  # the curated answer first,
+    assert "Одоогийн үе шат: Сайн туршлага хүлээн авах" in text  # then the live calendar
