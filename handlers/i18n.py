@@ -44,7 +44,10 @@ class Catalogue:
             merged: dict[str, Any] = {}
             for path in sorted((folder / language).glob("*.yaml")):
                 with path.open(encoding="utf-8") as handle:
-                    entries = _flatten(yaml.safe_load(handle) or {})
+                    try:
+                        entries = _flatten(yaml.load(handle, Loader=_StrictLoader) or {})
+                    except yaml.constructor.ConstructorError as error:
+                        raise CatalogueError(f"{path}: {error}") from error
                 repeated = set(merged) & set(entries)
                 if repeated:
                     raise CatalogueError(f"{path}: keys defined twice: {sorted(repeated)[:5]}")
@@ -83,6 +86,21 @@ class Catalogue:
             for key, value in entries.items():
                 if _fields(value) != _fields(reference[key]):
                     raise CatalogueError(f"{language}:{key}: placeholders differ from mn")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def plural_form(language: str, n: Any) -> str:

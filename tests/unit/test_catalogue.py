@@ -64,3 +64,13 @@ def test_dates_and_numbers():
     assert format_date(moment, "mn", with_time=True) == "2026 оны 3-р сарын 9, 04:30"
     assert format_number(1250000, "mn") == "1,250,000"
     assert format_number(4.25, "en") == "4.2"
+
+
+def test_a_key_given_twice_in_one_file_is_refused(tmp_path):
+    for language in ("mn", "en"):
+        (tmp_path / language).mkdir()
+        (tmp_path / language / "core.yaml").write_text(
+            "menu:\n  ask: a\nmenu:\n  ask: b\n", encoding="utf-8"
+        )
+    with pytest.raises(CatalogueError, match="given twice"):
+        Catalogue.load(tmp_path)
