@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
 from bot.reminders import Reminders
 from bot.settings import Settings
@@ -74,6 +75,7 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher = Dispatcher(database, services, build_router(), flood)
     app = App(settings, database, services, dispatcher)
     services.extras[INDEX] = await load_practice_index(database)
+    app.workers.append(LibrarySync(database, services, settings.library_sync).run)
     wire_votes(app)
     wire_sender(app)
     wire_reminders(app)
