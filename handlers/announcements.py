@@ -21,6 +21,7 @@ from handlers.messages import Button, SendDocument, SendPhoto, SendText
 from handlers.registration import KHOROOS_PER_ROW, ROLES, rows
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step
 from storage.announcements import AUDIENCES, Announcements
+from storage.audit import AuditLog
 from storage.contest import Contest
 from storage.models import Announcement
 from storage.units import Units
@@ -372,6 +373,9 @@ async def finish(ctx: Context, run: FormRun) -> None:
             progress_message_id=ctx.incoming.message_id,
         )
     )
+    AuditLog(ctx.session).record(
+        ctx.user.id, "announcement.queue", f"announcement:{announcement.id}", when=moment
+    )
     if moment == "now":
         text = ctx.t("announce.queued", id=announcement.id)
     else:
@@ -476,6 +480,10 @@ async def on_button(ctx: Context) -> None:
         await show_scheduled(ctx, edit=False)
     elif action == "cancel" and argument.isdigit():
         cancelled = await Announcements(ctx.session).cancel(int(argument), ctx.services.clock())
+        if cancelled:
+            AuditLog(ctx.session).record(
+                ctx.user.id, "announcement.cancel", f"announcement:{argument}"
+            )
         ctx.answer(ctx.t("announce.cancelled" if cancelled else "announce.not_cancellable"))
         await show_scheduled(ctx)
     else:

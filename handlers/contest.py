@@ -23,6 +23,7 @@ from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue, format_date
 from handlers.messages import Button
 from handlers.steps import Accept, Answer, Form, FormRun, Invalid, Prompt, Step, Stop
 from storage.announcements import Announcements
+from storage.audit import AuditLog
 from storage.contest import KINDS, Contest, StageSpec, reminder_notice
 from storage.models import Announcement, ContestStage
 
@@ -258,7 +259,8 @@ async def finish_stage(ctx: Context, run: FormRun) -> None:
         ends_at=datetime.fromisoformat(run.values["ends"]),
         year=local_year(starts),
     )
-    await Contest(ctx.session).add(spec)
+    stage = await Contest(ctx.session).add(spec)
+    AuditLog(ctx.session).record(ctx.user.id, "contest.stage_add", f"stage:{stage.id}")
     ctx.send(ctx.t("stages.saved", stage=spec.name_mn if ctx.language == "mn" else spec.name_en))
     await show_stages(ctx, edit=False)
 

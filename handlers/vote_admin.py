@@ -34,6 +34,7 @@ from handlers.votes import (
     results_text,
 )
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
+from storage.audit import AuditLog
 from storage.models import Ballot, User, VoteSession
 from storage.practices import Practices
 from storage.votes import OPEN, Votes
@@ -224,6 +225,7 @@ async def create(ctx: Context, run: FormRun) -> None:
         live=run.get("timing") != "after",
         closes_at=ctx.services.clock() + timedelta(minutes=minutes) if minutes else None,
     )
+    AuditLog(ctx.session).record(ctx.user.id, "vote.create", f"vote:{vote.code}")
     await show_results(ctx, vote)
     ctx.replies.append(share(ctx, vote))
 
@@ -362,6 +364,10 @@ async def _manageable(ctx: Context, vote: VoteSession | None) -> bool:
     return True
 
 
+# Management actions that change a vote or take its ballots out: they go to the audit log.
+AUDITED = {"c": "vote.close", "o": "vote.reopen", "e": "vote.export"}
+
+
 async def on_button(ctx: Context) -> None:
     """Close, reopen, refresh, export, chart, QR or poll instructions for a vote."""
     parts = (ctx.incoming.callback_data or "").split(":")
@@ -371,6 +377,8 @@ async def on_button(ctx: Context) -> None:
         return
     assert vote is not None
     action = parts[2]
+    if action in AUDITED:
+        AuditLog(ctx.session).record(ctx.user.id, AUDITED[action], f"vote:{vote.code}")
     await current(ctx, vote)
     if action == "c" and vote.state == OPEN:
         await votes.close(vote, ctx.services.clock())

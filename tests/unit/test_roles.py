@@ -87,3 +87,21 @@ async def test_forwarding_a_message_offers_roles(app):
     await admin.press("Өөрийн дүүргийн хянагч")
     assert "(Хан-Уул)" in plain(admin.last().text)
     assert [(u, r) for u, r, _ in await grants(app)] == [(43, "reviewer")]
+
+
+async def test_vote_control_is_audited(app):
+    from handlers.vote_admin import ADMIN_PREFIX
+    from storage.votes import Votes
+
+    trainer = Chat(app, 44)
+    await register(trainer, role="Сургагч багш")
+    async with app.database.transaction() as session:
+        vote = await Votes(session).create(
+            owner_id=44, question="Аль нь?", options=["А", "Б"], kind="single",
+            named=False, live=True,
+        )  # fmt: skip
+    await trainer.press_data(f"{ADMIN_PREFIX}:{vote.id}:c")
+    await trainer.press_data(f"{ADMIN_PREFIX}:{vote.id}:e")
+    async with app.database.transaction() as session:
+        entries = [(e.action, e.target) for e in await session.scalars(select(AuditEntry))]
+    assert entries == [("vote.close", f"vote:{vote.code}"), ("vote.export", f"vote:{vote.code}")]
