@@ -157,6 +157,7 @@ class Sender:
         self._chat_ready: dict[int, datetime] = {}
         self._paused_until: datetime | None = None
         self._progress_at: dict[int, datetime] = {}
+        self._shown: dict[int, str] = {}  # the progress text last shown, per announcement
         self._contest_at: datetime | None = None
         self._wake = asyncio.Event()
 
@@ -392,6 +393,7 @@ class Sender:
             for announcement in await announcements.finish_done(now):
                 self._contents.pop(announcement.id, None)
                 self._progress_at.pop(announcement.id, None)
+                self._shown.pop(announcement.id, None)
                 if announcement.progress_chat_id is None:
                     continue
                 language = await self._language(session, announcement)
@@ -425,6 +427,9 @@ class Sender:
     def _edits(self, announcement: Announcement, text: str) -> list[tuple[int, Reply]]:
         if announcement.progress_chat_id is None or announcement.progress_message_id is None:
             return []
+        if self._shown.get(announcement.id) == text:
+            return []  # Telegram refuses an edit that changes nothing
+        self._shown[announcement.id] = text
         edit = EditText(int(announcement.progress_message_id), truncate(text))
         return [(int(announcement.progress_chat_id), edit)]
 
