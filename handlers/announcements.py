@@ -17,8 +17,8 @@ from handlers import html, limits
 from handlers.contest import admin_step, local_year, parse_moment, require_admin, when
 from handlers.context import Context
 from handlers.dispatcher import Router
-from handlers.messages import Button, SendDocument, SendPhoto, SendText
-from handlers.registration import KHOROOS_PER_ROW, ROLES, rows
+from handlers.messages import Button, SendDocument, SendPhoto, SendText, rows
+from handlers.registration import KHOROOS_PER_ROW, ROLES
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step
 from storage.announcements import AUDIENCES, Announcements
 from storage.audit import AuditLog
@@ -182,10 +182,10 @@ async def ask_audience(ctx: Context, run: FormRun) -> Prompt:
         names = [ctx.t(f"role.{r}") for r in ROLES if r in chosen]
         text = ctx.t("announce.pick_roles", chosen=_listed(ctx, names))
         return Prompt(text, (*rows(buttons, 1), (other, done)))
-    buttons = [
+    kinds = tuple(
         (ctx.button(f"announce.audience.{a}", FORM.data("audience", f"k:{a}")),) for a in AUDIENCES
-    ]
-    return Prompt(ctx.t("announce.ask_audience"), tuple(buttons))
+    )
+    return Prompt(ctx.t("announce.ask_audience"), kinds)
 
 
 async def _ask_khoroos(ctx: Context, pick: dict[str, Any], other: Button, done: Button) -> Prompt:

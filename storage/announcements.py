@@ -91,7 +91,7 @@ def audience_filter(audience: dict[str, Any]) -> Any:
     return true()  # everyone
 
 
-def recipients(audience: dict[str, Any]) -> Select[tuple[int, str]]:
+def recipients(audience: dict[str, Any]) -> Select[int, str]:
     """Select (chat id, language) of the registered, subscribed, reachable users targeted."""
     return (
         select(User.id, User.language)
