@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -65,6 +66,11 @@ class Button:
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def rows(buttons: Sequence[Button], width: int) -> Keyboard:
+    """Lay buttons out in rows of the given width (the last row may be shorter)."""
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
+from handlers.permissions import is_admin, is_reviewer
 from handlers.practice_card import send_card, short_title, stored_card
 from storage.models import Practice
-from storage.practices import SHARED, Practices, Reviewers
+from storage.practices import SHARED, Practices
 
 PER_PAGE = 8
 STATUS_MARKS = {
@@ -69,9 +70,9 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
 
 async def may_see(ctx: Context, practice: Practice) -> bool:
     """Tell whether the user may open the card: shared, theirs, or theirs to review."""
-    if practice.status in SHARED or practice.submitter_id == ctx.user.id or ctx.is_admin:
+    if practice.status in SHARED or practice.submitter_id == ctx.user.id:
         return True
-    return await Reviewers(ctx.session).can_review(ctx.user.id, practice.district_id)
+    return await is_reviewer(ctx, practice.district_id)  # admins review every district
 
 
 async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
@@ -79,8 +80,9 @@ async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
     rows: list[tuple[Button, ...]] = []
     if practice.submitter_id == ctx.user.id and practice.status == "returned":
         rows.append((ctx.button("mine.edit", f"mine:e:{practice.id}"),))
-    if await review.may_decide(ctx, practice, "approve") or ctx.is_admin:
-        rows.extend(review.decision_buttons(ctx.t, practice, admin=ctx.is_admin))
+    admin = await is_admin(ctx)
+    if admin or await review.may_decide(ctx, practice, "approve"):
+        rows.extend(review.decision_buttons(ctx.t, practice, admin=admin))
     rows.append((ctx.button("mine.back", "mine:p:1"),))
     return tuple(rows)
 

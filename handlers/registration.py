@@ -12,7 +12,7 @@ from handlers import menu
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import LANGUAGES
-from handlers.messages import Button, Keyboard
+from handlers.messages import Button, rows
 from handlers.steps import Again, Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.models import District
 from storage.units import Units
@@ -20,11 +20,6 @@ from storage.units import Units
 ROLES = ("officer", "trainer", "other")
 KHOROOS_PER_PAGE = 20
 KHOROOS_PER_ROW = 5
-
-
-def rows(buttons: list[Button], width: int) -> Keyboard:
-    """Arrange buttons in rows of the given width."""
-    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
 
 
 async def ask_language(ctx: Context, run: FormRun) -> Prompt:

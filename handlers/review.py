@@ -12,6 +12,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
+from handlers.permissions import ADMIN, is_admin, is_reviewer
 from handlers.practice_card import Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.audit import AuditLog
@@ -34,11 +35,11 @@ def decision_data(decision: str, practice_id: int) -> str:
 
 async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
     """Tell whether the user may take this decision on this practice."""
-    if ctx.is_admin:
+    if await is_admin(ctx):
         return True
     if decision == "select":  # the capital level is the admins'
         return False
-    return await Reviewers(ctx.session).can_review(ctx.user.id, practice.district_id)
+    return await is_reviewer(ctx, practice.district_id)
 
 
 def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
@@ -58,8 +59,10 @@ def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
 
 async def notify_reviewers(ctx: Context, practice: Practice) -> None:
     """Send a submitted practice to every reviewer of its district and to the admins."""
-    ids = set(await Reviewers(ctx.session).of_district(practice.district_id))
-    ids |= set(ctx.services.admin_ids)
+    admins = set(ctx.services.admin_ids) | {
+        g.user_id for g in await Users(ctx.session).all_grants() if g.role == ADMIN
+    }
+    ids = set(await Reviewers(ctx.session).of_district(practice.district_id)) | admins
     reviewers = await Reviewers(ctx.session).existing_users(ids)
     card = card_of(practice)
     for reviewer in reviewers:
@@ -68,7 +71,7 @@ async def notify_reviewers(ctx: Context, practice: Practice) -> None:
         send_card(
             ctx,
             card,
-            decision_buttons(t, practice, admin=reviewer.id in ctx.services.admin_ids),
+            decision_buttons(t, practice, admin=reviewer.id in admins),
             chat_id=reviewer.id,
             language=reviewer.language,
         )
@@ -108,7 +111,7 @@ async def decide(ctx: Context, practice: Practice, decision: str, comment: str |
     library.practice_changed(ctx.services, practice)
     ctx.send(
         ctx.t(f"review.done.{decision}", title=practice.title),
-        decision_buttons(ctx.t, practice, admin=ctx.is_admin),
+        decision_buttons(ctx.t, practice, admin=await is_admin(ctx)),
     )
     await tell_author(ctx, practice, decision, comment)
 

@@ -20,7 +20,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, plain, truncate
 from handlers.library import INDEX, search_document
-from handlers.messages import AnswerInline, Button, InlineResult, Keyboard
+from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
 from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from knowledge.search import Filters, SearchIndex
@@ -234,10 +234,12 @@ async def show_choices(ctx: Context, key: str) -> None:
     else:
         choices = [(str(y), str(y)) for y in await Adoptions(ctx.session).shared_years()]
     buttons = [Button(label, f"{PREFIX}:s{key}:{value}") for value, label in choices]
-    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((ctx.button("search.filter.any", f"{PREFIX}:s{key}:-"),))
-    rows.append((ctx.button("nav.back", f"{PREFIX}:f"),))
-    ctx.show(ctx.t(f"search.filter.choose_{name}"), tuple(rows))
+    keyboard = (
+        *rows(buttons, 2),
+        (ctx.button("search.filter.any", f"{PREFIX}:s{key}:-"),),
+        (ctx.button("nav.back", f"{PREFIX}:f"),),
+    )
+    ctx.show(ctx.t(f"search.filter.choose_{name}"), keyboard)
 
 
 def choose(ctx: Context, key: str, value: str) -> bool:

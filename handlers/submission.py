@@ -16,7 +16,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.library import similar_practices
-from handlers.messages import Button
+from handlers.messages import Button, rows
 from handlers.practice_card import (
     card_of,
     draft_card,
@@ -135,7 +135,7 @@ async def ask_category(ctx: Context, run: FormRun) -> Prompt:
         )
     lines.append(ctx.t("submission.ask.category"))
     labels = [ctx.button(f"category.{c}", run.data("category", c)) for c in CATEGORIES]
-    buttons.extend(tuple(labels[i : i + 2]) for i in range(0, len(labels), 2))
+    buttons.extend(rows(labels, 2))
     return Prompt("\n\n".join(lines) + current_category(ctx, run), tuple(buttons))
 
 
@@ -269,7 +269,7 @@ async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
     ]
     buttons = (
         (ctx.button("submission.confirm", run.data("preview", "ok")),),
-        *(tuple(edits[i : i + 3]) for i in range(0, len(edits), 3)),
+        *rows(edits, 3),
         (ctx.button("submission.discard", run.data("preview", "discard")),),
     )
     return Prompt(text, buttons)
