@@ -46,6 +46,8 @@ def to_incoming(update: dict[str, Any], bot_username: str = "") -> Incoming | No
             callback_id=query["id"],
             callback_data=query.get("data") or "",
             message_id=message.get("message_id"),
+            message_text=message.get("text", message.get("caption")),
+            message_buttons=_buttons(message),
             **_sender(query["from"]),
         )
     if "inline_query" in update:
@@ -70,6 +72,15 @@ def to_incoming(update: dict[str, Any], bot_username: str = "") -> Incoming | No
             **_sender(answer["user"]),
         )
     return None
+
+
+def _buttons(message: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return tuple(
+        (button.get("text", ""), button.get("callback_data") or button.get("url") or "")
+        for row in keyboard
+        for button in row
+    )
 
 
 def _sender(user: dict[str, Any]) -> dict[str, Any]:

@@ -90,9 +90,22 @@ class Context:
         """Edit the message whose button was pressed, or send a new one for typed input."""
         message_id = self.incoming.message_id
         if self.incoming.kind is Kind.BUTTON and message_id is not None:
-            self.replies.append(EditText(message_id, html.truncate(text), buttons))
+            text = html.truncate(text)
+            if not self._shows(text, buttons):
+                self.replies.append(EditText(message_id, text, buttons))
         else:
             self.send(text, buttons)
+
+    def _shows(self, text: str, buttons: Keyboard) -> bool:
+        """Tell whether the pressed message already shows this text and these buttons."""
+        incoming = self.incoming
+        if incoming.message_text is None:
+            return False
+        wanted = tuple((html.plain(b.label), b.data or b.url or "") for row in buttons for b in row)
+        return (
+            html.plain(text).strip() == incoming.message_text.strip()
+            and wanted == incoming.message_buttons
+        )
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the pressed button once, optionally with a short notice."""

@@ -47,6 +47,10 @@ class Incoming:
     callback_id: str | None = None
     callback_data: str | None = None
     message_id: int | None = None  # the message a pressed button sits on
+    # What that message shows now (plain text, and each button's label and data), so an
+    # edit that would change nothing is not sent: Telegram refuses it.
+    message_text: str | None = None
+    message_buttons: tuple[tuple[str, str], ...] = ()
     attachment: Attachment | None = None
     forwarded_from: int | None = None  # the user a forwarded message came from, when shown
     query_id: str | None = None  # an inline query's id

@@ -31,6 +31,9 @@ async def test_registration_end_to_end(live: LiveBot):
     await live.press(USER, "Сонгинохайрхан")
     await live.press(USER, "▶")  # turn the khoroo page: the message is edited in place
     assert "32" in fake.last_message(USER).button_texts
+    edits = len(fake.calls("editMessageText"))
+    await live.press(USER, "2/2")  # the page it is on: nothing to change, so no edit is sent
+    assert len(fake.calls("editMessageText")) == edits
     await live.press(USER, "32")
     await live.press(USER, "Хорооны ажилтан")
     texts = [m.text for m in fake.sent_messages(USER)]
@@ -39,7 +42,7 @@ async def test_registration_end_to_end(live: LiveBot):
     user = await registered(live, USER)
     assert (user.registered, user.khoroo_number, user.first_name) == (True, 32, "Сараа")
     # Every button press was answered, so no client shows a spinner.
-    assert len(fake.calls("answerCallbackQuery")) == 5
+    assert len(fake.calls("answerCallbackQuery")) == 6
 
 
 async def test_command_menu_is_set_in_both_languages(live: LiveBot):
