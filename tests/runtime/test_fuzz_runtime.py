@@ -1,4 +1,4 @@
-"""Random input through the real aiogram stack: Telegram (the fake) refuses nothing the bot sends."""
+"""Random input through the real Telegram stacks: the fake Bot API refuses nothing we send."""
 
 from __future__ import annotations
 
