@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from knowledge.search import SearchDocument, SearchIndex  # noqa: E402
+from tests.support.search_data import load, to_document  # noqa: E402
 
-DATA = ROOT / "tests" / "data"
 FIELDS = ("title", "problem", "solution", "results")
 SEED = 20240605
 # Baseline queries per size: WRatio over 100k texts takes over a second per
@@ -37,28 +37,6 @@ SEED = 20240605
 # queries (the same one for both engines' subsample figures).
 BASELINE_QUERIES = {1_000: None, 10_000: 40, 100_000: 12}
 CYRILLIC = "абвгдеёжзийклмноөпрстуүфхцчшэюя"
-
-
-def load(name: str) -> list[dict]:
-    """Read a JSONL file from the test data."""
-    with (DATA / name).open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-def to_document(record: dict) -> SearchDocument:
-    """Turn a practice record into what the index takes."""
-    return SearchDocument(
-        id=record["id"],
-        title=record["title"],
-        problem=record["problem"],
-        solution=record["solution"],
-        results=record["results"],
-        tags=tuple(record.get("tags", ())),
-        district=record.get("district"),
-        category=record.get("category"),
-        status=record.get("status"),
-        year=record.get("year"),
-    )
 
 
 class Generator:

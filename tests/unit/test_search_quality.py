@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from knowledge import search
 from knowledge.search import Filters, Hit, SearchDocument, SearchIndex, typo_budget
+from tests.support.search_data import load, to_document
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def _load(name: str) -> list[dict]:
-    with (DATA / name).open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-def _document(record: dict) -> SearchDocument:
-    return SearchDocument(
-        id=record["id"],
-        title=record["title"],
-        problem=record["problem"],
-        solution=record["solution"],
-        results=record["results"],
-        tags=tuple(record.get("tags", ())),
-        district=record["district"],
-        category=record["category"],
-        status=record["status"],
-        year=record["year"],
-    )
-
-
-PRACTICES = _load("practices.jsonl")
-QUERIES = _load("search_queries.jsonl")
+PRACTICES = load("practices.jsonl")
+QUERIES = load("search_queries.jsonl")
 
 
 @pytest.fixture(scope="module")
 def index() -> SearchIndex:
     built = SearchIndex()
     for record in PRACTICES:
-        built.add(_document(record))
+        built.add(to_document(record))
     return built
 
 
@@ -219,7 +195,7 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(
     removed = [p["id"] for p in PRACTICES[::7]]
     full = SearchIndex()
     for record in PRACTICES:
-        full.add(_document(record))
+        full.add(to_document(record))
     expected = _pages(full)
     for doc_id in removed:
         full.remove(doc_id)
@@ -231,7 +207,7 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(
     monkeypatch.setattr(search, "_MAX_TITLE_SCAN", title_scan)
     pruned = SearchIndex()
     for record in PRACTICES:
-        pruned.add(_document(record))
+        pruned.add(to_document(record))
     assert pruned._dense
     assert _pages(pruned) == expected
     for doc_id in removed:
