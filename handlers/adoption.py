@@ -53,7 +53,8 @@ def may_act_for(user: User, adoption: Adoption) -> bool:
 
 async def practice_buttons(ctx: Context, practice: Practice) -> list[tuple[Button, ...]]:
     """Return what an officer can do with a shared practice: adopt, ask, see similar ones."""
-    user, rows = ctx.user, []
+    user = ctx.user
+    rows: list[tuple[Button, ...]] = []
     if not own_khoroo(user, practice) and user.district_id and user.khoroo_number:
         adopted = await Adoptions(ctx.session).of_khoroo(
             practice.id, user.district_id, user.khoroo_number

@@ -55,8 +55,8 @@ async def similar_practices(
         # No long-lived index in this process: build one for this question only.
         index = SearchIndex()
         result = await ctx.session.scalars(select(Practice).where(Practice.status.in_(SHARED)))
-        for practice in result.all():
-            index.add(search_document(practice))
+        for shared in result.all():
+            index.add(search_document(shared))
     page = index.search(title, limit=limit + 1, filters=Filters(status=SHARED))
     repository = Practices(ctx.session)
     found: list[Practice] = []

@@ -58,7 +58,7 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
         rows.append(tuple(paging))
     rows.append((ctx.button("adoption.mine", "ad:l:1"), ctx.button("nav.menu", "menu:home")))
     if not rows[:-1]:
-        text = ctx.t("mine.empty")
+        text: str = ctx.t("mine.empty")
         rows.insert(0, (ctx.button("menu.submit", "submit:new"),))
     else:
         text = ctx.t("mine.title", n=total) + "\n" + ctx.t("mine.legend")

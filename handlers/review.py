@@ -124,7 +124,7 @@ async def tell_author(ctx: Context, practice: Practice, decision: str, comment: 
     if author is None:
         return
     t = texts_for(ctx, author.language)
-    text = t(f"review.told.{decision}", title=practice.title)
+    text: str = t(f"review.told.{decision}", title=practice.title)
     if comment:
         text += "\n\n" + t("review.told_comment", comment=comment)
     button = Button(t("review.open"), f"mine:o:{practice.id}")

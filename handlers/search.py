@@ -153,7 +153,7 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
         if mode in LISTS
         else ctx.t("search.found", query=saved.get("q") or "", n=found.total)
     )
-    lines = [header]
+    lines: list[str] = [header]
     narrowed = await filters_line(ctx)
     if narrowed:
         lines.append(narrowed)

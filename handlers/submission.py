@@ -208,7 +208,7 @@ async def accept_contact(ctx: Context, run: FormRun, answer: Answer) -> str:
 async def ask_files(ctx: Context, run: FormRun) -> Prompt:
     """Ask for photos or documents, saying how many arrived so far."""
     files = run.get("files") or []
-    text = ctx.t("submission.ask.files", maximum=MAX_FILES, megabytes=MAX_FILE_MB)
+    text: str = ctx.t("submission.ask.files", maximum=MAX_FILES, megabytes=MAX_FILE_MB)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if files:
         photos = sum(1 for f in files if f["kind"] == "photo")

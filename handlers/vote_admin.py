@@ -309,7 +309,7 @@ def export_csv(ctx: Context, vote: VoteSession, ballots: Sequence[tuple[Ballot, 
         row = [f"{ballot.cast_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}"]
         if vote.named:
             district = user.district.name(ctx.language) if user.district else ""
-            row += [user.first_name, district, user.khoroo_number or ""]
+            row += [user.first_name, district, str(user.khoroo_number or "")]
         picked = [vote.options[i] for i in ballot.choices if 0 <= i < len(vote.options)]
         if vote.kind == RANKING:
             row.append("; ".join(f"{place}) {name}" for place, name in enumerate(picked, 1)))

@@ -134,7 +134,7 @@ def results_buttons(catalogue: Catalogue, language: str, vote: VoteSession) -> K
         return Button(catalogue.text(language, key), f"{ADMIN_PREFIX}:{vote.id}:{action}")
 
     if vote.state == OPEN:
-        rows = (
+        rows: Keyboard = (
             (button("votes.close", "c"), button("votes.refresh", "r")),
             (button("votes.export", "e"), button("votes.qr", "q")),
         )
@@ -312,11 +312,11 @@ async def on_button(ctx: Context) -> None:
         _set_ranking(ctx, vote, order)
         ctx.answer()
     elif vote.kind == RANKING and action == CONFIRM:
-        order = _ranking(ctx, vote)
-        if not order:
+        confirmed = _ranking(ctx, vote)
+        if not confirmed:
             ctx.answer(ctx.t("votes.rank_first"), alert=True)
             return
-        await votes.cast(vote, ctx.user.id, order)
+        await votes.cast(vote, ctx.user.id, confirmed)
         _set_ranking(ctx, vote, None)
         ctx.answer(ctx.t("votes.counted"))
         changed(ctx, vote.id)

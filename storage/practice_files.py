@@ -108,7 +108,7 @@ def _json_array_rows(text: str) -> list[Row]:
     # Decode element by element to know the line each record starts on.
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
-    rows = []
+    rows: list[Any] = []
     while True:
         position = _skip(text, position, " \t\r\n")
         if position >= len(text) or text[position] == "]":

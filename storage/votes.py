@@ -124,7 +124,7 @@ class Votes:
         }
         # INSERT .. ON CONFLICT DO UPDATE: two concurrent first ballots of one voter cannot
         # both insert, and neither fails; both dialects spell it the same way.
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(Ballot).values(**values)
         statement = statement.on_conflict_do_update(
