@@ -68,36 +68,45 @@ class Transport(Protocol):
         """Say what kind of failure an exception is, and how long to wait for a 429."""
 
 
+def _default(name: str) -> Any:
+    # One place for every default: the settings' own.
+    return Settings.model_fields[name].default
+
+
+# Each field of the sender's config and the setting it comes from.
+_SETTING = {
+    "rate": "sender_rate",
+    "batch": "sender_batch",
+    "in_flight": "sender_in_flight",
+    "attempts": "sender_attempts",
+    "backoff": "sender_backoff",
+    "lease": "sender_lease",
+    "idle": "sender_idle",
+    "progress": "sender_progress",
+    "contest_check": "contest_check",
+    "reminder_days": "reminder_days",
+}
+
+
 @dataclass(frozen=True)
 class SenderConfig:
-    """How fast and how persistently the sender works."""
+    """How fast and how persistently the sender works (defaults: the settings' defaults)."""
 
-    rate: float = 25.0
-    batch: int = 25
-    in_flight: int = 8
-    attempts: int = 5
-    backoff: float = 2.0
-    lease: float = 120.0
-    idle: float = 2.0
-    progress: float = 3.0
-    contest_check: float = 60.0
-    reminder_days: tuple[int, ...] = (7, 1)
+    rate: float = _default("sender_rate")
+    batch: int = _default("sender_batch")
+    in_flight: int = _default("sender_in_flight")
+    attempts: int = _default("sender_attempts")
+    backoff: float = _default("sender_backoff")
+    lease: float = _default("sender_lease")
+    idle: float = _default("sender_idle")
+    progress: float = _default("sender_progress")
+    contest_check: float = _default("contest_check")
+    reminder_days: tuple[int, ...] = _default("reminder_days")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SenderConfig:
         """Take the sender's settings."""
-        return cls(
-            rate=settings.sender_rate,
-            batch=settings.sender_batch,
-            in_flight=settings.sender_in_flight,
-            attempts=settings.sender_attempts,
-            backoff=settings.sender_backoff,
-            lease=settings.sender_lease,
-            idle=settings.sender_idle,
-            progress=settings.sender_progress,
-            contest_check=settings.contest_check,
-            reminder_days=settings.reminder_days,
-        )
+        return cls(**{field: getattr(settings, name) for field, name in _SETTING.items()})
 
 
 @dataclass(frozen=True)
