@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,7 +18,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite import DRIVER as SQLITE_DRIVER
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# How long to wait for another process to release SQLite's write lock, in seconds.
+LOCK_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 30
 
 
 class DatabaseError(RuntimeError):
@@ -27,21 +33,24 @@ class DatabaseError(RuntimeError):
 def async_url(url: str) -> str:
     """Return the URL with an async driver, so plain sqlite:// and postgresql:// URLs work."""
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(
-        parsed.drivername
-    )
-    if driver is None and parsed.drivername in {"postgres"}:
-        driver = "postgresql+asyncpg"
+    driver = {
+        "sqlite": SQLITE_DRIVER,
+        "sqlite+aiosqlite": SQLITE_DRIVER,
+        "sqlite+pysqlite": SQLITE_DRIVER,
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+    }.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets WAL, a busy timeout and write-ahead BEGIN IMMEDIATE."""
+    """Create an async engine; SQLite gets WAL and write-ahead BEGIN IMMEDIATE."""
     url = async_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    # The pool hands a connection to one session at a time, whichever thread opened it.
+    engine = create_async_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     _serialise_sqlite_writes(engine)
     return engine
 
@@ -56,15 +65,23 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         if make_url(str(engine.url)).database not in (None, "", ":memory:"):
+            cursor.execute(f"PRAGMA busy_timeout={CONNECT_TIMEOUT * 1000}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+        # Statements run on the event loop's thread (storage/sqlite.py): SQLite must never
+        # sleep there waiting for a lock, so a busy lock fails at once and is waited for
+        # asynchronously (Database.transaction).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _locked(error: OperationalError) -> bool:
+    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
 
 
 class Database:
@@ -74,8 +91,8 @@ class Database:
         self.url = async_url(url)
         self.engine = create_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time, and a waiting connection polls with growing
-        # sleeps; queueing our own transactions here hands the lock over at once instead.
+        # SQLite has one writer at a time; queueing our own transactions here hands the
+        # lock over at once, and leaves only other processes to wait for.
         self._writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @property
@@ -90,8 +107,31 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._writer, self.sessions() as session, session.begin():
-            yield session
+        async with self._writer:
+            session = await self._begin_sqlite()
+            async with session:
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
+
+    async def _begin_sqlite(self) -> AsyncSession:
+        """Begin at once, waiting without blocking while another process holds the lock."""
+        deadline = asyncio.get_running_loop().time() + LOCK_TIMEOUT
+        pause = 0.002
+        while True:
+            session = self.sessions()
+            try:
+                await session.connection()  # BEGIN IMMEDIATE: takes the write lock
+                return session
+            except OperationalError as error:
+                await session.close()
+                if not _locked(error) or asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     async def upgrade(self) -> None:
         """Apply all migrations up to the newest one."""

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+import storage.sqlite  # noqa: F401  (registers the SQLite dialect the URL names)
 from storage.models import Base
 
 config = context.config

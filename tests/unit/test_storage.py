@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.exc import OperationalError
 
+import storage.database
 from storage.database import Database
-from storage.models import Base
+from storage.models import Base, User
 from storage.units import Units, UnitsFileError, UnitSpec, read_units
 
 
@@ -70,3 +74,48 @@ def test_bad_units_files_are_explained(tmp_path: Path, content: str, message: st
     path.write_text(content, encoding="utf-8")
     with pytest.raises(UnitsFileError, match=message):
         read_units(path)
+
+
+@pytest.fixture
+def sqlite_path(database_url: str) -> str:
+    """Return the path of the test's SQLite file (the lock tests are about SQLite)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    return database_url.removeprefix("sqlite:///")
+
+
+async def test_sqlite_waits_for_another_writer_without_blocking_the_loop(sqlite_path):
+    other = sqlite3.connect(sqlite_path, isolation_level=None)  # another process, say
+    other.execute("BEGIN IMMEDIATE")
+    database = Database(f"sqlite:///{sqlite_path}")
+    try:
+
+        async def add_user() -> None:
+            async with database.transaction() as session:
+                session.add(User(id=77, first_name="Waited"))
+
+        writing = asyncio.create_task(add_user())
+        for _ in range(50):  # the loop keeps turning while the write waits for the lock
+            await asyncio.sleep(0)
+        assert not writing.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=10)
+        async with database.transaction() as session:
+            assert (await session.get(User, 77)) is not None
+    finally:
+        other.close()
+        await database.dispose()
+
+
+async def test_sqlite_gives_up_on_a_lock_held_too_long(sqlite_path, monkeypatch):
+    monkeypatch.setattr(storage.database, "LOCK_TIMEOUT", 0.0)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    database = Database(f"sqlite:///{sqlite_path}")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            async with database.transaction():
+                pass
+    finally:
+        other.close()
+        await database.dispose()
