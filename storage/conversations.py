@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from storage.models import ConversationState, ProcessedUpdate, User
 from storage.users import Users
+
+# Every update starts with this query: built once, it is only looked up in the cache after.
+_USER_AND_STATE = (
+    select(User, ConversationState)
+    .outerjoin(ConversationState, ConversationState.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
 
 
 class Conversations:
@@ -32,13 +40,7 @@ class Conversations:
         self, user_id: int, *, first_name: str, username: str | None, language: str
     ) -> tuple[User, ConversationState]:
         """Return the user and their state in one query, creating them on first contact."""
-        row = (
-            await self.session.execute(
-                select(User, ConversationState)
-                .outerjoin(ConversationState, ConversationState.user_id == User.id)
-                .where(User.id == user_id)
-            )
-        ).first()
+        row = (await self.session.execute(_USER_AND_STATE, {"user_id": user_id})).first()
         if row is None:
             user = await Users(self.session).get_or_create(
                 user_id, first_name=first_name, username=username, language=language
@@ -61,6 +63,17 @@ class Conversations:
         return state
 
 
+@functools.cache
+def _claim(dialect: str) -> Executable:
+    """Return the INSERT that claims an update id unless it is claimed, built once per dialect."""
+    table = ProcessedUpdate.__table__
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)  # pragma: no cover - other backends are not supported
+
+
 class ProcessedUpdates:
     """Claims Telegram update ids, so that each one is applied at most once."""
 
@@ -69,16 +82,8 @@ class ProcessedUpdates:
 
     async def claim(self, update_id: int) -> bool:
         """Record the update as applied; return False when another transaction already did."""
-        dialect = self.session.get_bind().dialect.name
-        values = {"update_id": update_id}
-        statement: Executable
-        if dialect == "postgresql":
-            statement = postgresql.insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            statement = sqlite.insert(ProcessedUpdate).values(values).on_conflict_do_nothing()
-        else:  # pragma: no cover - other backends are not supported
-            statement = insert(ProcessedUpdate).values(values)
-        result = await self.session.execute(statement)
+        statement = _claim(self.session.get_bind().dialect.name)
+        result = await self.session.execute(statement, {"update_id": update_id})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def forget_before(self, moment: datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,6 +27,25 @@ def new_code() -> str:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
             return code
+
+
+@functools.cache
+def _ballot_upsert(dialect: str) -> Any:
+    """Return INSERT .. ON CONFLICT DO UPDATE of a ballot, built once per dialect.
+
+    Two concurrent first ballots of one voter cannot both insert, and neither fails; both
+    dialects spell it the same way. Built once because building it costs more than running it.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Ballot.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[Ballot.vote_id, Ballot.voter_id],
+        set_={
+            "choices": statement.excluded.choices,
+            "via": statement.excluded.via,
+            "cast_at": statement.excluded.cast_at,
+        },
+    )
 
 
 class Votes:
@@ -115,27 +135,16 @@ class Votes:
         self, vote: VoteSession, voter_id: int, choices: Sequence[int], *, via: str = "bot"
     ) -> None:
         """Record the voter's ballot, replacing an earlier one (one row per voter, atomically)."""
-        values: dict[str, Any] = {
-            "vote_id": vote.id,
-            "voter_id": voter_id,
-            "choices": list(choices),
-            "via": via,
-            "cast_at": utcnow(),
-        }
-        # INSERT .. ON CONFLICT DO UPDATE: two concurrent first ballots of one voter cannot
-        # both insert, and neither fails; both dialects spell it the same way.
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Ballot).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[Ballot.vote_id, Ballot.voter_id],
-            set_={
-                "choices": statement.excluded.choices,
-                "via": statement.excluded.via,
-                "cast_at": statement.excluded.cast_at,
+        await self.session.execute(
+            _ballot_upsert(self.session.get_bind().dialect.name),
+            {
+                "vote_id": vote.id,
+                "voter_id": voter_id,
+                "choices": list(choices),
+                "via": via,
+                "cast_at": utcnow(),
             },
         )
-        await self.session.execute(statement)
 
     async def withdraw(self, vote: VoteSession, voter_id: int) -> None:
         """Remove the voter's ballot (a retracted poll answer, or no choice left)."""
