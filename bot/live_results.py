@@ -15,13 +15,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.html import truncate
 from handlers.i18n import Catalogue
-from handlers.messages import EditText
+from handlers.messages import EditText, StopPoll
 from handlers.votes import digest, results_buttons, results_text
 from storage.database import Database
-from storage.models import User, utcnow
-from storage.votes import Votes
+from storage.models import User, VoteSession, utcnow
+from storage.votes import OPEN, Votes
 
 log = logging.getLogger(__name__)
 
@@ -73,35 +75,44 @@ class LiveResults:
                 self._watchers.pop(vote_id, None)
 
     async def flush(self, runtime: Any) -> int:
-        """Edit every changed vote's results message once; return how many edits were sent."""
+        """Edit every changed vote's results message once; return how many edits were sent.
+
+        A closed vote's group poll is stopped here too, whichever way the vote was closed.
+        """
         dirty, self._dirty = self._dirty, set()
-        edits: list[EditText] = []
+        replies: list[EditText | StopPoll] = []
         async with self.database.transaction() as session:
             votes = Votes(session)
             for vote_id in sorted(dirty):
                 vote = await votes.get(vote_id)
-                if vote is None or vote.results_message_id is None or not vote.results_chat_id:
+                if vote is None:
                     continue
-                owner = await session.get(User, vote.owner_id)
-                language = owner.language if owner is not None else self.catalogue.default
-                result = await votes.tally(vote)
-                text = results_text(self.catalogue, language, vote, result)
-                buttons = results_buttons(self.catalogue, language, vote)
-                fingerprint = digest(text, buttons)
-                if fingerprint == vote.results_digest:
-                    continue  # already shown (e.g. the trainer's own press edited it)
-                vote.results_digest = fingerprint
-                edits.append(
-                    EditText(
-                        int(vote.results_message_id),
-                        truncate(text),
-                        buttons,
-                        chat_id=vote.results_chat_id,
-                    )
-                )
-        for edit in edits:
-            await runtime.deliver(edit, edit.chat_id)
-        return len(edits)
+                if vote.state != OPEN and vote.poll_message_id and vote.poll_chat_id:
+                    replies.append(StopPoll(vote.poll_message_id, chat_id=vote.poll_chat_id))
+                    votes.unlink_poll(vote)
+                edit = await self._results_edit(session, vote)
+                if edit is not None:
+                    replies.append(edit)
+        for reply in replies:
+            await runtime.deliver(reply, reply.chat_id)
+        return sum(isinstance(reply, EditText) for reply in replies)
+
+    async def _results_edit(self, session: AsyncSession, vote: VoteSession) -> EditText | None:
+        """Return the edit that brings the vote's results message up to date, if one is due."""
+        if vote.results_message_id is None or not vote.results_chat_id:
+            return None
+        owner = await session.get(User, vote.owner_id)
+        language = owner.language if owner is not None else self.catalogue.default
+        result = await Votes(session).tally(vote)
+        text = results_text(self.catalogue, language, vote, result)
+        buttons = results_buttons(self.catalogue, language, vote)
+        fingerprint = digest(text, buttons)
+        if fingerprint == vote.results_digest:
+            return None  # already shown (e.g. the trainer's own press edited it)
+        vote.results_digest = fingerprint
+        return EditText(
+            int(vote.results_message_id), truncate(text), buttons, chat_id=vote.results_chat_id
+        )
 
     async def run(self, runtime: Any) -> None:
         """Flush whenever something changed, then rest for the interval (bursts merge)."""

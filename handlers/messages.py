@@ -148,6 +148,14 @@ class SendPoll:
 
 
 @dataclass(frozen=True)
+class StopPoll:
+    """Close a native poll the bot posted, so the group sees it is over."""
+
+    message_id: int
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
 class InlineResult:
     """One article in an inline-mode answer."""
 
@@ -176,6 +184,7 @@ Reply = (
     | SendDocument
     | SendAlbum
     | SendPoll
+    | StopPoll
     | AnswerInline
 )
 

@@ -21,7 +21,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
 from handlers.i18n import TIMEZONE
-from handlers.messages import Button, EditText, SendDocument, SendPhoto, SendPoll
+from handlers.messages import Button, EditText, SendDocument, SendPhoto, SendPoll, StopPoll
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Accept, Again, Answer, Ask, Form, FormRun, Invalid, Prompt, Step
 from handlers.votes import (
@@ -452,6 +452,10 @@ async def poll_here(ctx: Context) -> None:
     if not await current(ctx, vote):
         ctx.send(ctx.t("votes.closed", question=vote.question))
         return
+    if vote.poll_message_id and vote.poll_chat_id:
+        # One poll per vote: the earlier one is stopped, or its answers would go uncounted.
+        ctx.replies.append(StopPoll(vote.poll_message_id, chat_id=vote.poll_chat_id))
+        Votes(ctx.session).unlink_poll(vote)
     ctx.replies.append(
         SendPoll(
             question=vote.question,

@@ -183,6 +183,11 @@ class Votes:
         )
         return [(ballot, user) for ballot, user in result]
 
+    def unlink_poll(self, vote: VoteSession) -> None:
+        """Forget where the vote's poll was posted (it was stopped); its answers stay counted."""
+        vote.poll_chat_id = None
+        vote.poll_message_id = None
+
     async def link_poll(self, vote_id: int, poll_id: str, chat_id: int, message_id: int) -> None:
         """Remember the native poll the vote was posted as."""
         await self.session.execute(

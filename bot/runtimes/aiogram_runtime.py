@@ -45,6 +45,7 @@ from handlers.messages import (
     SendPhoto,
     SendPoll,
     SendText,
+    StopPoll,
 )
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,8 @@ class AiogramRuntime(TelegramRuntime):
                 )
                 if message.poll is not None:
                     await self.app.poll_sent(reply, message.poll.id, chat_id, message.message_id)
+            case StopPoll():
+                await bot.stop_poll(chat_id, reply.message_id)
             case AnswerInline():
                 await bot.answer_inline_query(
                     reply.inline_query_id,

@@ -26,6 +26,7 @@ from handlers.messages import (
     SendPhoto,
     SendPoll,
     SendText,
+    StopPoll,
 )
 
 QUIT = {"/quit", "/exit"}
@@ -125,6 +126,8 @@ class ConsoleRuntime:
                 self.print(f"[{len(reply.photos)} photos] {plain(reply.caption)}")
             case SendPoll():
                 self.print(f"[poll] {reply.question}: " + " / ".join(reply.options))
+            case StopPoll():
+                self.print("[poll closed]")
             case AnswerInline():
                 for result in reply.results:
                     self.print(f"• {result.title}")

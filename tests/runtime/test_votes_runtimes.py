@@ -142,6 +142,9 @@ async def test_native_poll_answers_are_counted(live: LiveBot):
     async with live.app.database.transaction() as session:
         ballots = (await session.scalars(select(Ballot))).all()
     assert [(b.voter_id, b.choices, b.via) for b in ballots] == [(9001, [0, 2], "poll")]
+    await live.press(TRAINER, "Хаах")  # the group sees the poll closed too
+    await fake.wait_for(lambda: fake.sent_messages(GROUP)[-1].poll["is_closed"], timeout=10)
+    assert [call.ok for call in fake.calls("stopPoll")] == [True]
 
 
 async def test_five_hundred_participants_vote_through_aiogram(

@@ -22,6 +22,7 @@ from handlers.messages import (
     SendDocument,
     SendPhoto,
     SendPoll,
+    StopPoll,
 )
 from handlers.votes import looks_like_code, normalize_code
 from storage.models import Ballot, RoleGrant, VoteSession, utcnow
@@ -545,6 +546,28 @@ async def test_native_poll_answers_count_in_the_same_tally(app):
         Incoming(kind=Kind.POLL_ANSWER, user_id=503, chat_id=503, poll_id="other", option_ids=(0,))
     )
     assert len(await ballots(app, vote.id)) == 2
+
+
+async def test_closing_a_vote_stops_its_group_poll_and_a_new_post_replaces_it(app):
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner)
+    worker, runtime = live(app), Recorder()
+    for group, message_id in ((-100500, 77), (-100600, 88)):
+        replies = await app.dispatcher.handle(
+            group_command(TRAINER, group, f"/pollhere {vote.code}")
+        )
+        await app.poll_sent(sent(replies, SendPoll)[0], f"poll{group}", group, message_id)
+    # Posting again stopped the first group's poll: its answers could no longer count.
+    assert sent(replies, StopPoll) == [StopPoll(77, chat_id=-100500)]
+    await worker.flush(runtime)
+    assert sent([reply for reply, _ in runtime.sent], StopPoll) == []  # still open
+    await owner.press("Хаах")
+    await worker.flush(runtime)
+    assert sent([reply for reply, _ in runtime.sent], StopPoll) == [StopPoll(88, chat_id=-100600)]
+    await owner.press("Дахин нээх")
+    await owner.press("Хаах")
+    await worker.flush(runtime)  # stopped once only: Telegram refuses to stop it twice
+    assert len(sent([reply for reply, _ in runtime.sent], StopPoll)) == 1
 
 
 async def test_pollhere_refusals(app):
