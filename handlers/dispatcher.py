@@ -42,8 +42,14 @@ class Router:
     forms: dict[str, Form] = field(default_factory=dict)
     menu: dict[str, Handler] = field(default_factory=dict)
     start_payloads: dict[str, Handler] = field(default_factory=dict)
-    public_commands: set[str] = field(default_factory=set)
     texts: list[TextHandler] = field(default_factory=list)  # tried in order
+    # What newcomers may use before they register (a vote in a training room must not wait
+    # for a profile): commands, flows (forms and button prefixes), deep-link payloads, and
+    # text handlers tried before anything else takes their text.
+    public_commands: set[str] = field(default_factory=set)
+    public_flows: set[str] = field(default_factory=set)
+    public_start_payloads: set[str] = field(default_factory=set)
+    public_texts: list[TextHandler] = field(default_factory=list)
     inline: Handler | None = None
     poll_answer: Handler | None = None
 
@@ -168,9 +174,14 @@ class Dispatcher:
         if incoming.kind is Kind.COMMAND and incoming.command in router.public_commands:
             await router.commands[incoming.command](ctx)
             return
-        if not ctx.user.registered and not _is_registration(ctx):
-            await router.unregistered(ctx)
-            return
+        if not ctx.user.registered:
+            if incoming.kind is Kind.TEXT:
+                for take in router.public_texts:
+                    if await take(ctx):
+                        return
+            if not _is_public(ctx):
+                await router.unregistered(ctx)
+                return
         if incoming.kind is Kind.COMMAND:
             await router.commands.get(incoming.command or "", router.unknown)(ctx)
         elif incoming.kind is Kind.BUTTON:
@@ -202,8 +213,9 @@ class Dispatcher:
         await handler(ctx)
 
 
-def _is_registration(ctx: Context) -> bool:
-    data = ctx.incoming.callback_data or ""
-    return ctx.state.flow == "registration" and (
-        ctx.incoming.kind in (Kind.TEXT, Kind.ATTACHMENT) or data.startswith("registration:")
-    )
+def _is_public(ctx: Context) -> bool:
+    """Tell whether a newcomer's event belongs to a flow open before registering."""
+    flows = ctx.router.public_flows
+    if ctx.incoming.kind is Kind.BUTTON:
+        return (ctx.incoming.callback_data or "").partition(":")[0] in flows
+    return ctx.incoming.kind in (Kind.TEXT, Kind.ATTACHMENT) and ctx.state.flow in flows

@@ -66,12 +66,16 @@ async def on_menu(ctx: Context) -> None:
 
 async def start(ctx: Context) -> None:
     """Greet: registration for newcomers, the menu (or a deep link's flow) for the others."""
+    payload = ctx.incoming.args
     if not ctx.user.registered:
-        await ctx.router.unregistered(ctx)
+        if payload.partition("_")[0] in ctx.router.public_start_payloads:
+            await run_start_payload(ctx, payload)
+        else:
+            await ctx.router.unregistered(ctx)
         return
     if ctx.state.flow is not None:
         ctx.set_flow(None)  # drafts stay in their forms; /start only leaves the flow
-    await show_menu(ctx, edit=False, after_start=ctx.incoming.args or None)
+    await show_menu(ctx, edit=False, after_start=payload or None)
 
 
 async def show_help(ctx: Context) -> None:

@@ -248,6 +248,7 @@ async def language_command(ctx: Context) -> None:
 def register(router: Router) -> None:
     """Add registration, the profile and the language choice to the router."""
     router.form(FORM)
+    router.public_flows.add(FORM.name)
     router.unregistered = require
     router.commands.update({"profile": settings_command, "language": language_command})
     router.buttons.update({"settings": on_settings, "language": on_language})

@@ -248,6 +248,7 @@ async def show_ballot(
         options=Html(options),
         privacy=ctx.t("votes.privacy_note.named" if vote.named else "votes.privacy_note.anonymous"),
         status=status,
+        newcomer=Html("") if ctx.user.registered else ctx.t("votes.newcomer_note"),
     )
     if edit:
         ctx.show(text, tuple(rows))
@@ -411,4 +412,9 @@ def register(router: Router) -> None:
     router.buttons[PREFIX] = on_button
     router.form(JOIN)
     router.texts.append(typed_code)
+    # Anyone in the room votes at once; registering can wait until after the training.
+    router.public_commands.add("vote")
+    router.public_flows.update({PREFIX, JOIN.name})
+    router.public_start_payloads.add("vote")
+    router.public_texts.append(typed_code)
     router.poll_answer = on_poll_answer

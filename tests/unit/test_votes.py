@@ -249,16 +249,32 @@ async def test_join_by_link_code_command_menu_and_typed_code(app):
     assert "«ZZ9ZZZ» кодтой санал хураалт олдсонгүй" in plain(chat.last().text)
 
 
-async def test_a_newcomer_joins_by_link_after_registering(app):
+async def test_newcomers_vote_at_once_and_register_later(app):
     owner = await trainer(app)
     vote, _ = await open_vote(owner)
-    chat = Chat(app, 30)
-    await chat.send(f"/start vote_{vote.code}")
-    await chat.press("Монгол")
-    await chat.press("Баянгол")
-    await chat.send("5")
-    await chat.press("Хорооны ажилтан")
-    assert "Аль туршлагыг нутагшуулах вэ?" in plain(chat.last().text)
+    by_link = Chat(app, 30)
+    await by_link.send(f"/start vote_{vote.code}")
+    assert "Аль туршлагыг нутагшуулах вэ?" in plain(by_link.last().text)
+    assert "бүртгүүлээгүй ч санал өгч болно" in plain(by_link.last().text)
+    await by_link.press("Цахим хороо")
+    assert "Таны санал бүртгэгдсэн: Цахим хороо" in plain(by_link.last().text)
+    by_command = Chat(app, 31)
+    await by_command.send(f"/vote {vote.code}")
+    await by_command.press("Ногоон хороо")
+    # One who pressed Start and is at registration's first step types the code instead.
+    by_code = Chat(app, 32)
+    await by_code.send("/start")
+    await by_code.send(vote.code)
+    await by_code.press("Эрүүл хороо")
+    assert [o.votes for o in (await tally(app, vote.id)).options] == [1, 1, 1]
+    # Anything else still asks them to register, and registration resumes where it was.
+    await by_code.send("/search")
+    assert "🇲🇳 Монгол" in by_code.last().labels()
+    await by_code.press("Монгол")
+    await by_code.press("Баянгол")
+    await by_code.send("5")
+    await by_code.press("Хорооны ажилтан")
+    assert "бүртгүүлээгүй" not in plain(by_code.screens[max(by_code.screens)].text)
 
 
 async def test_plain_text_that_is_no_code_goes_on_to_other_handlers(app):
