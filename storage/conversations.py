@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from storage.models import ConversationState, ProcessedUpdate, User
+from storage.models import Base, ConversationState, ProcessedUpdate, User
 from storage.users import Users
 
 # Every update starts with this query: built once, it is only looked up in the cache after.
@@ -66,7 +66,7 @@ class Conversations:
 @functools.cache
 def _claim(dialect: str) -> Executable:
     """Return the INSERT that claims an update id unless it is claimed, built once per dialect."""
-    table = ProcessedUpdate.__table__
+    table = Base.metadata.tables[ProcessedUpdate.__tablename__]
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":

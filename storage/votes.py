@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.tally import Tally, tally
-from storage.models import Ballot, User, VoteSession, utcnow
+from storage.models import Ballot, Base, User, VoteSession, utcnow
 
 # Letters and digits that cannot be misheard or misread for another: no 0/O, no 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -37,7 +37,7 @@ def _ballot_upsert(dialect: str) -> Any:
     dialects spell it the same way. Built once because building it costs more than running it.
     """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Ballot.__table__)
+    statement = insert(Base.metadata.tables[Ballot.__tablename__])
     return statement.on_conflict_do_update(
         index_elements=[Ballot.vote_id, Ballot.voter_id],
         set_={
