@@ -114,18 +114,30 @@ class AiogramRuntime(TelegramRuntime):
         await self.prepare()
         await self.bot.delete_webhook(drop_pending_updates=False)
         self.start_workers()
-        await self.dispatcher.start_polling(
-            self.bot,
-            allowed_updates=list(ALLOWED_UPDATES),
-            handle_signals=False,
-            close_bot_session=False,
+        polling = asyncio.ensure_future(
+            self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=list(ALLOWED_UPDATES),
+                handle_signals=False,
+                close_bot_session=False,
+            )
         )
+        try:
+            await asyncio.shield(polling)
+        except asyncio.CancelledError:
+            # Cancelled (SIGTERM): aiogram leaves its long poll running when cancelled from
+            # outside, so ask it to stop the way it expects, and wait until it has.
+            if self.dispatcher._running_lock.locked():
+                await self.dispatcher.stop_polling()
+            await asyncio.gather(polling, return_exceptions=True)
+            raise
 
     async def stop(self) -> None:
-        """Stop the workers and polling, and close the HTTP session."""
-        await self.stop_workers()
+        """Stop polling, let the updates in progress finish, stop the workers, and close."""
         if self.dispatcher._running_lock.locked():
             await self.dispatcher.stop_polling()
+        await self.finish_updates()
+        await self.stop_workers()
         await self.bot.session.close()
 
     def webhook_app(self, secret: str | None) -> web.Application:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -46,6 +47,9 @@ class TelegramRuntime(ABC):
         self._workers: list[asyncio.Future[None]] = []
         # Told each update id once its replies went out (metrics, tests waiting on the bot).
         self.observers: list[Callable[[int], None]] = []
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def start_workers(self) -> None:
         """Start the app's background workers (live results, announcements) on this runtime."""
@@ -63,6 +67,8 @@ class TelegramRuntime(ABC):
     async def process(self, update: dict[str, Any]) -> None:
         """Handle one update from Telegram and send the replies."""
         marker = current_update.set(update.get("update_id"))
+        self._in_flight += 1
+        self._idle.clear()
         try:
             incoming = to_incoming(update, self.bot_username)
             if incoming is None:
@@ -72,8 +78,17 @@ class TelegramRuntime(ABC):
                 await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
         finally:
             current_update.reset(marker)
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
             for observer in self.observers:
                 observer(int(update.get("update_id", 0)))
+
+    async def finish_updates(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait (at shutdown) until the updates being handled have sent their replies."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
 
     async def deliver(
         self, reply: Reply, chat_id: int, *, update_id: int | None = None, attempts: int = 3

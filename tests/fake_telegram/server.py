@@ -44,7 +44,8 @@ Scripting: `push_update`, `user_sends`, `user_presses`, `user_sends_photo`/`_doc
 `_sticker`/`_location`/`_contact`/`_voice`, `user_inline_query`, `user_answers_poll`; each
 queues an update for getUpdates and returns it. Waiting: `wait_for(predicate)`,
 `wait_for_calls`, `wait_for_messages`, `polls_waiting` (a bot idle in a long poll), all woken
-by requests and pushes, never by sleeping. Faults: `fail_next`, `forbid_chats`, `rate_limit`.
+by requests and pushes, never by sleeping. Faults: `fail_next`, `forbid_chats`, `rate_limit`;
+`hold` keeps a method's calls waiting (a slow Telegram, or a reply in flight at shutdown).
 Webhooks: `deliver_webhook`.
 """
 
@@ -287,6 +288,8 @@ class FakeTelegram:
         self._files_by_path: dict[str, _File] = {}
         self._ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held = 0  # requests waiting at a hold
         self._open_inline_queries: set[str] = set()
         self._faults: list[_Fault] = []
         self._forbidden: set[Any] = set()
@@ -469,6 +472,23 @@ class FakeTelegram:
         error = TelegramError(status, text.format(retry_after=retry_after), parameters)
         self._faults.append(_Fault(method.lower(), error, times, chat_id))
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep the bot's calls of a method waiting until the returned event is set."""
+        gate = asyncio.Event()
+        self._holds[method.lower()] = gate
+        return gate
+
+    async def _wait_if_held(self, method: str) -> None:
+        gate = self._holds.get(method.lower())
+        if gate is None or gate.is_set():
+            return
+        self.held += 1
+        self._changed()
+        try:
+            await gate.wait()
+        finally:
+            self.held -= 1
+
     def forbid_chats(self, chat_ids: Iterable[int | str]) -> None:
         """Answer 403 "bot was blocked by the user" to everything sent to these chats."""
         self._forbidden.update(chat_ids)
@@ -541,6 +561,7 @@ class FakeTelegram:
             method = canonical
             params = self.spec.decode(method, raw)
             files = self._take_files(method, params, parts)
+            await self._wait_if_held(method)
             error = self._injected(method, params)
             if error is not None:
                 injected = True
@@ -870,6 +891,7 @@ class FakeTelegram:
                 pass
             finally:
                 self.polls_waiting -= 1
+                self._changed()  # a bot that stopped polling is news too
         if generation != self._poll_generation:
             raise TelegramError(409, DEFAULT_DESCRIPTIONS[409])
         batch = self._deliverable()[:limit]

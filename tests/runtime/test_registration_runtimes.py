@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -122,3 +125,23 @@ async def test_a_refused_token_is_reported(kind, settings: Settings):
         finally:
             await runtime.stop()  # type: ignore[attr-defined]
             await app.close()
+
+
+@pytest.mark.parametrize("kind", ["aiogram", "ptb"])
+async def test_stopping_lets_the_replies_in_flight_arrive(
+    kind, settings: Settings, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING)
+    async with live_bot(kind, settings, fake) as live:
+        gate = fake.hold("sendMessage")  # Telegram is slow to take the reply
+        update = fake.user_sends(USER, "/help")
+        await fake.wait_for(lambda: fake.held)
+        stopping = asyncio.create_task(live.runtime.stop())  # type: ignore[attr-defined]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not stopping.done()  # it waits for the reply being sent
+        gate.set()
+        await asyncio.wait_for(stopping, timeout=10)
+        assert live.done[update["update_id"]] == 1
+    assert [call.ok for call in fake.calls("sendMessage")] == [True]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
