@@ -281,6 +281,7 @@ class FakeTelegram:
         self._closing = False
         self._messages: dict[tuple[Any, int], _Stored] = {}
         self._bot_messages: list[tuple[Any, int]] = []
+        self._bot_messages_by_chat: dict[Any, list[tuple[Any, int]]] = {}
         self._last_message_id: dict[Any, int] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._chats: dict[Any, dict[str, Any]] = {}
@@ -418,20 +419,18 @@ class FakeTelegram:
         self, chat_id: int | str | None = None, *, include_deleted: bool = False
     ) -> list[SentMessage]:
         """Return the bot's messages in the order sent, as they are now (after edits)."""
-        out = []
-        for key in self._bot_messages:
-            stored = self._messages[key]
-            if chat_id is not None and key[0] != chat_id:
-                continue
-            if stored.deleted and not include_deleted:
-                continue
-            out.append(_sent(key[0], stored))
-        return out
+        return [_sent(key[0], self._messages[key]) for key in self._shown(chat_id, include_deleted)]
+
+    def _shown(self, chat_id: int | str | None, include_deleted: bool) -> list[tuple[Any, int]]:
+        keys = (
+            self._bot_messages if chat_id is None else self._bot_messages_by_chat.get(chat_id, [])
+        )
+        return [key for key in keys if include_deleted or not self._messages[key].deleted]
 
     def last_message(self, chat_id: int | str) -> SentMessage | None:
         """Return the bot's latest message to a chat, or None."""
-        messages = self.sent_messages(chat_id)
-        return messages[-1] if messages else None
+        keys = self._shown(chat_id, include_deleted=False)
+        return _sent(chat_id, self._messages[keys[-1]]) if keys else None
 
     def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
         """Return any stored message (the bot's or a user's) as a Message object."""
@@ -732,6 +731,7 @@ class FakeTelegram:
         self._messages[chat_id, message_id] = _Stored(message, by_bot, method, raw_text, parse_mode)
         if by_bot:
             self._bot_messages.append((chat_id, message_id))
+            self._bot_messages_by_chat.setdefault(chat_id, []).append((chat_id, message_id))
         return message
 
     def _bot_message(

@@ -52,6 +52,9 @@ def _skip_space(source: str, pos: int) -> int:
     return pos
 
 
+_SPECIAL = re.compile("[<&]")
+
+
 def utf16_len(text: str) -> int:
     """Return the length in UTF-16 code units, the unit of Telegram's offsets and limits."""
     return len(text.encode("utf-16-le")) // 2
@@ -222,9 +225,10 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             continue
         if char == "&":
             decoded, pos = _entity(source, pos)
-        else:
-            decoded = char
-            pos += 1
+        else:  # plain text up to the next tag or entity, in one piece
+            match = _SPECIAL.search(source, pos)
+            end = match.start() if match else length
+            decoded, pos = source[pos:end], end
         out.append(decoded)
         offset += utf16_len(decoded)
     if stack:

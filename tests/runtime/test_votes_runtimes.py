@@ -158,7 +158,7 @@ async def test_five_hundred_participants_vote_through_aiogram(
         voters = range(100_001, 100_501)
         await seed_users(live, voters)
         joins = [fake.user_sends(user_id, f"/start vote_{vote.code}") for user_id in voters]
-        await fake.wait_for(lambda: all(live.done[u["update_id"]] for u in joins), timeout=60)
+        await live.settle_all(joins)
         presses = []
         for user_id in voters:
             ballot = fake.last_message(user_id)
@@ -167,7 +167,7 @@ async def test_five_hundred_participants_vote_through_aiogram(
             presses.append(
                 fake.user_presses(user_id, ballot, ballot.buttons[index][0].callback_data)
             )
-        await fake.wait_for(lambda: all(live.done[p["update_id"]] for p in presses), timeout=60)
+        await live.settle_all(presses)
         answered = {
             call.params["callback_query_id"]
             for call in fake.calls("answerCallbackQuery")
