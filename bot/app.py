@@ -100,6 +100,7 @@ def wire_votes(app: App) -> None:
         app.services.catalogue,
         interval=settings.live_results_interval,
         close_check=settings.vote_close_check,
+        clock=lambda: app.services.clock(),  # one clock for the handlers and the worker
     )
     app.services.extras.update(
         live_results=live, poll_sent=vote_poll_sent, projector_url=settings.projector_base()

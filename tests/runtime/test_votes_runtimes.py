@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.settings import Settings
-from storage.models import Ballot, User, VoteSession
+from storage.models import Ballot, User, VoteSession, utcnow
 from storage.votes import Votes
 from tests.fake_telegram import FakeTelegram, Upload
 from tests.runtime.harness import LiveBot, live_bot
@@ -21,8 +22,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Edit the results message right after each burst: the tests wait on the edit."""
-    return settings.model_copy(update={"live_results_interval": 0.0})
+    """Edit the results message right after each burst, and look for votes to close often:
+    the tests wait on the edits."""
+    return settings.model_copy(update={"live_results_interval": 0.0, "vote_close_check": 0.05})
 
 
 async def seed_users(live: LiveBot, user_ids: range | list[int], role: str = "officer") -> None:
@@ -47,13 +49,14 @@ async def open_vote(
     *,
     kind: str = "Нэг сонголт",
     privacy: str = "Нэртэй",
+    autoclose: str = "Гараар хаана",
 ) -> VoteSession:
     await seed_users(live, [TRAINER], role="trainer")
     await live.say(TRAINER, "/newvote")
     await live.say(TRAINER, "Аль туршлагыг нутагшуулах вэ?")
     for option in options:
         await live.say(TRAINER, option)
-    for label in ("Болсон", kind, privacy, "Шууд харуулах", "Гараар хаана", "Эхлүүлэх"):
+    for label in ("Болсон", kind, privacy, "Шууд харуулах", autoclose, "Эхлүүлэх"):
         await live.press(TRAINER, label)
     async with live.app.database.transaction() as session:
         vote = (await session.scalars(select(VoteSession))).one()
@@ -126,6 +129,31 @@ async def test_ranked_vote(live: LiveBot):
     text = results_message(live, vote)["text"]
     assert "1. Эрүүл хороо — 4 оноо, дундаж байр 1.0" in text
     assert "2. Ногоон хороо — 1 оноо, дундаж байр 2.0" in text
+
+
+async def test_anonymous_multiple_choice_vote_closes_by_itself(live: LiveBot):
+    fake = live.fake
+    vote = await open_vote(live, kind="Олон сонголт", privacy="Нэргүй", autoclose="2 мин")
+    await seed_users(live, [8001, 8002])
+    for user_id, taps in ((8001, ("Ногоон", "Эрүүл", "Ногоон")), (8002, ("Ногоон", "Цахим"))):
+        await live.say(user_id, vote.code)
+        for name in taps:  # a second tap on an option takes it back
+            await live.press(user_id, name)
+    assert "Таны санал бүртгэгдсэн: Эрүүл хороо" in live.last_text(8001)
+    await wait_for_results(live, vote, "Санал өгсөн: 2")
+    await live.press(TRAINER, "CSV файл")
+    document = (await fake.wait_for_calls("sendDocument"))[-1].params["document"]
+    rows = list(csv.reader(io.StringIO(document.data.decode("utf-8-sig"))))
+    assert [len(row) for row in rows] == [3, 3, 3]  # time, choice, via: no names
+    assert sorted(row[1] for row in rows[1:]) == ["Ногоон хороо; Цахим хороо", "Эрүүл хороо"]
+    later = utcnow() + timedelta(minutes=3)
+    live.app.services.clock = lambda: later  # two minutes on: the worker closes it
+    await wait_for_results(live, vote, "хаагдсан")
+    await live.press(8002, "Ногоон")  # too late
+    assert "хаагдсан" in fake.calls("answerCallbackQuery")[-1].params.get("text", "")
+    async with live.app.database.transaction() as session:
+        choices = sorted((await session.scalars(select(Ballot.choices))).all())
+    assert choices == [[0, 1], [2]]
 
 
 async def test_native_poll_answers_are_counted(live: LiveBot):

@@ -474,11 +474,12 @@ async def test_auto_close_by_the_worker_and_lazily(app):
     assert "автоматаар хаагдана" in plain(owner.last().text)
     worker = live(app)
     assert await worker.close_due() == []
-    worker.clock = lambda: utcnow() + timedelta(minutes=6)
+    app.services.clock = lambda: utcnow() + timedelta(minutes=6)  # the worker's clock too
     assert await worker.close_due() == [vote.id]
     assert (await stored(app, vote.id)).state == "closed"
     assert vote.id in worker.pending
 
+    app.services.clock = utcnow
     second, _ = await open_vote(owner, autoclose="2 мин")
     chat = await participant(app, 20)
     await chat.send(f"/vote {second.code}")
