@@ -65,7 +65,8 @@ async def on_menu(ctx: Context) -> None:
 
 
 async def start(ctx: Context) -> None:
-    """Greet: registration for newcomers, the menu (or a deep link's flow) for the others."""
+    """Greet: the menu (or a deep link's flow) for members; newcomers register, but a vote
+    link opens the vote at once."""
     payload = ctx.incoming.args
     if not ctx.user.registered:
         if payload.partition("_")[0] in ctx.router.public_start_payloads:

@@ -324,14 +324,18 @@ REJECTED: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
+# Refusals the fake can only know from the spec file: the parameters and types it lists.
+FROM_SPEC = {"unknown parameter", "media type mismatch"}
+
+
 @pytest.mark.parametrize(
-    ("method", "params", "expected"),
-    [case[1:] for case in REJECTED],
-    ids=[case[0] for case in REJECTED],
+    ("case", "method", "params", "expected"), REJECTED, ids=[case[0] for case in REJECTED]
 )
 async def test_refuses_what_telegram_refuses(
-    fake: FakeTelegram, api: Api, method: str, params: dict[str, Any], expected: str
+    fake: FakeTelegram, api: Api, case: str, method: str, params: dict[str, Any], expected: str
 ) -> None:
+    if case in FROM_SPEC:
+        spec_or_skip()
     if "parse entities" in expected or "tag" in expected.lower() or "Unmatched" in expected:
         params = {**params, "parse_mode": "HTML"}
     if params.get("text", "").startswith(("a<", "<", "1 <", "A &")):
@@ -432,8 +436,9 @@ async def test_reply_keyboards_are_recorded(fake: FakeTelegram, api: Api) -> Non
     assert status == 200 and "reply_markup" not in body["result"]
     sent = fake.last_message(USER)
     assert sent is not None and sent.reply_keyboard == [["Тийм", "Үгүй"]]
-    status, _ = await api("sendMessage", chat_id=USER, text="?", reply_markup={"keyboard": 1})
-    assert status == 400
+    if load_spec() is not None:  # the spec says what a keyboard is
+        status, _ = await api("sendMessage", chat_id=USER, text="?", reply_markup={"keyboard": 1})
+        assert status == 400
 
 
 async def test_message_ids_increase_per_chat(api: Api) -> None:
