@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from storage.database import Database, upgrade  # noqa: E402
 from storage.models import Ballot, User  # noqa: E402
 from storage.votes import Votes  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 TRAINER = 7001
 FIRST_VOTER = 100_001
@@ -54,13 +54,6 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
     return ordered[index]
-
-
-def free_port() -> int:
-    """Return a port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -92,20 +85,6 @@ class Answers:
     async def until(self, count: int) -> None:
         """Wait until this many callbacks have been answered."""
         await self.fake.wait_for(lambda: len(self.update()) >= count, timeout=300)
-
-
-def every(items: list[Any], check: Callable[[Any], Any]) -> Callable[[], bool]:
-    """Return a predicate true once check(item) holds for every item; it resumes where it
-    stopped, so waiting on a burst costs O(n), not O(n²)."""
-    position = 0
-
-    def done() -> bool:
-        nonlocal position
-        while position < len(items) and check(items[position]):
-            position += 1
-        return position == len(items)
-
-    return done
 
 
 def figures(pushed: dict[str, float], answered: dict[str, float]) -> dict[str, Any]:
@@ -225,7 +204,7 @@ async def bot_burst(url: str, participants: int, count: int) -> dict[str, Any]:
             await fake.wait_for(lambda: fake.polls_waiting > 0, timeout=60)
             for user_id in voters:
                 fake.user_sends(user_id, f"/start vote_{code}")
-            await fake.wait_for(every(list(voters), fake.last_message), 300)
+            await fake.wait_for_all(list(voters), fake.last_message, timeout=300)
             messages = {user_id: fake.last_message(user_id) for user_id in voters}
 
             def press_data(user_id: int, number: int) -> str:  # a different option each round

@@ -23,7 +23,6 @@ from storage.sqlite import DRIVER as SQLITE_DRIVER
 MIGRATIONS = Path(__file__).with_name("migrations")
 # How long to wait for another process to release SQLite's write lock, in seconds.
 LOCK_TIMEOUT = 30.0
-CONNECT_TIMEOUT = 30
 
 
 class DatabaseError(RuntimeError):
@@ -66,7 +65,8 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         if make_url(str(engine.url)).database not in (None, "", ":memory:"):
-            cursor.execute(f"PRAGMA busy_timeout={CONNECT_TIMEOUT * 1000}")
+            # Only switching a new file to WAL may wait for a lock, once, at the first connect.
+            cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         # Statements run on the event loop's thread (storage/sqlite.py): SQLite must never

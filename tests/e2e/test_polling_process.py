@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_scale_out import free_port
 from tests.fake_telegram import FakeTelegram
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = 6001

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,17 +23,12 @@ from storage.database import Database
 from storage.models import ProcessedUpdate, User
 from tests.conftest import POSTGRES_URL
 from tests.fake_telegram import FakeTelegram
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "scale-out-secret"
 USERS = range(8001, 8021)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager

@@ -43,9 +43,10 @@ unknown message, wrong token, unknown method), `faulted` (answered by fault inje
 Scripting: `push_update`, `user_sends`, `user_presses`, `user_sends_photo`/`_document`/
 `_sticker`/`_location`/`_contact`/`_voice`, `user_inline_query`, `user_answers_poll`; each
 queues an update for getUpdates and returns it. Waiting: `wait_for(predicate)`,
-`wait_for_calls`, `wait_for_messages`, `polls_waiting` (a bot idle in a long poll), all woken
-by requests and pushes, never by sleeping. Faults: `fail_next`, `forbid_chats`, `rate_limit`;
-`hold` keeps a method's calls waiting (a slow Telegram, or a reply in flight at shutdown).
+`wait_for_all`, `wait_for_calls`, `wait_for_messages`, `polls_waiting` (a bot idle in a long
+poll), all woken by requests and pushes, never by sleeping. Faults: `fail_next`,
+`forbid_chats`, `rate_limit`; `hold` keeps a method's calls waiting (a slow Telegram, or
+a reply in flight at shutdown).
 Webhooks: `deliver_webhook`.
 """
 
@@ -392,6 +393,23 @@ class FakeTelegram:
             raise AssertionError(
                 f"condition not met within {timeout}s; last calls:\n  {recent}"
             ) from None
+
+    async def wait_for_all(
+        self,
+        items: list[Any],
+        check: Callable[[Any], Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until check(item) holds for every item (a burst of updates, of users)."""
+        position = 0
+
+        def done() -> bool:  # resumes where it stopped: a burst costs O(n), not O(n²)
+            nonlocal position
+            while position < len(items) and check(items[position]):
+                position += 1
+            return position == len(items)
+
+        await self.wait_for(done, timeout)
 
     async def wait_for_calls(
         self,

@@ -52,15 +52,7 @@ class LiveBot:
     async def settle_all(self, updates: list[dict[str, Any]], timeout: float = 60) -> None:  # noqa: ASYNC109
         """Wait until the bot has handled every one of these updates (in any order)."""
         ids = [int(update["update_id"]) for update in updates]
-        position = 0
-
-        def handled() -> bool:  # resumes where it stopped: a burst costs O(n), not O(n²)
-            nonlocal position
-            while position < len(ids) and self.done[ids[position]]:
-                position += 1
-            return position == len(ids)
-
-        await self.fake.wait_for(handled, timeout=timeout)
+        await self.fake.wait_for_all(ids, lambda update_id: self.done[update_id], timeout)
 
     async def say(self, user_id: int, text: str, **user: Any) -> list[SentMessage]:
         """Send a text as a user; return the bot's messages to that user since then."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 from pydantic import SecretStr
@@ -12,14 +11,9 @@ from bot.app import build_app
 from bot.runtimes.aiogram_runtime import WEBHOOK_PATH, AiogramRuntime
 from tests.fake_telegram import FakeTelegram
 from tests.runtime.harness import settings_for
+from tests.support.ports import free_port
 
 SECRET = "s3cret-token_for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_webhook_checks_the_secret_and_serves_updates(settings, fake: FakeTelegram):
