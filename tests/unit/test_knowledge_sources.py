@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -200,3 +201,29 @@ async def test_general_guidance_shows_no_source_line(app):
     await chat.press_data("faq:t:bot-help")
     text = plain(chat.last().text)
     assert "Ерөнхий зөвлөмж" in text and "Эх сурвалж" not in text
+
+
+# --- the held-out questions about the sources' topics ------------------------------------
+
+HELDOUT = Path(__file__).parents[1] / "data" / "faq_heldout_sources.jsonl"
+KINDS = {"reworded": "mn", "latin": "mn", "english": "en"}
+NEW_TOPICS = (
+    "innovation-waves innovation-method innovation-approaches adaptive-governance innovator-advice"
+).split()
+
+
+def test_heldout_questions_are_labelled_and_not_copied_from_examples(base: FaqBase) -> None:
+    with HELDOUT.open(encoding="utf-8") as lines:
+        items = [json.loads(line) for line in lines if line.strip()]
+    ids = {entry.id for entry in base.entries()}
+    examples = {
+        " ".join(text.casefold().split())
+        for entry in base.entries()
+        for text in entry.all_examples()
+    }
+    for item in items:
+        assert set(item) == {"q", "topic", "lang", "kind"}, item
+        assert item["topic"] in ids and KINDS[item["kind"]] == item["lang"], item
+        assert " ".join(item["q"].casefold().split()) not in examples, item
+    per_topic = Counter(item["topic"] for item in items)
+    assert all(per_topic[topic] >= 3 for topic in NEW_TOPICS), per_topic
