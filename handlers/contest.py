@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import permissions
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue, format_date
@@ -32,6 +33,13 @@ _MOMENT = re.compile(
     r"(?:\s*[,T ]\s*(\d{1,2})\s*[:.]\s*(\d{2}))?\s*$"
 )
 NAME_LIMIT = 200
+
+
+class StagesPress(Callback, prefix="stages"):
+    """An admin's button on the calendar: add a stage, or delete one."""
+
+    action: Literal["add", "del"]
+    stage: int | None = None
 
 
 def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
@@ -156,10 +164,10 @@ async def show_stages(ctx: Context, *, edit: bool = True) -> None:
                 ends=when(stage.ends_at, language),
             )
         )
-        buttons.append((ctx.button("stages.delete", f"stages:del:{stage.id}", number=number),))
+        buttons.append((ctx.button("stages.delete", StagesPress("del", stage.id), number=number),))
     if not stages:
         lines.append(ctx.t("stages.empty"))
-    buttons.append((ctx.button("stages.add", "stages:add"),))
+    buttons.append((ctx.button("stages.add", StagesPress("add")),))
     text = "\n".join(lines)
     if edit:
         ctx.show(text, tuple(buttons))
@@ -167,20 +175,17 @@ async def show_stages(ctx: Context, *, edit: bool = True) -> None:
         ctx.send(text, tuple(buttons))
 
 
-async def on_stages(ctx: Context) -> None:
+async def on_stages(ctx: Context, press: StagesPress) -> None:
     """Add or delete a stage; the admin check is made on every press."""
     if not await require_admin(ctx):
         return
-    action, _, argument = (ctx.incoming.callback_data or "").partition(":")[2].partition(":")
-    if action == "add":
+    if press.action == "add":
         ctx.answer()
         await STAGE_FORM.begin(ctx, fresh=True, edit=False)
-    elif action == "del" and argument.isdigit():
-        removed = await Contest(ctx.session).remove(int(argument))
+    else:
+        removed = await Contest(ctx.session).remove(press.stage or 0)
         ctx.answer(ctx.t("stages.deleted" if removed else "error.outdated_button"))
         await show_stages(ctx)
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
 
 
 async def ask_name_mn(ctx: Context, run: FormRun) -> Prompt:
@@ -367,7 +372,7 @@ def register(router: Router) -> None:
     """Add /contest, /stages and the stage form to the router."""
     router.form(STAGE_FORM)
     router.commands.update({"contest": contest_command, "stages": stages_command})
-    router.buttons["stages"] = on_stages
+    router.button(StagesPress, on_stages)
 
 
 # -- the calendar file ----------------------------------------------------------------------

@@ -25,7 +25,8 @@ from handlers.messages import Button, EditText, SendDocument, SendPhoto, SendPol
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Accept, Again, Answer, Ask, Form, FormRun, Invalid, Prompt, Step
 from handlers.votes import (
-    ADMIN_PREFIX,
+    PollTag,
+    VoteAdminPress,
     changed,
     current,
     digest,
@@ -49,7 +50,8 @@ PRACTICES_SHOWN = 24
 PRACTICE_LABEL = 48
 PRIVACY = ("named", "anonymous")
 TIMING = ("live", "after")
-DONE, REMOVE, PICK = "d", "u", "m"  # option-step buttons; "p<id>" toggles a practice
+# The option step's buttons: done, remove the last, pick from practices, toggle a practice.
+DONE, REMOVE, PICK, PRACTICE = "d", "u", "m", "p"
 
 
 # --- the step table ------------------------------------------------------------------------
@@ -89,7 +91,7 @@ async def ask_options(ctx: Context, run: FormRun) -> Prompt:
         for practice_id, title in practices:
             label = title if len(title) <= PRACTICE_LABEL else title[: PRACTICE_LABEL - 1] + "…"
             mark = "✅ " if title in chosen else ""
-            rows.append((Button(mark + label, run.data("options", f"p{practice_id}")),))
+            rows.append((Button(mark + label, run.data("options", PRACTICE, practice_id).pack()),))
         rows.append((ctx.button("votes.done", run.data("options", DONE)),))
         text = ctx.t("votes.ask_practices", min=MIN_OPTIONS, max=MAX_OPTIONS, n=len(drafts))
         return Prompt(text, tuple(rows))
@@ -120,9 +122,9 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
         return Again()
     if answer.choice == PICK:
         return Again(view={"mode": "practices"})
-    if answer.choice is not None and answer.choice.startswith("p"):
+    if answer.choice == PRACTICE:
         titles = dict(await _shared_practices(ctx))
-        title = titles.get(int(answer.choice[1:])) if answer.choice[1:].isdigit() else None
+        title = titles.get(answer.number) if answer.number is not None else None
         if title is None:
             raise Invalid("error.outdated_button")
         if title in drafts:
@@ -368,15 +370,14 @@ async def _manageable(ctx: Context, vote: VoteSession | None) -> bool:
 AUDITED = {"c": "vote.close", "o": "vote.reopen", "e": "vote.export"}
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: VoteAdminPress) -> None:
     """Close, reopen, refresh, export, chart, QR or poll instructions for a vote."""
-    parts = (ctx.incoming.callback_data or "").split(":")
     votes = Votes(ctx.session)
-    vote = await votes.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
+    vote = await votes.get(press.vote)
     if not await _manageable(ctx, vote):
         return
     assert vote is not None
-    action = parts[2]
+    action = press.action
     if action in AUDITED:
         AuditLog(ctx.session).record(ctx.user.id, AUDITED[action], f"vote:{vote.code}")
     await current(ctx, vote)
@@ -462,7 +463,7 @@ async def poll_here(ctx: Context) -> None:
             options=tuple(vote.options),
             multiple=vote.kind != SINGLE,
             anonymous=False,  # only a named poll reports each answer to the bot
-            tag=f"vote:{vote.id}",
+            tag=PollTag(vote.id).pack(),
         )
     )
 
@@ -471,9 +472,9 @@ async def poll_sent(
     session: AsyncSession, poll: SendPoll, poll_id: str, chat_id: int, message_id: int
 ) -> None:
     """Link a posted poll to its vote, so its answers count in the vote's tally."""
-    prefix, _, vote_id = poll.tag.partition(":")
-    if prefix == "vote" and vote_id.isdigit():
-        await Votes(session).link_poll(int(vote_id), poll_id, chat_id, message_id)
+    tag = PollTag.parse(poll.tag)
+    if tag is not None:
+        await Votes(session).link_poll(tag.vote, poll_id, chat_id, message_id)
 
 
 def register(router: Router) -> None:
@@ -481,4 +482,4 @@ def register(router: Router) -> None:
     router.commands["newvote"] = new_vote
     router.commands["pollhere"] = poll_here
     router.form(FORM)
-    router.buttons[ADMIN_PREFIX] = on_button
+    router.button(VoteAdminPress, on_button)

@@ -97,7 +97,7 @@ async def test_only_trainers_see_and_answer_questions(app):
     await officer.send("/questions")
     assert "зөвхөн сургагч багш" in plain(officer.last().text)
     await officer.send("Ямар нэг ойлгомжгүй зүйл асуух гэсэн юм")
-    replies = await officer.press_data("faq:a:1")  # a forged press
+    replies = await officer.press_data("faqq:answer:1")  # a forged press
     answers = [r for r in replies if isinstance(r, AnswerButton)]
     assert answers and "зөвхөн сургагч багш" in (answers[0].text or "")
     assert officer.last().text != ""
