@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from handlers import library, menu, search
+from handlers import library, menu, search, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -305,7 +305,7 @@ async def ask_note(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_note(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a note of reasonable length."""
-    return within(answer, NOTE_LENGTH)
+    return validators.text(answer, *NOTE_LENGTH)
 
 
 async def finish_progress(ctx: Context, run: FormRun) -> None:
@@ -347,10 +347,8 @@ async def ask_rating(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_rating(ctx: Context, run: FormRun, answer: Answer) -> int:
     """Take a rating from 1 to 5, pressed or typed."""
-    raw = answer.choice if answer.choice is not None else (answer.text or "").strip()
-    if not raw.isdigit() or int(raw) not in RATINGS:
-        raise Invalid("adoption.error.rating")
-    return int(raw)
+    raw = answer.choice if answer.choice is not None else answer.require_text()
+    return validators.number(raw, min(RATINGS), max(RATINGS))
 
 
 async def ask_change(ctx: Context, run: FormRun) -> Prompt:
@@ -361,7 +359,7 @@ async def ask_change(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_change(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a description of what changed."""
-    return within(answer, CHANGE_LENGTH)
+    return validators.text(answer, *CHANGE_LENGTH, with_letters=True)
 
 
 async def ask_figures(ctx: Context, run: FormRun) -> Prompt:
@@ -371,7 +369,7 @@ async def ask_figures(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_figures(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the figures."""
-    return within(answer, FIGURES_LENGTH)
+    return validators.text(answer, *FIGURES_LENGTH)
 
 
 async def finish_evaluation(ctx: Context, run: FormRun) -> None:
@@ -415,17 +413,6 @@ EVALUATION = Form(
 )
 
 
-def within(answer: Answer, bounds: tuple[int, int]) -> str:
-    """Return typed text whose length is within bounds, or refuse it."""
-    if answer.text is None:
-        raise Invalid("error.text_expected")
-    text = answer.text.strip()
-    minimum, maximum = bounds
-    if not minimum <= len(text) <= maximum:
-        raise Invalid("adoption.error.length", minimum=minimum, maximum=maximum, n=len(text))
-    return text
-
-
 # -- "Ask the author": a question relayed to the submitter, and replies both ways --
 
 
@@ -450,7 +437,7 @@ async def ask_message(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_message(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a message of reasonable length."""
-    return within(answer, MESSAGE_LENGTH)
+    return validators.text(answer, *MESSAGE_LENGTH, with_letters=True)
 
 
 async def finish_message(ctx: Context, run: FormRun) -> None:

@@ -13,9 +13,9 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from handlers import html, limits
+from handlers import html, limits, validators
 from handlers.callbacks import Callback
-from handlers.contest import admin_step, local_year, parse_moment, require_admin, when
+from handlers.contest import admin_step, local_year, require_admin, when
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.messages import Button, SendDocument, SendPhoto, SendText, rows
@@ -149,9 +149,8 @@ async def accept_text(ctx: Context, run: FormRun, answer: Answer) -> str:
     text = check_html(answer.require_text())
     if not html.plain(text).strip():
         raise Invalid("error.text_expected")
+    validators.length(text, 1, limits.MESSAGE_TEXT.maximum, measure=html.visible_length)
     length = html.visible_length(text)
-    if length > limits.MESSAGE_TEXT.maximum:
-        raise Invalid("announce.too_long", limit=limits.MESSAGE_TEXT.maximum, length=length)
     if run.get("media") and length > limits.CAPTION.maximum:
         raise Invalid("announce.caption_too_long", limit=limits.CAPTION.maximum, length=length)
     return text
@@ -304,13 +303,7 @@ async def accept_when(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take "now" or a future date with a time, in Ulaanbaatar time."""
     if answer.choice == "now":
         return "now"
-    text = answer.require_text()
-    try:
-        moment = parse_moment(text)
-    except ValueError:
-        raise Invalid("announce.bad_when") from None
-    if ":" not in text and "." not in text.split()[-1][-3:]:
-        raise Invalid("announce.bad_when")
+    moment = validators.moment(answer.require_text(), with_time=True)
     if moment <= ctx.services.clock():
         raise Invalid("announce.when_past")
     return moment.isoformat()

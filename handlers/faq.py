@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from handlers import contest, menu
+from handlers import contest, menu, validators
 from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -204,13 +204,7 @@ async def ask_answer(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_answer(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the answer's text, within sensible lengths."""
-    text = answer.require_text()
-    shortest, longest = ANSWER_LENGTH
-    if len(text) < shortest:
-        raise Invalid("faq.answer_too_short", min=shortest)
-    if len(text) > longest:
-        raise Invalid("faq.answer_too_long", max=longest)
-    return text
+    return validators.text(answer, *ANSWER_LENGTH, with_letters=True)
 
 
 async def ask_topic(ctx: Context, run: FormRun) -> Prompt:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from handlers import library, menu, practices
+from handlers import library, menu, practices, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -17,7 +17,7 @@ from handlers.html import plain
 from handlers.messages import Button, Keyboard
 from handlers.permissions import ADMIN, is_admin, is_reviewer
 from handlers.practice_card import Texts, card_of, send_card, texts_for
-from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from storage.audit import AuditLog
 from storage.models import Practice
 from storage.practices import DECISION_STATUS, Practices, Reviewers
@@ -150,15 +150,7 @@ async def ask_comment(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_comment(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a comment of reasonable length."""
-    if answer.text is None:
-        raise Invalid("submission.error.not_text")
-    text = answer.text.strip()
-    low, high = COMMENT_LIMIT
-    if len(text) < low:
-        raise Invalid("submission.error.too_short", minimum=low, n=len(text))
-    if len(text) > high:
-        raise Invalid("submission.error.too_long", maximum=high, n=len(text))
-    return text
+    return validators.text(answer, *COMMENT_LIMIT, with_letters=True)
 
 
 async def finish_comment(ctx: Context, run: FormRun) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from sqlalchemy import select
 
-from handlers import adoption, limits, menu
+from handlers import adoption, limits, menu, validators
 from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -22,7 +22,7 @@ from handlers.html import Html, plain, truncate
 from handlers.library import INDEX, search_document
 from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
 from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
-from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from knowledge.search import Filters, SearchIndex
 from storage.adoptions import Adoptions, Narrowing
 from storage.models import Practice
@@ -388,10 +388,8 @@ async def accept_query(ctx: Context, run: FormRun, answer: Answer) -> dict[str, 
     """Take a typed query, or a list chosen instead."""
     if answer.choice in LISTS:
         return {"mode": answer.choice}
-    query = answer.require_text()
-    minimum, maximum = QUERY_LENGTH
-    if len(query) < minimum:
-        raise Invalid("search.too_short", minimum=minimum)
+    query = validators.text(answer, QUERY_LENGTH[0], None)
+    maximum = QUERY_LENGTH[1]
     return {"mode": QUERY, "query": query[:maximum]}
 
 

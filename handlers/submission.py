@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from handlers import limits, menu
+from handlers import limits, menu, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -78,23 +78,15 @@ class SubmitPress(Callback, prefix="submit"):
 
 
 WARNED_KEY = "results_warned"
+WORDED = ("title", "problem", "solution")  # say something in words: not only digits or emoji
 
 
 def checked_text(name: str, answer: Answer) -> str:
     """Return the typed answer within the step's limits, or refuse it politely."""
-    if answer.attachment is not None:
-        if answer.attachment.kind in FILE_KINDS:
-            raise Invalid("submission.error.file_later")
-        raise Invalid("submission.error.not_text")
-    if answer.text is None:
-        raise Invalid("submission.error.not_text")
-    text = answer.text.strip()
+    if answer.attachment is not None and answer.attachment.kind in FILE_KINDS:
+        raise Invalid("submission.error.file_later")
     limit = LIMITS[name]
-    if len(text) < limit.minimum:
-        raise Invalid("submission.error.too_short", minimum=limit.minimum, n=len(text))
-    if len(text) > limit.maximum:
-        raise Invalid("submission.error.too_long", maximum=limit.maximum, n=len(text))
-    return text
+    return validators.text(answer, limit.minimum, limit.maximum, with_letters=name in WORDED)
 
 
 def current(ctx: Context, run: FormRun, name: str) -> str:

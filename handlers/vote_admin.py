@@ -16,7 +16,7 @@ from datetime import timedelta
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import limits
+from handlers import limits, validators
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
@@ -65,9 +65,7 @@ async def ask_question(ctx: Context, run: FormRun) -> Prompt:
 async def accept_question(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a question that fits a Telegram poll."""
     text = " ".join(answer.require_text().split())
-    if not MIN_QUESTION <= len(text) <= QUESTION.maximum:
-        raise Invalid("votes.question_length", min=MIN_QUESTION, max=QUESTION.maximum)
-    return text
+    return validators.letters(validators.length(text, MIN_QUESTION, QUESTION.maximum))
 
 
 def _drafts(run: FormRun) -> list[str]:
@@ -136,8 +134,7 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
         run.values["option_drafts"] = drafts
         return Again(view={"mode": "practices"})
     option = " ".join(answer.require_text().split())
-    if not OPTION.minimum <= len(option) <= OPTION.maximum:
-        raise Invalid("votes.option_length", max=OPTION.maximum)
+    validators.length(option, OPTION.minimum, OPTION.maximum)
     if option.casefold() in {d.casefold() for d in drafts}:
         raise Invalid("votes.option_repeated")
     if len(drafts) >= MAX_OPTIONS:
@@ -182,10 +179,9 @@ async def ask_autoclose(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_autoclose(ctx: Context, run: FormRun, answer: Answer) -> int:
     """Take minutes from a button or typed (0: the trainer closes the vote)."""
-    raw = (answer.choice if answer.choice is not None else answer.require_text()).strip()
-    if not raw.isdigit() or int(raw) > MAX_AUTOCLOSE or (answer.choice is None and raw == "0"):
-        raise Invalid("votes.autoclose_range", max=MAX_AUTOCLOSE)
-    return int(raw)
+    if answer.choice is not None:  # the buttons offer 0: never
+        return validators.number(answer.choice, 0, MAX_AUTOCLOSE)
+    return validators.number(answer.require_text(), 1, MAX_AUTOCLOSE)
 
 
 async def ask_confirm(ctx: Context, run: FormRun) -> Prompt:
