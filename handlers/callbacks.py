@@ -206,7 +206,8 @@ class Callback:
         if not _PREFIX.fullmatch(prefix):
             raise TypeError(f"{cls.__name__}: prefix {prefix!r} must match {_PREFIX.pattern}")
         taken = Callback._registry.get(prefix)
-        if taken is not None and taken.__qualname__ != cls.__qualname__:
+        # The same record declared again (a module reloaded by a test) replaces itself.
+        if taken is not None and _where(taken) != _where(cls):
             raise TypeError(f"{cls.__name__}: prefix {prefix!r} is taken by {taken.__name__}")
         hints = typing.get_type_hints(cls, include_extras=True)
         fields = tuple(
@@ -226,7 +227,6 @@ class Callback:
         cls.prefix = prefix
         cls._fields = fields
         cls._required = required
-        # Re-declaring (a module reloaded by a test) replaces the record of the same name.
         Callback._registry[prefix] = cls
 
     def pack(self) -> str:
@@ -269,6 +269,10 @@ class Callback:
         except ValueError:
             return None
         return press  # type: ignore[return-value]
+
+
+def _where(record: type) -> tuple[str, str]:
+    return record.__module__, record.__qualname__
 
 
 def parse_int(text: str | None) -> int | None:
