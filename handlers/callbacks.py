@@ -2,17 +2,18 @@
 
 A flow declares what its buttons carry as a record with a prefix and typed fields::
 
-    class ReviewPress(Callback, prefix="rv"):
-        decision: Decision            # a StrEnum: packed as its value
-        practice: int
+    class StagesPress(Callback, prefix="stages"):
+        action: Literal["add", "del"]
+        stage: int | None = None
 
-    ReviewPress(Decision.APPROVE, 12).pack()   # "rv:a:12"
-    Callback.parse("rv:a:12")                  # ReviewPress(...), or None when malformed
+    StagesPress("del", 12).pack()           # "stages:del:12"
+    Callback.parse("stages:del:12")         # StagesPress("del", 12); None when malformed
+    router.button(StagesPress, on_stages)   # on_stages(ctx, press: StagesPress)
 
 Records are frozen dataclasses (the base makes them so). Field types: ``int`` (64-bit),
 ``bool``, ``str`` with a byte bound (``Annotated[str, MaxBytes(n)]``), a ``StrEnum``, a
 ``Literal`` of strings, and any of these ``| None`` (packed as an empty part; trailing
-None fields with a None default are left out, so ``Stages("add")`` packs as
+None fields with a None default are left out, so ``StagesPress("add")`` packs as
 ``stages:add``). Fields are joined with ``:``; ``%`` and ``:`` inside strings are
 percent-escaped, so any text packs.
 
