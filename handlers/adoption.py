@@ -6,15 +6,18 @@ done, evaluates it: a 1-5 rating, what changed, and the figures where there are 
 "Ask the author" relays a question to the practice's submitter and the answers back and
 forth; each side sees the other's khoroo, never a user id or a phone number.
 
-Button data: ``ad:a:<practice>`` adopt, ``ad:q:<practice>`` ask the author,
-``ad:s:<practice>`` similar practices, ``ad:r:<message>`` reply to a relayed message,
-``ad:l:<page>`` my khoroo's adoptions, ``ad:m:<adoption>`` one adoption,
-``ad:p:<adoption>`` report progress, ``ad:e:<adoption>`` evaluate.
+Button data (``AdoptionPress``): ``a`` adopt, ``q`` ask the author, ``s`` similar practices
+(each with the practice's id), ``r`` reply to a relayed message (its id), ``l`` my khoroo's
+adoptions (a page), ``m`` one adoption, ``p`` report progress, ``e`` evaluate (the
+adoption's id).
 """
 
 from __future__ import annotations
 
-from handlers import library
+from typing import Literal
+
+from handlers import library, menu, search, validators
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
@@ -27,7 +30,6 @@ from storage.models import Adoption, Practice, User
 from storage.practices import SHARED, Practices
 from storage.users import Users
 
-PREFIX = "ad"
 PER_PAGE = 8
 MESSAGE_LENGTH = (5, 1000)
 CHANGE_LENGTH = (10, 1000)
@@ -35,6 +37,13 @@ NOTE_LENGTH = (1, 1000)
 FIGURES_LENGTH = (1, 500)
 SIMILAR = 5
 STATUS_MARKS = {"planning": "🗓", "implementing": "🛠", "done": "✅", "dropped": "✖️"}
+
+
+class AdoptionPress(Callback, prefix="ad"):
+    """A button of a practice card, of a relayed message, or of the khoroo's adoptions."""
+
+    action: Literal["a", "q", "s", "r", "l", "m", "p", "e"]
+    number: int  # a practice, a relayed message, a page or an adoption (see the action)
 
 
 def own_khoroo(user: User, practice: Practice) -> bool:
@@ -60,12 +69,12 @@ async def practice_buttons(ctx: Context, practice: Practice) -> list[tuple[Butto
             practice.id, user.district_id, user.khoroo_number
         )
         if adopted is None:
-            rows.append((ctx.button("adoption.adopt", f"{PREFIX}:a:{practice.id}"),))
+            rows.append((ctx.button("adoption.adopt", AdoptionPress("a", practice.id)),))
         else:
-            rows.append((ctx.button("adoption.open_mine", f"{PREFIX}:m:{adopted.id}"),))
+            rows.append((ctx.button("adoption.open_mine", AdoptionPress("m", adopted.id)),))
     if practice.submitter_id is not None and practice.submitter_id != user.id:
-        rows.append((ctx.button("adoption.ask_author", f"{PREFIX}:q:{practice.id}"),))
-    rows.append((ctx.button("adoption.similar", f"{PREFIX}:s:{practice.id}"),))
+        rows.append((ctx.button("adoption.ask_author", AdoptionPress("q", practice.id)),))
+    rows.append((ctx.button("adoption.similar", AdoptionPress("s", practice.id)),))
     return rows
 
 
@@ -77,9 +86,9 @@ async def send_practice(ctx: Context, practice: Practice, *, back: Button | None
     send_card(ctx, await stored_card(ctx.session, practice), tuple(rows))
 
 
-async def shared_practice(ctx: Context, raw_id: str) -> Practice | None:
+async def shared_practice(ctx: Context, practice_id: int) -> Practice | None:
     """Return the shared practice a button names, or answer that it is gone."""
-    practice = await Practices(ctx.session).get(int(raw_id)) if raw_id.isdigit() else None
+    practice = await Practices(ctx.session).get(practice_id)
     if practice is None or practice.status not in SHARED:
         ctx.answer(ctx.t("search.gone"), alert=True)
         return None
@@ -110,8 +119,8 @@ async def adopt(ctx: Context, practice: Practice) -> None:
         ctx.send(t("adoption.told", title=practice.title, place=where), chat_id=author.id)
         text = Html(f"{text}\n{ctx.t('adoption.author_told')}")
     buttons = (
-        (ctx.button("adoption.report", f"{PREFIX}:p:{made.id}"),),
-        (ctx.button("adoption.mine", f"{PREFIX}:l:1"),),
+        (ctx.button("adoption.report", AdoptionPress("p", made.id)),),
+        (ctx.button("adoption.mine", AdoptionPress("l", 1)),),
     )
     ctx.send(text, buttons)
 
@@ -125,7 +134,7 @@ async def show_similar(ctx: Context, practice: Practice) -> None:
         ctx.answer(ctx.t("adoption.no_similar"), alert=True)
         return
     ctx.answer()
-    rows = [(Button(short_title(p.title), f"sr:o:{p.id}"),) for p in found]
+    rows = [(Button(short_title(p.title), search.SearchOpen(p.id).pack()),) for p in found]
     ctx.send(ctx.t("adoption.similar_title", title=practice.title), tuple(rows))
 
 
@@ -147,21 +156,21 @@ async def show_adoptions(ctx: Context, page: int = 1, *, edit: bool = True) -> N
             user.district_id, user.khoroo_number, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
         ):
             label = f"{STATUS_MARKS[item.status]} {short_title(item.practice.title)}"
-            rows.append((Button(label, f"{PREFIX}:m:{item.id}"),))
+            rows.append((Button(label, AdoptionPress("m", item.id).pack()),))
         if pages > 1:
             paging = []
             if page > 1:
-                paging.append(ctx.button("nav.previous", f"{PREFIX}:l:{page - 1}"))
-            paging.append(ctx.button("nav.page", f"{PREFIX}:l:{page}", page=page, pages=pages))
+                paging.append(ctx.button("nav.previous", AdoptionPress("l", page - 1)))
+            paging.append(ctx.button("nav.page", AdoptionPress("l", page), page=page, pages=pages))
             if page < pages:
-                paging.append(ctx.button("nav.next", f"{PREFIX}:l:{page + 1}"))
+                paging.append(ctx.button("nav.next", AdoptionPress("l", page + 1)))
             rows.append(tuple(paging))
     if total:
         text = ctx.t("adoption.list_title", n=total) + "\n" + ctx.t("adoption.legend")
     else:
         text = ctx.t("adoption.list_empty")
-        rows.append((ctx.button("menu.search", "menu:search"),))
-    rows.append((ctx.button("nav.menu", "menu:home"),))
+        rows.append((ctx.button("menu.search", menu.MenuPress("search")),))
+    rows.append((ctx.button("nav.menu", menu.HOME),))
     (ctx.show if edit else ctx.send)(text, tuple(rows))
 
 
@@ -191,12 +200,14 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
         lines.append(ctx.t("adoption.card.change", text=adoption.change or ""))
         if adoption.figures:
             lines.append(ctx.t("adoption.card.figures", text=adoption.figures))
-    rows: list[tuple[Button, ...]] = [(ctx.button("adoption.report", f"{PREFIX}:p:{adoption.id}"),)]
+    rows: list[tuple[Button, ...]] = [
+        (ctx.button("adoption.report", AdoptionPress("p", adoption.id)),)
+    ]
     if adoption.status == "done":
         key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
-        rows.append((ctx.button(key, f"{PREFIX}:e:{adoption.id}"),))
-    rows.append((ctx.button("adoption.open_practice", f"sr:o:{adoption.practice_id}"),))
-    rows.append((ctx.button("adoption.mine", f"{PREFIX}:l:1"),))
+        rows.append((ctx.button(key, AdoptionPress("e", adoption.id)),))
+    rows.append((ctx.button("adoption.open_practice", search.SearchOpen(adoption.practice_id)),))
+    rows.append((ctx.button("adoption.mine", AdoptionPress("l", 1)),))
     (ctx.show if edit else ctx.send)(Html("\n".join(lines)), tuple(rows))
 
 
@@ -210,9 +221,9 @@ async def adoptions_command(ctx: Context) -> None:
     await show_adoptions(ctx, edit=False)
 
 
-async def own_adoption(ctx: Context, raw_id: str) -> Adoption | None:
+async def own_adoption(ctx: Context, adoption_id: int) -> Adoption | None:
     """Return the adoption a button names if the user's khoroo made it, else answer why not."""
-    adoption = await Adoptions(ctx.session).get(int(raw_id)) if raw_id.isdigit() else None
+    adoption = await Adoptions(ctx.session).get(adoption_id)
     if adoption is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return None
@@ -222,10 +233,9 @@ async def own_adoption(ctx: Context, raw_id: str) -> Adoption | None:
     return adoption
 
 
-async def on_adoption(ctx: Context) -> None:
+async def on_adoption(ctx: Context, press: AdoptionPress) -> None:
     """Handle the card's and the adoptions' buttons."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    action, argument = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    action, argument = press.action, press.number
     if action in ("a", "q", "s"):
         practice = await shared_practice(ctx, argument)
         if practice is None:
@@ -239,12 +249,12 @@ async def on_adoption(ctx: Context) -> None:
         else:
             ctx.answer()
             await RELAY.open(ctx, {"practice": practice.id}, "message", edit=False)
-    elif action == "r" and argument.isdigit():
-        await start_reply(ctx, int(argument))
-    elif action == "l" and argument.isdigit():
+    elif action == "r":
+        await start_reply(ctx, argument)
+    elif action == "l":
         ctx.answer()
-        await show_adoptions(ctx, int(argument))
-    elif action in ("m", "p", "e"):
+        await show_adoptions(ctx, argument)
+    else:
         adoption = await own_adoption(ctx, argument)
         if adoption is None:
             return
@@ -259,8 +269,6 @@ async def on_adoption(ctx: Context) -> None:
         else:
             ctx.answer()
             await EVALUATION.open(ctx, {"adoption": adoption.id}, "rating", edit=False)
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
 
 
 # -- progress: a status and an optional note --
@@ -297,7 +305,7 @@ async def ask_note(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_note(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a note of reasonable length."""
-    return within(answer, NOTE_LENGTH)
+    return validators.text(answer, *NOTE_LENGTH)
 
 
 async def finish_progress(ctx: Context, run: FormRun) -> None:
@@ -310,8 +318,8 @@ async def finish_progress(ctx: Context, run: FormRun) -> None:
     await Adoptions(ctx.session).report(adoption, status, run.get("note"), ctx.services.clock())
     rows: list[tuple[Button, ...]] = []
     if status == "done":
-        rows.append((ctx.button("adoption.evaluate", f"{PREFIX}:e:{adoption.id}"),))
-    rows.append((ctx.button("adoption.mine", f"{PREFIX}:l:1"),))
+        rows.append((ctx.button("adoption.evaluate", AdoptionPress("e", adoption.id)),))
+    rows.append((ctx.button("adoption.mine", AdoptionPress("l", 1)),))
     key = "adoption.reported_done" if status == "done" else "adoption.reported"
     ctx.send(ctx.t(key, status=ctx.t(f"adoption.status.{status}")), tuple(rows))
 
@@ -331,16 +339,16 @@ async def ask_rating(ctx: Context, run: FormRun) -> Prompt:
     """Ask for a 1-5 rating."""
     adoption = await run_adoption(ctx, run)
     title = adoption.practice.title if adoption else ""
-    row = tuple(Button("⭐" * r if r < 4 else f"{r}⭐", run.data("rating", r)) for r in RATINGS)
+    row = tuple(
+        Button("⭐" * r if r < 4 else f"{r}⭐", run.data("rating", r).pack()) for r in RATINGS
+    )
     return Prompt(ctx.t("adoption.ask.rating", title=title), (row,))
 
 
 async def accept_rating(ctx: Context, run: FormRun, answer: Answer) -> int:
     """Take a rating from 1 to 5, pressed or typed."""
-    raw = answer.choice if answer.choice is not None else (answer.text or "").strip()
-    if not raw.isdigit() or int(raw) not in RATINGS:
-        raise Invalid("adoption.error.rating")
-    return int(raw)
+    raw = answer.choice if answer.choice is not None else answer.require_text()
+    return validators.number(raw, min(RATINGS), max(RATINGS))
 
 
 async def ask_change(ctx: Context, run: FormRun) -> Prompt:
@@ -351,7 +359,7 @@ async def ask_change(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_change(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a description of what changed."""
-    return within(answer, CHANGE_LENGTH)
+    return validators.text(answer, *CHANGE_LENGTH, with_letters=True)
 
 
 async def ask_figures(ctx: Context, run: FormRun) -> Prompt:
@@ -361,7 +369,7 @@ async def ask_figures(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_figures(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the figures."""
-    return within(answer, FIGURES_LENGTH)
+    return validators.text(answer, *FIGURES_LENGTH)
 
 
 async def finish_evaluation(ctx: Context, run: FormRun) -> None:
@@ -374,7 +382,7 @@ async def finish_evaluation(ctx: Context, run: FormRun) -> None:
     await Adoptions(ctx.session).evaluate(
         adoption, rating, str(run.get("change")), run.get("figures"), ctx.services.clock()
     )
-    ctx.send(ctx.t("adoption.evaluated"), ((ctx.button("adoption.mine", f"{PREFIX}:l:1"),),))
+    ctx.send(ctx.t("adoption.evaluated"), ((ctx.button("adoption.mine", AdoptionPress("l", 1)),),))
     practice = adoption.practice
     if practice.submitter_id is not None and practice.submitter_id != ctx.user.id:
         author = await Users(ctx.session).get(practice.submitter_id)
@@ -405,17 +413,6 @@ EVALUATION = Form(
 )
 
 
-def within(answer: Answer, bounds: tuple[int, int]) -> str:
-    """Return typed text whose length is within bounds, or refuse it."""
-    if answer.text is None:
-        raise Invalid("error.text_expected")
-    text = answer.text.strip()
-    minimum, maximum = bounds
-    if not minimum <= len(text) <= maximum:
-        raise Invalid("adoption.error.length", minimum=minimum, maximum=maximum, n=len(text))
-    return text
-
-
 # -- "Ask the author": a question relayed to the submitter, and replies both ways --
 
 
@@ -440,7 +437,7 @@ async def ask_message(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_message(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a message of reasonable length."""
-    return within(answer, MESSAGE_LENGTH)
+    return validators.text(answer, *MESSAGE_LENGTH, with_letters=True)
 
 
 async def finish_message(ctx: Context, run: FormRun) -> None:
@@ -470,7 +467,7 @@ async def finish_message(ctx: Context, run: FormRun) -> None:
         heading = t("relay.from_officer", title=practice.title, place=where)
     ctx.send(
         Html(f"{heading}\n\n{t('relay.body', text=text)}"),
-        ((Button(t("relay.reply"), f"{PREFIX}:r:{message.id}"),),),
+        ((Button(t("relay.reply"), AdoptionPress("r", message.id).pack()),),),
         chat_id=recipient.id,
     )
     ctx.send(ctx.t("relay.sent"))
@@ -493,9 +490,9 @@ def reminder(catalogue: Catalogue, user: User, adoption: Adoption, kind: str) ->
     text = t(f"adoption.remind.{kind}", title=adoption.practice.title, date=since)
     action = "adoption.evaluate" if kind == "evaluate" and adoption.status == "done" else None
     buttons: Keyboard = (
-        ((Button(t(action), f"{PREFIX}:e:{adoption.id}"),),)
+        ((Button(t(action), AdoptionPress("e", adoption.id).pack()),),)
         if action
-        else ((Button(t("adoption.report"), f"{PREFIX}:p:{adoption.id}"),),)
+        else ((Button(t("adoption.report"), AdoptionPress("p", adoption.id).pack()),),)
     )
     return SendText(text, buttons, chat_id=user.id)
 
@@ -504,6 +501,6 @@ def register(router: Router) -> None:
     """Add adoption, progress, evaluation and the author relay to the router."""
     for form in (PROGRESS_FORM, EVALUATION, RELAY):
         router.form(form)
-    router.buttons[PREFIX] = on_adoption
+    router.button(AdoptionPress, on_adoption)
     router.menu["adoptions"] = adoptions_menu
     router.commands["adoptions"] = adoptions_command

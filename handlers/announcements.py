@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from handlers import html, limits
-from handlers.contest import admin_step, local_year, parse_moment, require_admin, when
+from handlers import html, limits, validators
+from handlers.callbacks import Callback
+from handlers.contest import admin_step, local_year, require_admin, when
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.messages import Button, SendDocument, SendPhoto, SendText, rows
@@ -27,6 +28,19 @@ from storage.models import Announcement
 from storage.units import Units
 
 MEDIA_KINDS = ("photo", "document")
+# The audience step's buttons: a kind of audience (its argument), back to the kinds, a
+# district, a khoroo or a role toggled, a district opened (no argument: back), and done.
+KIND, KINDS, DISTRICT, KHOROO, ROLE, OPEN, DONE = "kind", "kinds", "d", "n", "r", "o", "ok"
+EDIT = "edit"  # the preview's buttons to change one answer (the step is the argument)
+
+
+class AnnouncementPress(Callback, prefix="ann"):
+    """Show the scheduled announcements, or cancel one."""
+
+    action: Literal["list", "cancel"]
+    announcement: int | None = None
+
+
 # Telegram's HTML subset: tag -> the attribute it requires (None: none required).
 TAGS: dict[str, str | None] = {
     "b": None,
@@ -135,9 +149,8 @@ async def accept_text(ctx: Context, run: FormRun, answer: Answer) -> str:
     text = check_html(answer.require_text())
     if not html.plain(text).strip():
         raise Invalid("error.text_expected")
+    validators.length(text, 1, limits.MESSAGE_TEXT.maximum, measure=html.visible_length)
     length = html.visible_length(text)
-    if length > limits.MESSAGE_TEXT.maximum:
-        raise Invalid("announce.too_long", limit=limits.MESSAGE_TEXT.maximum, length=length)
     if run.get("media") and length > limits.CAPTION.maximum:
         raise Invalid("announce.caption_too_long", limit=limits.CAPTION.maximum, length=length)
     return text
@@ -163,13 +176,13 @@ async def ask_audience(ctx: Context, run: FormRun) -> Prompt:
     """Offer the audiences, or the picker of the one being chosen."""
     pick: dict[str, Any] = run.get("pick") or {}
     kind = pick.get("kind")
-    done = ctx.button("announce.pick_done", FORM.data("audience", "ok"))
-    other = ctx.button("announce.pick_other", FORM.data("audience", "k:"))
+    done = ctx.button("announce.pick_done", FORM.data("audience", DONE))
+    other = ctx.button("announce.pick_other", FORM.data("audience", KINDS))
     if kind == "districts":
         chosen = set(pick.get("ids", []))
         districts = await Units(ctx.session).districts()
         buttons = [
-            _toggle(ctx, d.name(ctx.language), d.id in chosen, f"d:{d.id}") for d in districts
+            _toggle(ctx, d.name(ctx.language), d.id in chosen, DISTRICT, d.id) for d in districts
         ]
         names = [d.name(ctx.language) for d in districts if d.id in chosen]
         text = ctx.t("announce.pick_districts", chosen=_listed(ctx, names))
@@ -178,12 +191,12 @@ async def ask_audience(ctx: Context, run: FormRun) -> Prompt:
         return await _ask_khoroos(ctx, pick, other, done)
     if kind == "roles":
         chosen = set(pick.get("roles", []))
-        buttons = [_toggle(ctx, ctx.t(f"role.{r}"), r in chosen, f"r:{r}") for r in ROLES]
+        buttons = [_toggle(ctx, ctx.t(f"role.{r}"), r in chosen, ROLE, r) for r in ROLES]
         names = [ctx.t(f"role.{r}") for r in ROLES if r in chosen]
         text = ctx.t("announce.pick_roles", chosen=_listed(ctx, names))
         return Prompt(text, (*rows(buttons, 1), (other, done)))
     kinds = tuple(
-        (ctx.button(f"announce.audience.{a}", FORM.data("audience", f"k:{a}")),) for a in AUDIENCES
+        (ctx.button(f"announce.audience.{a}", FORM.data("audience", KIND, a)),) for a in AUDIENCES
     )
     return Prompt(ctx.t("announce.ask_audience"), kinds)
 
@@ -201,21 +214,22 @@ async def _ask_khoroos(ctx: Context, pick: dict[str, Any], other: Button, done: 
     district = await units.district(int(opened)) if opened else None
     if district is None:
         buttons = [
-            Button(d.name(ctx.language), FORM.data("audience", f"o:{d.id}")) for d in districts
+            Button(d.name(ctx.language), FORM.data("audience", OPEN, d.id).pack())
+            for d in districts
         ]
         text = ctx.t("announce.pick_khoroo_district", chosen=listed)
         return Prompt(text, (*rows(buttons, 2), (other, done)))
     numbers = [
-        _toggle(ctx, str(k.number), (district.id, k.number) in chosen, f"n:{k.number}")
+        _toggle(ctx, str(k.number), (district.id, k.number) in chosen, KHOROO, k.number)
         for k in district.khoroos
     ]
-    back = ctx.button("announce.pick_districts_back", FORM.data("audience", "o:"))
+    back = ctx.button("announce.pick_districts_back", FORM.data("audience", OPEN))
     text = ctx.t("announce.pick_khoroos", district=district.name(ctx.language), chosen=listed)
     return Prompt(text, (*rows(numbers, KHOROOS_PER_ROW), (back, done)))
 
 
-def _toggle(ctx: Context, label: str, on: bool, value: str) -> Button:
-    return Button(f"✅ {label}" if on else label, FORM.data("audience", value))
+def _toggle(ctx: Context, label: str, on: bool, value: str, argument: object) -> Button:
+    return Button(f"✅ {label}" if on else label, FORM.data("audience", value, argument).pack())
 
 
 def _listed(ctx: Context, names: list[str]) -> str:
@@ -226,9 +240,9 @@ async def accept_audience(ctx: Context, run: FormRun, answer: Answer) -> dict[st
     """Take an audience, or change the selection being made in a picker."""
     if answer.choice is None:
         raise Invalid("error.button_expected")
-    code, _, argument = answer.choice.partition(":")
+    code, argument, number = answer.choice, answer.argument, answer.number
     pick: dict[str, Any] = dict(run.get("pick") or {})
-    if code == "k":
+    if code == KIND:
         if argument == "all":
             run.values.pop("pick", None)
             return {"kind": "all"}
@@ -236,15 +250,17 @@ async def accept_audience(ctx: Context, run: FormRun, answer: Answer) -> dict[st
             run.values.pop("pick", None)
             return {"kind": "not_submitted", "year": await contest_year(ctx)}
         pick = {"kind": argument} if argument in AUDIENCES else {}
-    elif code == "d" and argument.isdigit():
-        pick["ids"] = _flip(pick.get("ids", []), int(argument))
-    elif code == "o":
-        pick["open"] = int(argument) if argument.isdigit() else None
-    elif code == "n" and argument.isdigit() and pick.get("open"):
-        pick["khoroos"] = _flip(pick.get("khoroos", []), [int(pick["open"]), int(argument)])
-    elif code == "r" and argument in ROLES:
+    elif code == KINDS:
+        pick = {}
+    elif code == DISTRICT and number is not None:
+        pick["ids"] = _flip(pick.get("ids", []), number)
+    elif code == OPEN:
+        pick["open"] = number
+    elif code == KHOROO and number is not None and pick.get("open"):
+        pick["khoroos"] = _flip(pick.get("khoroos", []), [int(pick["open"]), number])
+    elif code == ROLE and argument in ROLES:
         pick["roles"] = _flip(pick.get("roles", []), argument)
-    elif code == "ok":
+    elif code == DONE:
         audience = _audience(pick)
         if audience is None:
             raise Invalid("announce.pick_something")
@@ -287,13 +303,7 @@ async def accept_when(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take "now" or a future date with a time, in Ulaanbaatar time."""
     if answer.choice == "now":
         return "now"
-    text = answer.require_text()
-    try:
-        moment = parse_moment(text)
-    except ValueError:
-        raise Invalid("announce.bad_when") from None
-    if ":" not in text and "." not in text.split()[-1][-3:]:
-        raise Invalid("announce.bad_when")
+    moment = validators.moment(answer.require_text(), with_time=True)
     if moment <= ctx.services.clock():
         raise Invalid("announce.when_past")
     return moment.isoformat()
@@ -324,12 +334,12 @@ async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
     buttons = (
         (ctx.button("announce.confirm", data("preview", "ok")),),
         (
-            ctx.button("announce.edit_text", data("preview", "e:text")),
-            ctx.button("announce.edit_media", data("preview", "e:media")),
+            ctx.button("announce.edit_text", data("preview", EDIT, "text")),
+            ctx.button("announce.edit_media", data("preview", EDIT, "media")),
         ),
         (
-            ctx.button("announce.edit_audience", data("preview", "e:audience")),
-            ctx.button("announce.edit_when", data("preview", "e:when")),
+            ctx.button("announce.edit_audience", data("preview", EDIT, "audience")),
+            ctx.button("announce.edit_when", data("preview", EDIT, "when")),
         ),
     )
     return Prompt(summary, buttons)
@@ -343,7 +353,7 @@ async def accept_preview(ctx: Context, run: FormRun, answer: Answer) -> bool | G
         if moment != "now" and datetime.fromisoformat(moment) <= ctx.services.clock():
             raise Invalid("announce.when_past")
         return True
-    step = choice.removeprefix("e:")
+    step = answer.argument if choice == EDIT else None
     if step in ("text", "media", "audience", "when"):
         if step == "audience":
             run.values.pop("pick", None)
@@ -382,7 +392,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
         text = ctx.t(
             "announce.scheduled", id=announcement.id, when=when(scheduled_at, ctx.language)
         )
-    ctx.show(text, ((ctx.button("announce.list", "ann:list"),),))
+    ctx.show(text, ((ctx.button("announce.list", AnnouncementPress("list")),),))
 
 
 FORM = Form(
@@ -458,9 +468,8 @@ async def show_scheduled(ctx: Context, *, edit: bool = True) -> None:
                 text=html.truncate(html.plain(announcement.text), 60),
             )
         )
-        buttons.append(
-            (ctx.button("announce.cancel", f"ann:cancel:{announcement.id}", id=announcement.id),)
-        )
+        cancel = AnnouncementPress("cancel", announcement.id)
+        buttons.append((ctx.button("announce.cancel", cancel, id=announcement.id),))
     if not scheduled:
         lines.append(ctx.t("announce.list_empty"))
     text = "\n\n".join(lines)
@@ -470,28 +479,26 @@ async def show_scheduled(ctx: Context, *, edit: bool = True) -> None:
         ctx.send(text, tuple(buttons))
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: AnnouncementPress) -> None:
     """List or cancel announcements; the admin check is made on every press."""
     if not await require_admin(ctx):
         return
-    action, _, argument = (ctx.incoming.callback_data or "").partition(":")[2].partition(":")
-    if action == "list":
+    if press.action == "list":
         ctx.answer()
         await show_scheduled(ctx, edit=False)
-    elif action == "cancel" and argument.isdigit():
-        cancelled = await Announcements(ctx.session).cancel(int(argument), ctx.services.clock())
+    else:
+        number = press.announcement or 0
+        cancelled = await Announcements(ctx.session).cancel(number, ctx.services.clock())
         if cancelled:
             AuditLog(ctx.session).record(
-                ctx.user.id, "announcement.cancel", f"announcement:{argument}"
+                ctx.user.id, "announcement.cancel", f"announcement:{number}"
             )
         ctx.answer(ctx.t("announce.cancelled" if cancelled else "announce.not_cancellable"))
         await show_scheduled(ctx)
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
 
 
 def register(router: Router) -> None:
     """Add /announce, /announcements and their buttons to the router."""
     router.form(FORM)
     router.commands.update({"announce": announce_command, "announcements": announcements_command})
-    router.buttons["ann"] = on_button
+    router.button(AnnouncementPress, on_button)

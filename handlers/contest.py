@@ -7,49 +7,35 @@ per stage and notice, so a restart or a second process never repeats them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import permissions
+from handlers import permissions, validators
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue, format_date
 from handlers.messages import Button
 from handlers.steps import Accept, Answer, Form, FormRun, Invalid, Prompt, Step, Stop
+from handlers.validators import parse_moment
 from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.contest import KINDS, Contest, StageSpec, reminder_notice
 from storage.models import Announcement, ContestStage
 
-_MOMENT = re.compile(
-    r"^\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"
-    r"(?:\s*[,T ]\s*(\d{1,2})\s*[:.]\s*(\d{2}))?\s*$"
-)
 NAME_LIMIT = 200
 
 
-def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
-    """Read "2026-03-01" or "2026.03.01", optionally with "14:30", as Ulaanbaatar time.
+class StagesPress(Callback, prefix="stages"):
+    """An admin's button on the calendar: add a stage, or delete one."""
 
-    Without a time a start means the beginning of the day and an end its last minute.
-    Raises ValueError when the text is not such a date.
-    """
-    match = _MOMENT.match(text)
-    if match is None:
-        raise ValueError(text)
-    year, month, day, hour, minute = match.groups()
-    if hour is None:
-        clock = time(23, 59) if end_of_day else time(0, 0)
-    else:
-        clock = time(int(hour), int(minute))
-    local = datetime.combine(datetime(int(year), int(month), int(day)).date(), clock)
-    return local.replace(tzinfo=TIMEZONE).astimezone(UTC)
+    action: Literal["add", "del"]
+    stage: int | None = None
 
 
 def local_year(moment: datetime) -> int:
@@ -156,10 +142,10 @@ async def show_stages(ctx: Context, *, edit: bool = True) -> None:
                 ends=when(stage.ends_at, language),
             )
         )
-        buttons.append((ctx.button("stages.delete", f"stages:del:{stage.id}", number=number),))
+        buttons.append((ctx.button("stages.delete", StagesPress("del", stage.id), number=number),))
     if not stages:
         lines.append(ctx.t("stages.empty"))
-    buttons.append((ctx.button("stages.add", "stages:add"),))
+    buttons.append((ctx.button("stages.add", StagesPress("add")),))
     text = "\n".join(lines)
     if edit:
         ctx.show(text, tuple(buttons))
@@ -167,20 +153,17 @@ async def show_stages(ctx: Context, *, edit: bool = True) -> None:
         ctx.send(text, tuple(buttons))
 
 
-async def on_stages(ctx: Context) -> None:
+async def on_stages(ctx: Context, press: StagesPress) -> None:
     """Add or delete a stage; the admin check is made on every press."""
     if not await require_admin(ctx):
         return
-    action, _, argument = (ctx.incoming.callback_data or "").partition(":")[2].partition(":")
-    if action == "add":
+    if press.action == "add":
         ctx.answer()
         await STAGE_FORM.begin(ctx, fresh=True, edit=False)
-    elif action == "del" and argument.isdigit():
-        removed = await Contest(ctx.session).remove(int(argument))
+    else:
+        removed = await Contest(ctx.session).remove(press.stage or 0)
         ctx.answer(ctx.t("stages.deleted" if removed else "error.outdated_button"))
         await show_stages(ctx)
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
 
 
 async def ask_name_mn(ctx: Context, run: FormRun) -> Prompt:
@@ -195,10 +178,7 @@ async def ask_name_en(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_name(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a name of reasonable length."""
-    name = answer.require_text()
-    if not name or len(name) > NAME_LIMIT:
-        raise Invalid("stages.bad_name", limit=NAME_LIMIT)
-    return name
+    return validators.text(answer, 1, NAME_LIMIT, with_letters=True)
 
 
 async def ask_kind(ctx: Context, run: FormRun) -> Prompt:
@@ -223,10 +203,7 @@ async def ask_starts(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_starts(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a start date in Ulaanbaatar time."""
-    try:
-        return parse_moment(answer.require_text()).isoformat()
-    except ValueError:
-        raise Invalid("contest.bad_date") from None
+    return validators.moment(answer.require_text()).isoformat()
 
 
 async def ask_ends(ctx: Context, run: FormRun) -> Prompt:
@@ -236,10 +213,7 @@ async def ask_ends(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_ends(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take an end date after the start."""
-    try:
-        ends = parse_moment(answer.require_text(), end_of_day=True)
-    except ValueError:
-        raise Invalid("contest.bad_date") from None
+    ends = validators.moment(answer.require_text(), end_of_day=True)
     starts = datetime.fromisoformat(run.values["starts"])
     if ends <= starts:
         raise Invalid("stages.ends_before_start", starts=when(starts, ctx.language))
@@ -367,7 +341,7 @@ def register(router: Router) -> None:
     """Add /contest, /stages and the stage form to the router."""
     router.form(STAGE_FORM)
     router.commands.update({"contest": contest_command, "stages": stages_command})
-    router.buttons["stages"] = on_stages
+    router.button(StagesPress, on_stages)
 
 
 # -- the calendar file ----------------------------------------------------------------------

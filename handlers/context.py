@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from handlers import html
+from handlers.callbacks import Callback
 from handlers.i18n import Catalogue
 from handlers.messages import (
     AnswerButton,
@@ -54,6 +55,7 @@ class Context:
     router: Router
     replies: list[Reply] = field(default_factory=list)
     answered: bool = False
+    press: Callback | None = None  # a button press's record, parsed by the dispatcher
 
     def __post_init__(self) -> None:
         # JSON columns are not change-tracked in depth: work on a copy, write it back once
@@ -75,9 +77,9 @@ class Context:
         """Render a catalogue text in the user's language."""
         return self.services.catalogue.text(self.language, key, **values)
 
-    def button(self, key: str, data: str, /, **values: Any) -> Button:
-        """Make a button whose label comes from the catalogue."""
-        return Button(label=self.t(key, **values), data=data)
+    def button(self, key: str, press: Callback, /, **values: Any) -> Button:
+        """Make a button whose label comes from the catalogue and whose data is the record."""
+        return Button(label=self.t(key, **values), data=press.pack())
 
     def send(self, text: str, buttons: Keyboard = (), *, chat_id: int | None = None) -> None:
         """Send text, split into several messages if it is too long; buttons go on the last."""

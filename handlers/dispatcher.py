@@ -12,19 +12,24 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from handlers.callbacks import Callback
 from handlers.context import Context, Services
 from handlers.flood import FloodGuard, Verdict
 from handlers.messages import AnswerButton, AnswerInline, Incoming, Kind, Reply, SendText
-from handlers.steps import CANCEL, Form
+from handlers.steps import CANCEL, Form, StepPress
 from storage.conversations import Conversations, ProcessedUpdates
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context], Awaitable[None]]
+# A button handler gets the parsed record of the press (the router checks its type).
+ButtonHandler = Callable[[Context, Any], Awaitable[None]]
+P = TypeVar("P", bound=Callback)
 # A free-text handler tries the text and tells whether it took it (a vote code, a question).
 TextHandler = Callable[[Context], Awaitable[bool]]
 ATTEMPTS = 5
@@ -32,13 +37,13 @@ ATTEMPTS = 5
 
 @dataclass
 class Router:
-    """Where events go: commands, button prefixes, forms, menu items and fallbacks."""
+    """Where events go: commands, button records, forms, menu items and fallbacks."""
 
     cancel: Handler
     unregistered: Handler
     unknown: Handler
     commands: dict[str, Handler] = field(default_factory=dict)
-    buttons: dict[str, Handler] = field(default_factory=dict)
+    buttons: dict[type[Callback], ButtonHandler] = field(default_factory=dict)
     forms: dict[str, Form] = field(default_factory=dict)
     menu: dict[str, Handler] = field(default_factory=dict)
     start_payloads: dict[str, Handler] = field(default_factory=dict)
@@ -57,6 +62,10 @@ class Router:
         """Register a form; its name is also its button prefix."""
         self.forms[form.name] = form
         return form
+
+    def button(self, record: type[P], handler: Callable[[Context, P], Awaitable[None]]) -> None:
+        """Send presses carrying this record to the handler, parsed."""
+        self.buttons[record] = handler
 
 
 class _UserLocks:
@@ -145,6 +154,8 @@ class Dispatcher:
             if user.blocked and incoming.kind is not Kind.INLINE_QUERY:
                 user.blocked = False
             ctx = Context(incoming, session, self.services, user, state, self.router)
+            if incoming.kind is Kind.BUTTON:
+                ctx.press = Callback.parse(incoming.callback_data)
             await self._route(ctx)
             ctx.answer()
             ctx.save_state()
@@ -195,27 +206,28 @@ class Dispatcher:
             await router.unknown(ctx)
 
     async def _route_button(self, ctx: Context) -> None:
-        data = ctx.incoming.callback_data or ""
-        prefix, _, rest = data.partition(":")
-        form = self.router.forms.get(prefix)
-        if form is not None:
-            if rest.endswith(f":{CANCEL}"):
-                await self.router.cancel(ctx)
-            elif ctx.state.flow != form.name:
-                ctx.answer(ctx.t("error.outdated_button"))
-            else:
-                await form.handle(ctx)
-            return
-        handler = self.router.buttons.get(prefix)
+        # The one place a malformed, forged or stale press is answered: nothing else runs.
+        press = ctx.press
+        if isinstance(press, StepPress):
+            form = self.router.forms.get(press.prefix)
+            if form is not None:
+                if press.value == CANCEL:
+                    await self.router.cancel(ctx)
+                elif ctx.state.flow != form.name:
+                    ctx.answer(ctx.t("error.outdated_button"))
+                else:
+                    await form.handle(ctx)
+                return
+        handler = self.router.buttons.get(type(press)) if press is not None else None
         if handler is None:
             ctx.answer(ctx.t("error.outdated_button"))
             return
-        await handler(ctx)
+        await handler(ctx, press)
 
 
 def _is_public(ctx: Context) -> bool:
     """Tell whether a newcomer's event belongs to a flow open before registering."""
     flows = ctx.router.public_flows
     if ctx.incoming.kind is Kind.BUTTON:
-        return (ctx.incoming.callback_data or "").partition(":")[0] in flows
+        return ctx.press is not None and ctx.press.prefix in flows
     return ctx.incoming.kind in (Kind.TEXT, Kind.ATTACHMENT) and ctx.state.flow in flows

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import contest
+from typing import Annotated, Literal
+
+from handlers import contest, menu, validators
+from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import escape
@@ -19,6 +22,37 @@ TOPICS_PER_PAGE = 8
 ANSWER_LENGTH = (10, 3000)
 NEW_TOPIC, NO_TOPIC = "+", "-"
 LIVE_CALENDAR_TOPIC = "contest-timeline"  # its answer ends with the live contest calendar
+Topic = Annotated[str, MaxBytes(40)]
+
+
+class FaqTopic(Callback, prefix="faqt"):
+    """Open a topic's answer."""
+
+    topic: Topic
+
+
+class FaqFeedback(Callback, prefix="faqf"):
+    """Say whether a topic's answer helped."""
+
+    topic: Topic
+    helpful: bool
+
+
+class FaqPage(Callback, prefix="faqp"):
+    """A page of the topic list."""
+
+    page: int
+
+
+class FaqQuestion(Callback, prefix="faqq"):
+    """A trainer's button on a question nobody answered: show it, or answer it."""
+
+    action: Literal["show", "answer"]
+    question: int
+
+
+FaqPress = FaqTopic | FaqFeedback | FaqPage | FaqQuestion
+BROWSE = FaqPage(1)
 
 
 def knowledge(ctx: Context) -> FaqBase:
@@ -29,7 +63,7 @@ def knowledge(ctx: Context) -> FaqBase:
 
 def topic_button(ctx: Context, topic_id: str) -> Button:
     """Make a button that opens a topic, labelled with its title."""
-    return Button(knowledge(ctx).entry(topic_id).title_in(ctx.language), f"faq:t:{topic_id}")
+    return Button(knowledge(ctx).entry(topic_id).title_in(ctx.language), FaqTopic(topic_id).pack())
 
 
 async def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
@@ -49,10 +83,10 @@ async def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
     buttons = (
         *related,
         (
-            ctx.button("faq.helpful", f"faq:f:{topic_id}:1"),
-            ctx.button("faq.not_helpful", f"faq:f:{topic_id}:0"),
+            ctx.button("faq.helpful", FaqFeedback(topic_id, True)),
+            ctx.button("faq.not_helpful", FaqFeedback(topic_id, False)),
         ),
-        (ctx.button("faq.browse", "faq:all:1"), ctx.button("nav.menu", "menu:home")),
+        (ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME)),
     )
     return text, buttons
 
@@ -75,14 +109,14 @@ async def answer_question(ctx: Context) -> bool:
         ctx.send(*await answer_card(ctx, result.topic))
     elif result.suggestions:
         buttons = tuple((topic_button(ctx, topic),) for topic in result.suggestions)
-        ctx.send(ctx.t("faq.unsure"), (*buttons, (ctx.button("faq.browse", "faq:all:1"),)))
+        ctx.send(ctx.t("faq.unsure"), (*buttons, (ctx.button("faq.browse", BROWSE),)))
     else:
         await FaqRecords(ctx.session).keep_question(
             ctx.user.id, question[:2000], fold(question), ctx.language
         )
         ctx.send(
             ctx.t("faq.unknown"),
-            ((ctx.button("faq.browse", "faq:all:1"), ctx.button("nav.menu", "menu:home")),),
+            ((ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME)),),
         )
     return True
 
@@ -96,32 +130,32 @@ async def browse(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
     buttons: list[tuple[Button, ...]] = [(topic_button(ctx, e.id),) for e in shown]
     paging = []
     if page > 1:
-        paging.append(ctx.button("nav.previous", f"faq:all:{page - 1}"))
+        paging.append(ctx.button("nav.previous", FaqPage(page - 1)))
     if pages > 1:
-        paging.append(ctx.button("nav.page", f"faq:all:{page}", page=page, pages=pages))
+        paging.append(ctx.button("nav.page", FaqPage(page), page=page, pages=pages))
     if page < pages:
-        paging.append(ctx.button("nav.next", f"faq:all:{page + 1}"))
-    buttons += [tuple(paging), (ctx.button("nav.menu", "menu:home"),)]
+        paging.append(ctx.button("nav.next", FaqPage(page + 1)))
+    buttons += [tuple(paging), (ctx.button("nav.menu", menu.HOME),)]
     (ctx.show if edit else ctx.send)(ctx.t("faq.topics"), tuple(b for b in buttons if b))
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: FaqPress) -> None:
     """Handle the FAQ's buttons: topics, paging, feedback, and trainers' answering."""
-    _, action, *args = (ctx.incoming.callback_data or "").split(":")
     faq = knowledge(ctx)
-    if action == "t" and args and args[0] in {e.id for e in faq.entries()}:
-        ctx.answer()
-        ctx.send(*await answer_card(ctx, args[0]))
-    elif action == "all" and args and args[0].isdigit():
-        ctx.answer()
-        await browse(ctx, int(args[0]))
-    elif action == "f" and len(args) == 2 and args[1] in {"0", "1"}:
-        await FaqRecords(ctx.session).rate(ctx.user.id, args[0], args[1] == "1")
-        ctx.answer(ctx.t("faq.thanks"))
-    elif action in {"q", "a"} and args and args[0].isdigit():
-        await _trainer_button(ctx, action, int(args[0]))
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
+    match press:
+        case FaqTopic(topic=topic) if topic in {e.id for e in faq.entries()}:
+            ctx.answer()
+            ctx.send(*await answer_card(ctx, topic))
+        case FaqPage(page=page):
+            ctx.answer()
+            await browse(ctx, page)
+        case FaqFeedback(topic=topic, helpful=helpful):
+            await FaqRecords(ctx.session).rate(ctx.user.id, topic, helpful)
+            ctx.answer(ctx.t("faq.thanks"))
+        case FaqQuestion(action=action, question=question_id):
+            await _trainer_button(ctx, action, question_id)
+        case _:  # a topic that is gone
+            ctx.answer(ctx.t("error.outdated_button"))
 
 
 async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
@@ -133,10 +167,10 @@ async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
         ctx.answer(ctx.t("faq.question_gone"), alert=True)
         return
     ctx.answer()
-    if action == "q":
+    if action == "show":
         ctx.send(
             ctx.t("faq.question_card", question=question.question),
-            ((ctx.button("faq.answer_button", f"faq:a:{question_id}"),),),
+            ((ctx.button("faq.answer_button", FaqQuestion("answer", question_id)),),),
         )
     else:
         await ANSWER.open(ctx, {"question": question_id}, "answer", edit=False)
@@ -144,7 +178,7 @@ async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
 
 async def ask_prompt(ctx: Context) -> None:
     """Invite a question (the main menu's 'Ask a question')."""
-    ctx.send(ctx.t("faq.ask_prompt"), ((ctx.button("faq.browse", "faq:all:1"),),))
+    ctx.send(ctx.t("faq.ask_prompt"), ((ctx.button("faq.browse", BROWSE),),))
 
 
 async def faq_command(ctx: Context) -> None:
@@ -162,7 +196,8 @@ async def questions_command(ctx: Context) -> None:
         ctx.send(ctx.t("faq.no_questions"))
         return
     buttons = tuple(
-        (Button(f"({q.askers}) {q.question[:50]}", f"faq:q:{q.first_id}"),) for q in open_questions
+        (Button(f"({q.askers}) {q.question[:50]}", FaqQuestion("show", q.first_id).pack()),)
+        for q in open_questions
     )
     ctx.send(ctx.t("faq.questions_title"), buttons)
 
@@ -181,20 +216,14 @@ async def ask_answer(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_answer(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the answer's text, within sensible lengths."""
-    text = answer.require_text()
-    shortest, longest = ANSWER_LENGTH
-    if len(text) < shortest:
-        raise Invalid("faq.answer_too_short", min=shortest)
-    if len(text) > longest:
-        raise Invalid("faq.answer_too_long", max=longest)
-    return text
+    return validators.text(answer, *ANSWER_LENGTH, with_letters=True)
 
 
 async def ask_topic(ctx: Context, run: FormRun) -> Prompt:
     """Offer the topics the question is closest to, a new topic, or none."""
     ranked = knowledge(ctx).rank(await _kept_question(ctx, run))[:3]
     buttons = tuple(
-        (Button(knowledge(ctx).entry(t).title_in(ctx.language), ANSWER.data("topic", t)),)
+        (Button(knowledge(ctx).entry(t).title_in(ctx.language), ANSWER.data("topic", t).pack()),)
         for t, _ in ranked
     )
     return Prompt(
@@ -282,5 +311,8 @@ def register(router: Router) -> None:
     router.form(ANSWER)
     router.menu["ask"] = ask_prompt
     router.commands.update({"faq": faq_command, "questions": questions_command})
-    router.buttons["faq"] = on_button
+    router.button(FaqTopic, on_button)
+    router.button(FaqFeedback, on_button)
+    router.button(FaqPage, on_button)
+    router.button(FaqQuestion, on_button)
     router.texts.append(answer_question)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.messages import Button, Keyboard
 
 # The menu's items in display order; each label is "menu.<item>" in the catalogue.
 ITEMS = (("submit", "search"), ("ask", "vote"), ("mine",), ("subscription", "settings"))
+
+
+class MenuPress(Callback, prefix="menu"):
+    """A main-menu item ("home": the menu itself); flows add items to ``router.menu``."""
+
+    item: Annotated[str, MaxBytes(20)]
+
+
+HOME = MenuPress("home")
 
 
 def menu_buttons(ctx: Context) -> Keyboard:
@@ -18,7 +30,9 @@ def menu_buttons(ctx: Context) -> Keyboard:
             return ctx.t("menu.subscribed" if ctx.user.subscribed else "menu.unsubscribed")
         return ctx.t(f"menu.{item}")
 
-    return tuple(tuple(Button(label(item), f"menu:{item}") for item in row) for row in ITEMS)
+    return tuple(
+        tuple(Button(label(item), MenuPress(item).pack()) for item in row) for row in ITEMS
+    )
 
 
 async def show_menu(ctx: Context, *, edit: bool = True, after_start: str | None = None) -> None:
@@ -42,9 +56,9 @@ async def run_start_payload(ctx: Context, payload: str) -> bool:
     return True
 
 
-async def on_menu(ctx: Context) -> None:
+async def on_menu(ctx: Context, press: MenuPress) -> None:
     """Open a menu item."""
-    item = (ctx.incoming.callback_data or "").partition(":")[2]
+    item = press.item
     if item == "subscription":
         ctx.user.subscribed = not ctx.user.subscribed
         ctx.answer(
@@ -81,7 +95,7 @@ async def start(ctx: Context) -> None:
 
 async def show_help(ctx: Context) -> None:
     """Explain in one screen what the bot does."""
-    buttons = ((Button(ctx.t("nav.menu"), "menu:home"),),) if ctx.user.registered else ()
+    buttons = ((ctx.button("nav.menu", HOME),),) if ctx.user.registered else ()
     ctx.send(ctx.t("help.text"), buttons)
 
 
@@ -114,4 +128,4 @@ def register(router: Router) -> None:
         {"start": start, "help": show_help, "cancel": cancel, "menu": menu_command}
     )
     router.public_commands.update({"start", "help", "cancel"})
-    router.buttons["menu"] = on_menu
+    router.button(MenuPress, on_menu)

@@ -1,12 +1,15 @@
 """ "My practices": the user's drafts and practices with their status, and opening a card.
 
-Button data: ``mine:p:<page>`` a page of the list, ``mine:o:<id>`` open a card,
-``mine:e:<id>`` edit and resubmit a returned practice, ``mine:rv`` continue a revision.
+Button data (``MinePress``): ``p`` a page of the list, ``o`` open a card, ``e`` edit and
+resubmit a returned practice, ``rv`` continue a revision.
 """
 
 from __future__ import annotations
 
-from handlers import review, submission
+from typing import Literal
+
+from handlers import adoption, menu, review, submission
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
@@ -17,6 +20,15 @@ from storage.models import Practice
 from storage.practices import SHARED, Practices
 
 PER_PAGE = 8
+
+
+class MinePress(Callback, prefix="mine"):
+    """A button of "My practices": a page, a practice to open or revise, or the revision."""
+
+    action: Literal["p", "o", "e", "rv"]
+    number: int | None = None  # the page, or the practice's id
+
+
 STATUS_MARKS = {
     "draft": "📝",
     "submitted": "⏳",
@@ -40,26 +52,33 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
     draft = submission.FORM.run(ctx)
     if draft.values:
         title = draft.get("title") or plain(ctx.t("submission.untitled"))
-        rows.append((ctx.button("mine.draft", "submit:go", title=short_title(title)),))
+        rows.append(
+            (ctx.button("mine.draft", submission.SubmitPress("go"), title=short_title(title)),)
+        )
     revision = submission.REVISION.run(ctx)
     if revision.values:
         title = revision.get("title") or ""
-        rows.append((ctx.button("mine.revision", "mine:rv", title=short_title(title)),))
+        rows.append((ctx.button("mine.revision", MinePress("rv"), title=short_title(title)),))
     for practice in practices:
         label = f"{STATUS_MARKS.get(practice.status, '')} {short_title(practice.title)}"
-        rows.append((Button(label, f"mine:o:{practice.id}"),))
+        rows.append((Button(label, MinePress("o", practice.id).pack()),))
     if pages > 1:
         paging = []
         if page > 1:
-            paging.append(ctx.button("nav.previous", f"mine:p:{page - 1}"))
-        paging.append(ctx.button("nav.page", f"mine:p:{page}", page=page, pages=pages))
+            paging.append(ctx.button("nav.previous", MinePress("p", page - 1)))
+        paging.append(ctx.button("nav.page", MinePress("p", page), page=page, pages=pages))
         if page < pages:
-            paging.append(ctx.button("nav.next", f"mine:p:{page + 1}"))
+            paging.append(ctx.button("nav.next", MinePress("p", page + 1)))
         rows.append(tuple(paging))
-    rows.append((ctx.button("adoption.mine", "ad:l:1"), ctx.button("nav.menu", "menu:home")))
+    rows.append(
+        (
+            ctx.button("adoption.mine", adoption.AdoptionPress("l", 1)),
+            ctx.button("nav.menu", menu.HOME),
+        )
+    )
     if not rows[:-1]:
         text: str = ctx.t("mine.empty")
-        rows.insert(0, (ctx.button("menu.submit", "submit:new"),))
+        rows.insert(0, (ctx.button("menu.submit", submission.SubmitPress("new")),))
     else:
         text = ctx.t("mine.title", n=total) + "\n" + ctx.t("mine.legend")
     if edit:
@@ -79,11 +98,11 @@ async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
     """Return what the user can do with the practice: edit, decide, or go back."""
     rows: list[tuple[Button, ...]] = []
     if practice.submitter_id == ctx.user.id and practice.status == "returned":
-        rows.append((ctx.button("mine.edit", f"mine:e:{practice.id}"),))
+        rows.append((ctx.button("mine.edit", MinePress("e", practice.id)),))
     admin = await is_admin(ctx)
     if admin or await review.may_decide(ctx, practice, "approve"):
         rows.extend(review.decision_buttons(ctx.t, practice, admin=admin))
-    rows.append((ctx.button("mine.back", "mine:p:1"),))
+    rows.append((ctx.button("mine.back", MinePress("p", 1)),))
     return tuple(rows)
 
 
@@ -92,14 +111,12 @@ async def open_card(ctx: Context, practice: Practice) -> None:
     send_card(ctx, await stored_card(ctx.session, practice), await card_buttons(ctx, practice))
 
 
-async def on_mine(ctx: Context) -> None:
+async def on_mine(ctx: Context, press: MinePress) -> None:
     """Handle the list's buttons."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    argument = parts[2] if len(parts) > 2 else ""
+    action = press.action
     if action == "p":
         ctx.answer()
-        await show_mine(ctx, int(argument) if argument.isdigit() else 1)
+        await show_mine(ctx, press.number or 1)
         return
     if action == "rv":
         ctx.answer()
@@ -108,8 +125,8 @@ async def on_mine(ctx: Context) -> None:
         else:
             await show_mine(ctx)
         return
-    practice = await Practices(ctx.session).get(int(argument)) if argument.isdigit() else None
-    if practice is None or action not in ("o", "e"):
+    practice = await Practices(ctx.session).get(press.number) if press.number else None
+    if practice is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     if not await may_see(ctx, practice):
@@ -140,4 +157,4 @@ def register(router: Router) -> None:
     """Add "My practices" to the router."""
     router.menu["mine"] = mine_menu
     router.commands["mine"] = mine_command
-    router.buttons["mine"] = on_mine
+    router.button(MinePress, on_mine)

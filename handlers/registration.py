@@ -6,9 +6,10 @@ steps it needs (district and khoroo, or role).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from handlers import menu
+from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import LANGUAGES
@@ -20,6 +21,19 @@ from storage.units import Units
 ROLES = ("officer", "trainer", "other")
 KHOROOS_PER_PAGE = 20
 KHOROOS_PER_ROW = 5
+PAGE = "page"  # the khoroo step's paging buttons; their argument is the page
+
+
+class LanguagePress(Callback, prefix="language"):
+    """Switch to a language (outside registration: from the profile or /language)."""
+
+    code: Annotated[str, MaxBytes(8)]
+
+
+class SettingsPress(Callback, prefix="settings"):
+    """Change one part of the profile."""
+
+    part: Literal["language", "district", "role"]
 
 
 async def ask_language(ctx: Context, run: FormRun) -> Prompt:
@@ -40,7 +54,7 @@ async def accept_language(ctx: Context, run: FormRun, answer: Answer) -> str:
 async def ask_district(ctx: Context, run: FormRun) -> Prompt:
     """List the districts as buttons, two per row."""
     districts = await Units(ctx.session).districts()
-    buttons = [Button(d.name(ctx.language), FORM.data("district", d.id)) for d in districts]
+    buttons = [Button(d.name(ctx.language), FORM.data("district", d.id).pack()) for d in districts]
     return Prompt(ctx.t("registration.district"), rows(buttons, 2))
 
 
@@ -89,12 +103,12 @@ async def ask_khoroo(ctx: Context, run: FormRun) -> Prompt:
     if pages > 1:
         paging = []
         if page > 1:
-            paging.append(ctx.button("nav.previous", FORM.data("khoroo", f"p{page - 1}")))
+            paging.append(ctx.button("nav.previous", FORM.data("khoroo", PAGE, page - 1)))
         paging.append(
-            ctx.button("nav.page", FORM.data("khoroo", f"p{page}"), page=page, pages=pages)
+            ctx.button("nav.page", FORM.data("khoroo", PAGE, page), page=page, pages=pages)
         )
         if page < pages:
-            paging.append(ctx.button("nav.next", FORM.data("khoroo", f"p{page + 1}")))
+            paging.append(ctx.button("nav.next", FORM.data("khoroo", PAGE, page + 1)))
         buttons = (*buttons, tuple(paging))
     return Prompt(ctx.t("registration.khoroo", district=district.name(ctx.language)), buttons)
 
@@ -102,8 +116,8 @@ async def ask_khoroo(ctx: Context, run: FormRun) -> Prompt:
 async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Again:
     """Take a khoroo number from a button or typed; a page button turns the page."""
     district = await _chosen_district(ctx, run)
-    if answer.choice is not None and answer.choice.startswith("p"):
-        return Again({"page": int(answer.choice[1:] or 1)})
+    if answer.choice == PAGE:
+        return Again({"page": answer.number or 1})
     raw = answer.choice if answer.choice is not None else answer.require_text()
     digits = "".join(ch for ch in raw if ch.isdigit())
     last = len(district.khoroos)
@@ -190,10 +204,10 @@ async def show_settings(ctx: Context, *, edit: bool = True) -> None:
         **await profile_values(ctx),
     )
     buttons = (
-        (ctx.button("settings.language", "settings:language"),),
-        (ctx.button("settings.district", "settings:district"),),
-        (ctx.button("settings.role", "settings:role"),),
-        (ctx.button("nav.menu", "menu:home"),),
+        (ctx.button("settings.language", SettingsPress("language")),),
+        (ctx.button("settings.district", SettingsPress("district")),),
+        (ctx.button("settings.role", SettingsPress("role")),),
+        (ctx.button("nav.menu", menu.HOME),),
     )
     if edit:
         ctx.show(text, buttons)
@@ -203,13 +217,13 @@ async def show_settings(ctx: Context, *, edit: bool = True) -> None:
 
 async def show_languages(ctx: Context) -> None:
     """Offer the languages; the choice applies at once."""
-    buttons = tuple(ctx.button(f"language.{code}", f"language:{code}") for code in LANGUAGES)
+    buttons = tuple(ctx.button(f"language.{code}", LanguagePress(code)) for code in LANGUAGES)
     ctx.show(ctx.t("language.ask"), (buttons,))
 
 
-async def on_language(ctx: Context) -> None:
+async def on_language(ctx: Context, press: LanguagePress) -> None:
     """Switch the language and show the menu in it."""
-    code = (ctx.incoming.callback_data or "").partition(":")[2]
+    code = press.code
     if code not in LANGUAGES:
         ctx.answer(ctx.t("error.outdated_button"))
         return
@@ -218,9 +232,9 @@ async def on_language(ctx: Context) -> None:
     await menu.show_menu(ctx)
 
 
-async def on_settings(ctx: Context) -> None:
+async def on_settings(ctx: Context, press: SettingsPress) -> None:
     """Change one part of the profile with the registration's own steps."""
-    part = (ctx.incoming.callback_data or "").partition(":")[2]
+    part = press.part
     ctx.answer()
     if part == "language":
         await show_languages(ctx)
@@ -241,7 +255,7 @@ async def language_command(ctx: Context) -> None:
     """Offer the languages as a new message."""
     ctx.send(
         ctx.t("language.ask"),
-        (tuple(ctx.button(f"language.{code}", f"language:{code}") for code in LANGUAGES),),
+        (tuple(ctx.button(f"language.{code}", LanguagePress(code)) for code in LANGUAGES),),
     )
 
 
@@ -251,5 +265,6 @@ def register(router: Router) -> None:
     router.public_flows.add(FORM.name)
     router.unregistered = require
     router.commands.update({"profile": settings_command, "language": language_command})
-    router.buttons.update({"settings": on_settings, "language": on_language})
+    router.button(SettingsPress, on_settings)
+    router.button(LanguagePress, on_language)
     router.menu["settings"] = show_settings

@@ -2,27 +2,39 @@
 
 Reviewers are users an admin granted the "reviewer" role for a district (or for all of
 them). The right is checked again on every press: a button reaching someone else, or
-forged callback data, changes nothing. Button data is ``rv:<decision code>:<practice id>``.
+forged callback data, changes nothing. Button data is ``ReviewPress``.
 """
 
 from __future__ import annotations
 
-from handlers import library, menu
+from typing import Literal
+
+from handlers import library, menu, practices, validators
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
 from handlers.permissions import ADMIN, is_admin, is_reviewer
 from handlers.practice_card import Texts, card_of, send_card, texts_for
-from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from storage.audit import AuditLog
 from storage.models import Practice
 from storage.practices import DECISION_STATUS, Practices, Reviewers
 from storage.users import Users
 
-PREFIX = "rv"
-CODES = {"a": "approve", "r": "return", "x": "reject", "s": "select"}
+Code = Literal["a", "r", "x", "s"]
+CODES: dict[Code, str] = {"a": "approve", "r": "return", "x": "reject", "s": "select"}
 CODE_OF = {decision: code for code, decision in CODES.items()}
+
+
+class ReviewPress(Callback, prefix="rv"):
+    """A reviewer's decision on a practice."""
+
+    code: Code
+    practice: int
+
+
 # Decisions the author must be given a reason for.
 NEEDS_COMMENT = ("return", "reject")
 COMMENT_LIMIT = (5, 1000)
@@ -30,7 +42,7 @@ COMMENT_LIMIT = (5, 1000)
 
 def decision_data(decision: str, practice_id: int) -> str:
     """Return the button data of a decision on a practice."""
-    return f"{PREFIX}:{CODE_OF[decision]}:{practice_id}"
+    return ReviewPress(CODE_OF[decision], practice_id).pack()
 
 
 async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
@@ -77,13 +89,11 @@ async def notify_reviewers(ctx: Context, practice: Practice) -> None:
         )
 
 
-async def on_review(ctx: Context) -> None:
+async def on_review(ctx: Context, press: ReviewPress) -> None:
     """Apply a decision button, after checking the presser's right and the status."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    code, raw_id = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    decision = CODES.get(code)
-    practice = await Practices(ctx.session).get(int(raw_id)) if raw_id.isdigit() else None
-    if decision is None or practice is None:
+    decision = CODES[press.code]
+    practice = await Practices(ctx.session).get(press.practice)
+    if practice is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     if not await may_decide(ctx, practice, decision):
@@ -127,7 +137,7 @@ async def tell_author(ctx: Context, practice: Practice, decision: str, comment: 
     text: str = t(f"review.told.{decision}", title=practice.title)
     if comment:
         text += "\n\n" + t("review.told_comment", comment=comment)
-    button = Button(t("review.open"), f"mine:o:{practice.id}")
+    button = Button(t("review.open"), practices.MinePress("o", practice.id).pack())
     ctx.send(text, ((button,),), chat_id=author.id)
 
 
@@ -140,15 +150,7 @@ async def ask_comment(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_comment(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a comment of reasonable length."""
-    if answer.text is None:
-        raise Invalid("submission.error.not_text")
-    text = answer.text.strip()
-    low, high = COMMENT_LIMIT
-    if len(text) < low:
-        raise Invalid("submission.error.too_short", minimum=low, n=len(text))
-    if len(text) > high:
-        raise Invalid("submission.error.too_long", maximum=high, n=len(text))
-    return text
+    return validators.text(answer, *COMMENT_LIMIT, with_letters=True)
 
 
 async def finish_comment(ctx: Context, run: FormRun) -> None:
@@ -174,4 +176,4 @@ COMMENT = Form(
 def register(router: Router) -> None:
     """Add the review buttons and the comment form."""
     router.form(COMMENT)
-    router.buttons[PREFIX] = on_review
+    router.button(ReviewPress, on_review)

@@ -11,7 +11,9 @@ import csv
 import io
 import json
 from dataclasses import replace
+from typing import Annotated
 
+from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
@@ -23,6 +25,13 @@ from storage.units import Units
 from storage.users import Users
 
 EVERYWHERE = "all"
+
+
+class GrantPress(Callback, prefix="roles"):
+    """Grant a role to the author of a message an admin forwarded."""
+
+    role: Annotated[str, MaxBytes(16)]
+    user: int
 
 
 async def resolve_user(ctx: Context, word: str) -> User | None:
@@ -176,28 +185,27 @@ async def on_forwarded(ctx: Context) -> bool:
         ctx.send(ctx.t("roles.unknown_user", user=str(source)))
         return True
     buttons = tuple(
-        (ctx.button(f"roles.grant_button.{role}", f"roles:g:{role}:{user.id}"),) for role in ROLES
+        (ctx.button(f"roles.grant_button.{role}", GrantPress(role, user.id)),) for role in ROLES
     )
     ctx.send(ctx.t("roles.forwarded", user=name_of(user), id=user.id), buttons)
     return True
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: GrantPress) -> None:
     """Grant a role picked for a forwarded user (reviewers: of the user's own district)."""
-    parts = (ctx.incoming.callback_data or "").split(":")
     if not await is_admin(ctx):
         ctx.answer(ctx.t("roles.admins_only"), alert=True)
         return
-    if len(parts) != 4 or parts[1] != "g" or parts[2] not in ROLES or not parts[3].isdigit():
+    if press.role not in ROLES:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    user = await Users(ctx.session).get(int(parts[3]))
+    user = await Users(ctx.session).get(press.user)
     if user is None:
-        ctx.answer(ctx.t("roles.unknown_user", user=parts[3]), alert=True)
+        ctx.answer(ctx.t("roles.unknown_user", user=str(press.user)), alert=True)
         return
     ctx.answer()
-    district = user.district if parts[2] == REVIEWER else None
-    await change(ctx, parts[2], user, district, grant=True)
+    district = user.district if press.role == REVIEWER else None
+    await change(ctx, press.role, user, district, grant=True)
 
 
 async def audit_command(ctx: Context) -> None:
@@ -242,5 +250,5 @@ def register(router: Router) -> None:
             "audit": audit_command,
         }
     )
-    router.buttons["roles"] = on_button
+    router.button(GrantPress, on_button)
     router.texts.insert(0, on_forwarded)

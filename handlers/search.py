@@ -1,43 +1,82 @@
 """Search practices the way officers type, browse "Most adopted" and "Recently shared", inline.
 
 The query, the list shown, the filters and the page live in ``ctx.data["search"]``, so the
-buttons carry ids only. Button data: ``sr:p:<page>`` a page of the current list,
-``sr:o:<id>`` open a practice, ``sr:l:<list>`` switch to a list (``adopted``/``recent``),
-``sr:n`` a new search, ``sr:f`` the filter screen, ``sr:f<d|c|y>`` a filter's choices,
-``sr:s<d|c|y>:<value>`` choose one (``-``: any), ``sr:fs`` cycle the status, ``sr:fx``
-clear the filters. Deep link ``/start p_<id>`` (from an inline result) opens a card.
+buttons carry ids only: a page of the current list, a practice to open, a list to switch to
+(``adopted``/``recent``), a tool (new search, the filter screen, cycle the status, clear the
+filters), a filter's choices, and one choice (None: any). Deep link ``/start p_<id>`` (from
+an inline result) opens a card.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from sqlalchemy import select
 
-from handlers import adoption, limits
+from handlers import adoption, limits, menu, validators
+from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, plain, truncate
 from handlers.library import INDEX, search_document
 from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
 from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
-from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from knowledge.search import Filters, SearchIndex
 from storage.adoptions import Adoptions, Narrowing
 from storage.models import Practice
 from storage.practices import CATEGORIES, SHARED, Practices
 from storage.units import Units
 
-PREFIX = "sr"
 PER_PAGE = 10
 # Inline answers are paged with next_offset; Telegram takes at most 50 results per answer.
 INLINE_PAGE = min(20, limits.INLINE_RESULTS.maximum)
 LISTS = ("adopted", "recent")
+QUERY = "query"  # the mode of a typed search, beside the lists
 QUERY_LENGTH = (2, 200)
 # The status filter cycles: every shared practice, then selected only, then approved only.
 STATUS_CYCLE = (None, "selected", "approved")
-FILTER_KEYS = {"d": "district", "c": "category", "y": "year"}
+Filter = Literal["district", "category", "year"]
+# The saved state's keys were single letters before; a search saved then still loads.
+_OLD_KEYS = {"f": "filters", "m": "mode", "q": "query", "p": "page"}
+
+
+class SearchPage(Callback, prefix="srp"):
+    """A page of the current search or list."""
+
+    page: int
+
+
+class SearchOpen(Callback, prefix="sro"):
+    """Open a shared practice's card."""
+
+    practice: int
+
+
+class SearchList(Callback, prefix="srl"):
+    """Switch to a list: the most adopted or the recently shared practices."""
+
+    name: Literal["adopted", "recent"]
+
+
+class SearchTool(Callback, prefix="srt"):
+    """A new search, the filter screen, the next status filter, or clearing the filters."""
+
+    action: Literal["new", "filters", "status", "clear"]
+
+
+class SearchChoices(Callback, prefix="src"):
+    """The values of one filter."""
+
+    filter: Filter
+
+
+class SearchChoose(Callback, prefix="srs"):
+    """Choose one value of a filter (None: any)."""
+
+    filter: Filter
+    value: Annotated[str, MaxBytes(40)] | None
 
 
 @dataclass(frozen=True)
@@ -52,14 +91,19 @@ class Found:
 def state(ctx: Context) -> dict[str, Any]:
     """Return the search state (query, list, filters, page), creating it empty."""
     saved = dict(ctx.data.get("search") or {})
-    saved.setdefault("f", {})
+    for old, new in _OLD_KEYS.items():
+        if old in saved:
+            saved.setdefault(new, saved.pop(old))
+    if saved.get("mode") == "q":
+        saved["mode"] = QUERY
+    saved.setdefault("filters", {})
     ctx.data["search"] = saved
     return saved
 
 
 def narrowing(ctx: Context) -> Narrowing:
     """Return the chosen filters."""
-    chosen = state(ctx)["f"]
+    chosen = state(ctx)["filters"]
     return Narrowing(
         district=chosen.get("district"),
         category=chosen.get("category"),
@@ -82,12 +126,12 @@ async def find(ctx: Context, page: int, size: int = PER_PAGE) -> Found:
     """Run the current query or list for one page."""
     saved, chosen = state(ctx), narrowing(ctx)
     offset = (page - 1) * size
-    if saved.get("m") in LISTS:
+    if saved.get("mode") in LISTS:
         rows, total = await Adoptions(ctx.session).shared_page(
-            saved["m"], chosen, limit=size, offset=offset
+            saved["mode"], chosen, limit=size, offset=offset
         )
         return Found([p for p, _ in rows], {p.id: n for p, n in rows}, total)
-    return await search_page(ctx, saved.get("q") or "", chosen, size, offset)
+    return await search_page(ctx, saved.get("query") or "", chosen, size, offset)
 
 
 async def search_page(ctx: Context, query: str, chosen: Narrowing, size: int, offset: int) -> Found:
@@ -110,7 +154,7 @@ async def search_page(ctx: Context, query: str, chosen: Narrowing, size: int, of
 
 async def describe_filters(ctx: Context) -> dict[str, str]:
     """Return a label for each filter, "any" when not chosen."""
-    chosen, any_value = state(ctx)["f"], str(ctx.t("search.filter.any"))
+    chosen, any_value = state(ctx)["filters"], str(ctx.t("search.filter.any"))
     labels = dict.fromkeys(("district", "category", "status", "year"), any_value)
     if chosen.get("district"):
         district = next(
@@ -128,7 +172,7 @@ async def describe_filters(ctx: Context) -> dict[str, str]:
 
 async def filters_line(ctx: Context) -> str:
     """Return the line naming the chosen filters, or "" when none is chosen."""
-    chosen = state(ctx)["f"]
+    chosen = state(ctx)["filters"]
     if not any(chosen.values()):
         return ""
     labels = await describe_filters(ctx)
@@ -146,12 +190,12 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
     if page > pages:
         page = pages
         found = await find(ctx, page)
-    saved["p"] = page
-    mode = saved.get("m") or "q"
+    saved["page"] = page
+    mode = saved.get("mode") or QUERY
     header = (
         ctx.t(f"search.list.{mode}", n=found.total)
         if mode in LISTS
-        else ctx.t("search.found", query=saved.get("q") or "", n=found.total)
+        else ctx.t("search.found", query=saved.get("query") or "", n=found.total)
     )
     lines: list[str] = [header]
     narrowed = await filters_line(ctx)
@@ -159,7 +203,7 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
         lines.append(narrowed)
     rows: list[tuple[Button, ...]] = []
     if not found.practices:
-        lines.append(ctx.t("search.nothing" if mode == "q" else "search.list.empty"))
+        lines.append(ctx.t("search.nothing" if mode == QUERY else "search.list.empty"))
     else:
         lines.append("")
         first = (page - 1) * PER_PAGE + 1
@@ -174,17 +218,22 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
                 )
             )
             rows.append(
-                (Button(f"{number}. {short_title(practice.title)}", f"{PREFIX}:o:{practice.id}"),)
+                (
+                    Button(
+                        f"{number}. {short_title(practice.title)}",
+                        SearchOpen(practice.id).pack(),
+                    ),
+                )
             )
         lines.append("")
         lines.append(ctx.t("search.open_hint"))
     if pages > 1:
         paging = []
         if page > 1:
-            paging.append(ctx.button("nav.previous", f"{PREFIX}:p:{page - 1}"))
-        paging.append(ctx.button("nav.page", f"{PREFIX}:p:{page}", page=page, pages=pages))
+            paging.append(ctx.button("nav.previous", SearchPage(page - 1)))
+        paging.append(ctx.button("nav.page", SearchPage(page), page=page, pages=pages))
         if page < pages:
-            paging.append(ctx.button("nav.next", f"{PREFIX}:p:{page + 1}"))
+            paging.append(ctx.button("nav.next", SearchPage(page + 1)))
         rows.append(tuple(paging))
     rows.extend(tools(ctx))
     text = Html("\n".join(lines))
@@ -193,39 +242,49 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
 
 def tools(ctx: Context) -> Keyboard:
     """Return the rows under every list: filters, a new search, the other lists, the menu."""
-    count = sum(1 for value in state(ctx)["f"].values() if value)
+    count = sum(1 for value in state(ctx)["filters"].values() if value)
     filters = (
-        ctx.button("search.filters_button_n", f"{PREFIX}:f", n=count)
+        ctx.button("search.filters_button_n", SearchTool("filters"), n=count)
         if count
-        else ctx.button("search.filters_button", f"{PREFIX}:f")
+        else ctx.button("search.filters_button", SearchTool("filters"))
     )
-    lists = tuple(ctx.button(f"search.{name}_button", f"{PREFIX}:l:{name}") for name in LISTS)
+    lists = (
+        ctx.button("search.adopted_button", SearchList("adopted")),
+        ctx.button("search.recent_button", SearchList("recent")),
+    )
     return (
-        (filters, ctx.button("search.new_button", f"{PREFIX}:n")),
+        (filters, ctx.button("search.new_button", SearchTool("new"))),
         lists,
-        (ctx.button("nav.menu", "menu:home"),),
+        (ctx.button("nav.menu", menu.HOME),),
     )
 
 
 async def show_filters(ctx: Context) -> None:
     """Show the filter screen: one button per filter, clearing, and back to the results."""
     labels = await describe_filters(ctx)
-    chosen = state(ctx)["f"]
+    chosen = state(ctx)["filters"]
     rows: list[tuple[Button, ...]] = [
-        (ctx.button("search.filter.district", f"{PREFIX}:fd", value=labels["district"]),),
-        (ctx.button("search.filter.category", f"{PREFIX}:fc", value=labels["category"]),),
-        (ctx.button("search.filter.status", f"{PREFIX}:fs", value=labels["status"]),),
-        (ctx.button("search.filter.year", f"{PREFIX}:fy", value=labels["year"]),),
+        (
+            ctx.button(
+                "search.filter.district", SearchChoices("district"), value=labels["district"]
+            ),
+        ),
+        (
+            ctx.button(
+                "search.filter.category", SearchChoices("category"), value=labels["category"]
+            ),
+        ),
+        (ctx.button("search.filter.status", SearchTool("status"), value=labels["status"]),),
+        (ctx.button("search.filter.year", SearchChoices("year"), value=labels["year"]),),
     ]
     if any(chosen.values()):
-        rows.append((ctx.button("search.filter.clear", f"{PREFIX}:fx"),))
-    rows.append((ctx.button("search.filter.show", f"{PREFIX}:p:1"),))
+        rows.append((ctx.button("search.filter.clear", SearchTool("clear")),))
+    rows.append((ctx.button("search.filter.show", SearchPage(1)),))
     ctx.show(ctx.t("search.filter.title"), tuple(rows))
 
 
-async def show_choices(ctx: Context, key: str) -> None:
+async def show_choices(ctx: Context, name: Filter) -> None:
     """List the values of one filter (district, category or year) as buttons."""
-    name = FILTER_KEYS[key]
     choices: list[tuple[str, str]]
     if name == "district":
         choices = [(d.code, d.name(ctx.language)) for d in await Units(ctx.session).districts()]
@@ -233,73 +292,67 @@ async def show_choices(ctx: Context, key: str) -> None:
         choices = [(c, str(ctx.t(f"category.{c}"))) for c in CATEGORIES]
     else:
         choices = [(str(y), str(y)) for y in await Adoptions(ctx.session).shared_years()]
-    buttons = [Button(label, f"{PREFIX}:s{key}:{value}") for value, label in choices]
+    buttons = [Button(label, SearchChoose(name, value).pack()) for value, label in choices]
     keyboard = (
         *rows(buttons, 2),
-        (ctx.button("search.filter.any", f"{PREFIX}:s{key}:-"),),
-        (ctx.button("nav.back", f"{PREFIX}:f"),),
+        (ctx.button("search.filter.any", SearchChoose(name, None)),),
+        (ctx.button("nav.back", SearchTool("filters")),),
     )
     ctx.show(ctx.t(f"search.filter.choose_{name}"), keyboard)
 
 
-def choose(ctx: Context, key: str, value: str) -> bool:
+def choose(ctx: Context, name: Filter, value: str | None) -> bool:
     """Set one filter from a pressed choice; tell whether the value was a valid one."""
-    name = FILTER_KEYS.get(key)
-    if name is None:
-        return False
-    chosen = state(ctx)["f"]
-    if value == "-":
+    chosen = state(ctx)["filters"]
+    if value is None:
         chosen.pop(name, None)
         return True
     if name == "category" and value not in CATEGORIES:
         return False
     if name == "year":
-        if not value.isdigit():
+        year = parse_int(value)
+        if year is None:
             return False
-        chosen[name] = int(value)
+        chosen[name] = year
     else:
         chosen[name] = value
     return True
 
 
-async def on_search(ctx: Context) -> None:
+SearchPress = SearchPage | SearchOpen | SearchList | SearchTool | SearchChoices | SearchChoose
+
+
+async def on_search(ctx: Context, press: SearchPress) -> None:
     """Handle the results' and filters' buttons."""
-    _, action, *rest = (ctx.incoming.callback_data or "").split(":")
-    argument = rest[0] if rest else ""
     saved = state(ctx)
-    if action == "p" and argument.isdigit():
-        ctx.answer()
-        await show_results(ctx, int(argument))
-    elif action == "o" and argument.isdigit():
-        await open_practice(ctx, int(argument))
-    elif action == "l" and argument in LISTS:
-        ctx.answer()
-        saved["m"] = argument
-        await show_results(ctx)
-    elif action == "n":
-        ctx.answer()
-        await FORM.begin(ctx, fresh=True)
-    elif action == "f":
-        ctx.answer()
-        await show_filters(ctx)
-    elif action in ("fd", "fc", "fy"):
-        ctx.answer()
-        await show_choices(ctx, action[1])
-    elif action == "fs":
-        ctx.answer()
-        current = saved["f"].get("status")
-        position = STATUS_CYCLE.index(current) if current in STATUS_CYCLE else 0
-        saved["f"]["status"] = STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]
-        await show_filters(ctx)
-    elif action == "fx":
-        ctx.answer()
-        saved["f"] = {}
-        await show_filters(ctx)
-    elif action in ("sd", "sc", "sy") and choose(ctx, action[1], argument):
-        ctx.answer()
-        await show_filters(ctx)
-    else:
-        ctx.answer(ctx.t("error.outdated_button"))
+    match press:
+        case SearchOpen(practice=practice_id):
+            await open_practice(ctx, practice_id)
+            return
+        case SearchChoose(filter=name, value=value) if not choose(ctx, name, value):
+            ctx.answer(ctx.t("error.outdated_button"))
+            return
+    ctx.answer()
+    match press:
+        case SearchPage(page=page):
+            await show_results(ctx, max(page, 1))
+        case SearchList(name=listed):
+            saved["mode"] = listed
+            await show_results(ctx)
+        case SearchTool(action="new"):
+            await FORM.begin(ctx, fresh=True)
+        case SearchTool(action="status"):
+            current = saved["filters"].get("status")
+            position = STATUS_CYCLE.index(current) if current in STATUS_CYCLE else 0
+            saved["filters"]["status"] = STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]
+            await show_filters(ctx)
+        case SearchTool(action="clear"):
+            saved["filters"] = {}
+            await show_filters(ctx)
+        case SearchChoices(filter=name):
+            await show_choices(ctx, name)
+        case _:  # the filter screen, also after a choice
+            await show_filters(ctx)
 
 
 async def open_practice(ctx: Context, practice_id: int) -> None:
@@ -309,8 +362,8 @@ async def open_practice(ctx: Context, practice_id: int) -> None:
         ctx.answer(ctx.t("search.gone"), alert=True)
         return
     ctx.answer()
-    back = ctx.button("search.back", f"{PREFIX}:p:{state(ctx).get('p') or 1}")
-    await adoption.send_practice(ctx, practice, back=back if state(ctx).get("m") else None)
+    back = ctx.button("search.back", SearchPage(state(ctx).get("page") or 1))
+    await adoption.send_practice(ctx, practice, back=back if state(ctx).get("mode") else None)
 
 
 # -- the query prompt: a one-step form, so typed text is the query only while it is asked --
@@ -326,7 +379,7 @@ async def ask_query(ctx: Context, run: FormRun) -> Prompt:
         text,
         (
             tuple(ctx.button(f"search.{name}_button", FORM.data("query", name)) for name in LISTS),
-            (ctx.button("search.filters_button", f"{PREFIX}:f"),),
+            (ctx.button("search.filters_button", SearchTool("filters")),),
         ),
     )
 
@@ -334,19 +387,20 @@ async def ask_query(ctx: Context, run: FormRun) -> Prompt:
 async def accept_query(ctx: Context, run: FormRun, answer: Answer) -> dict[str, str]:
     """Take a typed query, or a list chosen instead."""
     if answer.choice in LISTS:
-        return {"m": answer.choice}
-    query = answer.require_text()
-    minimum, maximum = QUERY_LENGTH
-    if len(query) < minimum:
-        raise Invalid("search.too_short", minimum=minimum)
-    return {"m": "q", "q": query[:maximum]}
+        return {"mode": answer.choice}
+    query = validators.text(answer, QUERY_LENGTH[0], None)
+    maximum = QUERY_LENGTH[1]
+    return {"mode": QUERY, "query": query[:maximum]}
 
 
 async def finish_query(ctx: Context, run: FormRun) -> None:
     """Show the first page of what was asked for."""
     chosen = run.get("query") or {}
     saved = state(ctx)
-    saved["m"], saved["q"] = chosen.get("m", "q"), chosen.get("q", "")
+    # A query answered before the keys were named still reads ("m" and "q").
+    mode = chosen.get("mode", chosen.get("m", QUERY))
+    saved["mode"] = QUERY if mode == "q" else mode
+    saved["query"] = chosen.get("query", chosen.get("q", ""))
     await show_results(ctx, edit=ctx.incoming.callback_data is not None)
 
 
@@ -367,7 +421,7 @@ async def search_command(ctx: Context) -> None:
     if ctx.state.flow == FORM.name:
         FORM.discard(ctx)
     saved = state(ctx)
-    saved["m"], saved["q"] = "q", query[: QUERY_LENGTH[1]]
+    saved["mode"], saved["query"] = QUERY, query[: QUERY_LENGTH[1]]
     await show_results(ctx, edit=False)
 
 
@@ -428,6 +482,11 @@ def register(router: Router) -> None:
     router.form(FORM)
     router.menu["search"] = search_menu
     router.commands["search"] = search_command
-    router.buttons[PREFIX] = on_search
+    router.button(SearchPage, on_search)
+    router.button(SearchOpen, on_search)
+    router.button(SearchList, on_search)
+    router.button(SearchTool, on_search)
+    router.button(SearchChoices, on_search)
+    router.button(SearchChoose, on_search)
     router.start_payloads["p"] = open_from_link
     router.inline = inline_query

@@ -4,7 +4,9 @@ A form is a list of steps. Each step asks its question (text and buttons) and ac
 answer (typed text, a pressed button's value, or an attachment), or refuses it with a
 polite message naming what is wrong; the answers collected so far live in the user's
 conversation state, so a restart, a cancel or days of silence lose nothing.
-Button data is ``<form>:<step>:<value>``, so a button from an old message is recognised.
+Button data is a ``StepPress`` record, ``<form>:<step>:<value>[:<argument>]`` (each form
+declares its own, with its name as the prefix), so a button from an old message is
+recognised.
 A step may also jump to another step and come back afterwards (``Goto``), which is how a
 preview offers to edit a single answer; several forms may share one step table.
 """
@@ -13,13 +15,31 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from handlers import html, limits
+from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.messages import Attachment, Button, Keyboard, Kind
 
 BACK, SKIP, CANCEL = "<", ">", "x"
+
+
+class StepPress(Callback):
+    """A step's button: the step it answers, the value, and an optional argument (an id).
+
+    Each form declares its own record of this family, its name being the prefix; a form's
+    name of up to 12 bytes leaves room for every field at its longest.
+    """
+
+    step: Annotated[str, MaxBytes(10)]
+    value: Annotated[str, MaxBytes(20)]
+    argument: Annotated[str, MaxBytes(19)] | None = None
+
+
+def _step_record(form: str) -> type[StepPress]:
+    """Declare the step record of a form (the codec checks the name is free and short)."""
+    return type(f"StepPress[{form}]", (StepPress,), {"__module__": __name__}, prefix=form)
 
 
 class Invalid(Exception):
@@ -37,7 +57,13 @@ class Answer:
 
     text: str | None = None
     choice: str | None = None
+    argument: str | None = None  # a pressed button's argument, if it has one
     attachment: Attachment | None = None
+
+    @property
+    def number(self) -> int | None:
+        """Return the pressed button's argument as a whole number, if it is one."""
+        return parse_int(self.argument)
 
     def require_text(self) -> str:
         """Return the typed text, or refuse a button or an attachment."""
@@ -105,9 +131,11 @@ class FormRun:
         """Return an answer given so far."""
         return self.values.get(name, default)
 
-    def data(self, step: str, value: object) -> str:
-        """Return the button data for a value of a step of the running form."""
-        return f"{self.form}:{step}:{value}"
+    def data(self, step: str, value: object, argument: object = None) -> StepPress:
+        """Return the press of a value (and argument) of a step of the running form."""
+        record = Callback.record(self.form)
+        assert record is not None and issubclass(record, StepPress), self.form
+        return record(step, str(value), None if argument is None else str(argument))
 
 
 class Form:
@@ -119,10 +147,11 @@ class Form:
         self.steps = tuple(steps)
         self.finish = finish
         self._index = {step.name: i for i, step in enumerate(self.steps)}
+        self.record = _step_record(name)
 
-    def data(self, step: str, value: object) -> str:
-        """Return the button data for a value of a step."""
-        return f"{self.name}:{step}:{value}"
+    def data(self, step: str, value: object, argument: object = None) -> StepPress:
+        """Return the press of a value (and argument) of a step."""
+        return self.record(step, str(value), None if argument is None else str(argument))
 
     def run(self, ctx: Context) -> FormRun:
         """Return the form's saved answers (empty when it was never started)."""
@@ -180,13 +209,17 @@ class Form:
         step = self.steps[self._index.get(ctx.state.step or "", 0)]
         incoming = ctx.incoming
         if incoming.kind is Kind.BUTTON:
-            form, _, rest = (incoming.callback_data or "").partition(":")
-            step_name, _, value = rest.partition(":")
-            if form != self.name or step_name != step.name:
+            press = ctx.press
+            if (
+                not isinstance(press, StepPress)
+                or press.prefix != self.name
+                or press.step != step.name
+            ):
                 ctx.answer(ctx.t("error.outdated_button"))
                 await self._enter(ctx, run, step, edit=False)
                 return
             ctx.answer()
+            value = press.value
             if value == BACK:
                 if run.resume is not None:  # leaving a single-answer edit: back where it began
                     target = self.steps[self._index[run.resume]]
@@ -199,7 +232,7 @@ class Form:
                 run.values[step.name] = None
                 await self._advance(ctx, run, step)
                 return
-            answer = Answer(choice=value)
+            answer = Answer(choice=value, argument=press.argument)
         elif incoming.kind is Kind.ATTACHMENT:
             answer = Answer(attachment=incoming.attachment)
         else:

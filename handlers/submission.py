@@ -9,9 +9,10 @@ the other. A draft lives in the conversation state until it is confirmed or disc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from handlers import limits, menu
+from handlers import limits, menu, validators
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
@@ -67,24 +68,25 @@ EDITABLE = (
 )
 REQUIRED = ("title", "category", "problem", "solution", "results", "contact")
 PRACTICE_KEY = "practice"  # in a revision's answers: the id of the practice revised
+OPEN, EDIT = "open", "edit"  # buttons of a step that carry an argument: a look-alike, a field
+
+
+class SubmitPress(Callback, prefix="submit"):
+    """Continue or discard a draft found on return, or start a new practice."""
+
+    action: Literal["go", "drop", "new"]
+
+
 WARNED_KEY = "results_warned"
+WORDED = ("title", "problem", "solution")  # say something in words: not only digits or emoji
 
 
 def checked_text(name: str, answer: Answer) -> str:
     """Return the typed answer within the step's limits, or refuse it politely."""
-    if answer.attachment is not None:
-        if answer.attachment.kind in FILE_KINDS:
-            raise Invalid("submission.error.file_later")
-        raise Invalid("submission.error.not_text")
-    if answer.text is None:
-        raise Invalid("submission.error.not_text")
-    text = answer.text.strip()
+    if answer.attachment is not None and answer.attachment.kind in FILE_KINDS:
+        raise Invalid("submission.error.file_later")
     limit = LIMITS[name]
-    if len(text) < limit.minimum:
-        raise Invalid("submission.error.too_short", minimum=limit.minimum, n=len(text))
-    if len(text) > limit.maximum:
-        raise Invalid("submission.error.too_long", maximum=limit.maximum, n=len(text))
-    return text
+    return validators.text(answer, limit.minimum, limit.maximum, with_letters=name in WORDED)
 
 
 def current(ctx: Context, run: FormRun, name: str) -> str:
@@ -129,7 +131,7 @@ async def ask_category(ctx: Context, run: FormRun) -> Prompt:
         lines.append(ctx.t("submission.similar_hint"))
         buttons.append(
             tuple(
-                ctx.button("submission.similar_open", run.data("category", f"v{p.id}"), number=i)
+                ctx.button("submission.similar_open", run.data("category", OPEN, p.id), number=i)
                 for i, p in enumerate(similar, start=1)
             )
         )
@@ -154,8 +156,8 @@ def place_of(t: Any, language: str, practice: Practice) -> str:
 
 async def accept_category(ctx: Context, run: FormRun, answer: Answer) -> str | Again:
     """Take a category button (or its name typed); a look-alike's button opens its card."""
-    if answer.choice is not None and answer.choice.startswith("v"):
-        practice = await Practices(ctx.session).get(int(answer.choice[1:] or 0))
+    if answer.choice == OPEN:
+        practice = await Practices(ctx.session).get(answer.number or 0)
         if practice is not None and practice.status in ("approved", "selected"):
             send_card(ctx, card_of(practice))
         return Again(edit=False)
@@ -265,7 +267,7 @@ async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
     card = draft_card(run.values, district, ctx.user.khoroo_number)
     text = ctx.t("submission.preview") + "\n\n" + render_card(texts_for(ctx), ctx.language, card)
     edits = [
-        ctx.button(f"submission.edit.{name}", run.data("preview", f"e.{name}")) for name in EDITABLE
+        ctx.button(f"submission.edit.{name}", run.data("preview", EDIT, name)) for name in EDITABLE
     ]
     buttons = (
         (ctx.button("submission.confirm", run.data("preview", "ok")),),
@@ -283,8 +285,8 @@ async def accept_preview(ctx: Context, run: FormRun, answer: Answer) -> Any:
         if missing:
             return Goto(missing[0], resume="preview")
         return True
-    if choice.startswith("e.") and choice[2:] in EDITABLE:
-        return Goto(choice[2:], resume="preview")
+    if choice == EDIT and answer.argument in EDITABLE:
+        return Goto(answer.argument, resume="preview")
     if choice == "discard":
         return Again({"discard": True})
     if choice == "keep":
@@ -400,9 +402,9 @@ async def start(ctx: Context) -> None:
         ctx.show(
             ctx.t("submission.draft_found", title=title),
             (
-                (ctx.button("submission.continue", "submit:go"),),
-                (ctx.button("submission.discard", "submit:drop"),),
-                (ctx.button("nav.menu", "menu:home"),),
+                (ctx.button("submission.continue", SubmitPress("go")),),
+                (ctx.button("submission.discard", SubmitPress("drop")),),
+                (ctx.button("nav.menu", menu.HOME),),
             ),
         )
         return
@@ -417,9 +419,9 @@ async def begin_new(ctx: Context) -> None:
     await FORM.begin(ctx, fresh=True, edit=False)
 
 
-async def on_submit(ctx: Context) -> None:
+async def on_submit(ctx: Context, press: SubmitPress) -> None:
     """Handle Continue / Discard of a draft found on return."""
-    action = (ctx.incoming.callback_data or "").partition(":")[2]
+    action = press.action
     ctx.answer()
     if action == "go":
         await FORM.begin(ctx)
@@ -442,4 +444,4 @@ def register(router: Router) -> None:
     router.form(REVISION)
     router.menu["submit"] = start
     router.commands["submit"] = submit_command
-    router.buttons["submit"] = on_submit
+    router.button(SubmitPress, on_submit)

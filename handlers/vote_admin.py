@@ -16,7 +16,7 @@ from datetime import timedelta
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import limits
+from handlers import limits, validators
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
@@ -25,7 +25,8 @@ from handlers.messages import Button, EditText, SendDocument, SendPhoto, SendPol
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Accept, Again, Answer, Ask, Form, FormRun, Invalid, Prompt, Step
 from handlers.votes import (
-    ADMIN_PREFIX,
+    PollTag,
+    VoteAdminPress,
     changed,
     current,
     digest,
@@ -49,7 +50,8 @@ PRACTICES_SHOWN = 24
 PRACTICE_LABEL = 48
 PRIVACY = ("named", "anonymous")
 TIMING = ("live", "after")
-DONE, REMOVE, PICK = "d", "u", "m"  # option-step buttons; "p<id>" toggles a practice
+# The option step's buttons: done, remove the last, pick from practices, toggle a practice.
+DONE, REMOVE, PICK, PRACTICE = "d", "u", "m", "p"
 
 
 # --- the step table ------------------------------------------------------------------------
@@ -63,9 +65,7 @@ async def ask_question(ctx: Context, run: FormRun) -> Prompt:
 async def accept_question(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a question that fits a Telegram poll."""
     text = " ".join(answer.require_text().split())
-    if not MIN_QUESTION <= len(text) <= QUESTION.maximum:
-        raise Invalid("votes.question_length", min=MIN_QUESTION, max=QUESTION.maximum)
-    return text
+    return validators.letters(validators.length(text, MIN_QUESTION, QUESTION.maximum))
 
 
 def _drafts(run: FormRun) -> list[str]:
@@ -89,7 +89,7 @@ async def ask_options(ctx: Context, run: FormRun) -> Prompt:
         for practice_id, title in practices:
             label = title if len(title) <= PRACTICE_LABEL else title[: PRACTICE_LABEL - 1] + "…"
             mark = "✅ " if title in chosen else ""
-            rows.append((Button(mark + label, run.data("options", f"p{practice_id}")),))
+            rows.append((Button(mark + label, run.data("options", PRACTICE, practice_id).pack()),))
         rows.append((ctx.button("votes.done", run.data("options", DONE)),))
         text = ctx.t("votes.ask_practices", min=MIN_OPTIONS, max=MAX_OPTIONS, n=len(drafts))
         return Prompt(text, tuple(rows))
@@ -120,9 +120,9 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
         return Again()
     if answer.choice == PICK:
         return Again(view={"mode": "practices"})
-    if answer.choice is not None and answer.choice.startswith("p"):
+    if answer.choice == PRACTICE:
         titles = dict(await _shared_practices(ctx))
-        title = titles.get(int(answer.choice[1:])) if answer.choice[1:].isdigit() else None
+        title = titles.get(answer.number) if answer.number is not None else None
         if title is None:
             raise Invalid("error.outdated_button")
         if title in drafts:
@@ -134,8 +134,7 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
         run.values["option_drafts"] = drafts
         return Again(view={"mode": "practices"})
     option = " ".join(answer.require_text().split())
-    if not OPTION.minimum <= len(option) <= OPTION.maximum:
-        raise Invalid("votes.option_length", max=OPTION.maximum)
+    validators.length(option, OPTION.minimum, OPTION.maximum)
     if option.casefold() in {d.casefold() for d in drafts}:
         raise Invalid("votes.option_repeated")
     if len(drafts) >= MAX_OPTIONS:
@@ -180,10 +179,9 @@ async def ask_autoclose(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_autoclose(ctx: Context, run: FormRun, answer: Answer) -> int:
     """Take minutes from a button or typed (0: the trainer closes the vote)."""
-    raw = (answer.choice if answer.choice is not None else answer.require_text()).strip()
-    if not raw.isdigit() or int(raw) > MAX_AUTOCLOSE or (answer.choice is None and raw == "0"):
-        raise Invalid("votes.autoclose_range", max=MAX_AUTOCLOSE)
-    return int(raw)
+    if answer.choice is not None:  # the buttons offer 0: never
+        return validators.number(answer.choice, 0, MAX_AUTOCLOSE)
+    return validators.number(answer.require_text(), 1, MAX_AUTOCLOSE)
 
 
 async def ask_confirm(ctx: Context, run: FormRun) -> Prompt:
@@ -368,15 +366,14 @@ async def _manageable(ctx: Context, vote: VoteSession | None) -> bool:
 AUDITED = {"c": "vote.close", "o": "vote.reopen", "e": "vote.export"}
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: VoteAdminPress) -> None:
     """Close, reopen, refresh, export, chart, QR or poll instructions for a vote."""
-    parts = (ctx.incoming.callback_data or "").split(":")
     votes = Votes(ctx.session)
-    vote = await votes.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
+    vote = await votes.get(press.vote)
     if not await _manageable(ctx, vote):
         return
     assert vote is not None
-    action = parts[2]
+    action = press.action
     if action in AUDITED:
         AuditLog(ctx.session).record(ctx.user.id, AUDITED[action], f"vote:{vote.code}")
     await current(ctx, vote)
@@ -462,7 +459,7 @@ async def poll_here(ctx: Context) -> None:
             options=tuple(vote.options),
             multiple=vote.kind != SINGLE,
             anonymous=False,  # only a named poll reports each answer to the bot
-            tag=f"vote:{vote.id}",
+            tag=PollTag(vote.id).pack(),
         )
     )
 
@@ -471,9 +468,9 @@ async def poll_sent(
     session: AsyncSession, poll: SendPoll, poll_id: str, chat_id: int, message_id: int
 ) -> None:
     """Link a posted poll to its vote, so its answers count in the vote's tally."""
-    prefix, _, vote_id = poll.tag.partition(":")
-    if prefix == "vote" and vote_id.isdigit():
-        await Votes(session).link_poll(int(vote_id), poll_id, chat_id, message_id)
+    tag = PollTag.parse(poll.tag)
+    if tag is not None:
+        await Votes(session).link_poll(tag.vote, poll_id, chat_id, message_id)
 
 
 def register(router: Router) -> None:
@@ -481,4 +478,4 @@ def register(router: Router) -> None:
     router.commands["newvote"] = new_vote
     router.commands["pollhere"] = poll_here
     router.form(FORM)
-    router.buttons[ADMIN_PREFIX] = on_button
+    router.button(VoteAdminPress, on_button)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import Final, Literal
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape
@@ -22,9 +24,40 @@ from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally
 from storage.models import VoteSession
 from storage.votes import CODE_ALPHABET, CODE_LENGTH, OPEN, Votes
 
-PREFIX = "vt"  # participant buttons: vt:<vote id>:<action>[:<option index>]
-CHOOSE, RANK, UNDO, CONFIRM, AGAIN, RESULTS = "c", "k", "u", "f", "a", "r"
-ADMIN_PREFIX = "va"  # the trainer's buttons (handlers/vote_admin.py)
+# What a participant's tap does: choose an option, rank the next one, undo the last rank,
+# confirm the ranking, rank again, or look at the results.
+CHOOSE: Final = "c"
+RANK: Final = "k"
+UNDO: Final = "u"
+CONFIRM: Final = "f"
+AGAIN: Final = "a"
+RESULTS: Final = "r"
+# The trainer's buttons (handlers/vote_admin.py): close, refresh, export, QR code, post as a
+# poll, reopen, chart.
+AdminAction = Literal["c", "r", "e", "q", "p", "o", "g"]
+
+
+class VotePress(Callback, prefix="vt"):
+    """A participant's tap on a ballot; the option's index where the action takes one."""
+
+    vote: int
+    action: Literal["c", "k", "u", "f", "a", "r"]
+    option: int | None = None
+
+
+class VoteAdminPress(Callback, prefix="va"):
+    """A trainer's button under a vote's results."""
+
+    vote: int
+    action: AdminAction
+
+
+class PollTag(Callback, prefix="vote"):
+    """Links a posted group poll back to its vote (``SendPoll.tag``); never a button."""
+
+    vote: int
+
+
 BAR_WIDTH = 10
 BUTTON_LABEL = 48  # option text shown on a button; the message lists options in full
 # Cyrillic letters that look like Latin ones: a code typed on a Mongolian keyboard still works.
@@ -130,8 +163,8 @@ def results_text(catalogue: Catalogue, language: str, vote: VoteSession, result:
 def results_buttons(catalogue: Catalogue, language: str, vote: VoteSession) -> Keyboard:
     """Return the trainer's buttons under the results."""
 
-    def button(key: str, action: str) -> Button:
-        return Button(catalogue.text(language, key), f"{ADMIN_PREFIX}:{vote.id}:{action}")
+    def button(key: str, action: AdminAction) -> Button:
+        return Button(catalogue.text(language, key), VoteAdminPress(vote.id, action).pack())
 
     if vote.state == OPEN:
         rows: Keyboard = (
@@ -205,7 +238,6 @@ async def show_ballot(
     is_open = await current(ctx, vote)
     if chosen is None:  # not known yet: a tap that just voted passes its ballot
         chosen = await Votes(ctx.session).ballot(vote, ctx.user.id) or []
-    data = f"{PREFIX}:{vote.id}"
     rows: list[tuple[Button, ...]] = []
     status = Html("")
     if not is_open:
@@ -220,26 +252,31 @@ async def show_ballot(
             status = ctx.t("votes.chosen", choice=" → ".join(_label(vote, i) for i in chosen))
         if progress is not None or not chosen:
             rows += [
-                (Button(_label(vote, i), f"{data}:{RANK}:{i}"),)
+                (Button(_label(vote, i), VotePress(vote.id, RANK, i).pack()),)
                 for i in range(len(vote.options))
                 if i not in order
             ]
-            controls = [ctx.button("votes.undo", f"{data}:{UNDO}")] if order else []
+            controls = [ctx.button("votes.undo", VotePress(vote.id, UNDO))] if order else []
             if order:
-                controls.append(ctx.button("votes.confirm", f"{data}:{CONFIRM}"))
+                controls.append(ctx.button("votes.confirm", VotePress(vote.id, CONFIRM)))
             if controls:
                 rows.append(tuple(controls))
         else:
-            rows.append((ctx.button("votes.rank_again", f"{data}:{AGAIN}"),))
+            rows.append((ctx.button("votes.rank_again", VotePress(vote.id, AGAIN)),))
     else:
         if chosen:
             status = ctx.t("votes.chosen", choice=_names(vote, chosen))
         rows += [
-            (Button(_label(vote, i, "✅ " if i in chosen else ""), f"{data}:{CHOOSE}:{i}"),)
+            (
+                Button(
+                    _label(vote, i, "✅ " if i in chosen else ""),
+                    VotePress(vote.id, CHOOSE, i).pack(),
+                ),
+            )
             for i in range(len(vote.options))
         ]
     if vote.live or not is_open:
-        rows.append((ctx.button("votes.show_results", f"{data}:{RESULTS}"),))
+        rows.append((ctx.button("votes.show_results", VotePress(vote.id, RESULTS)),))
     options = "\n".join(f"{i + 1}. {escape(o)}" for i, o in enumerate(vote.options))
     text = ctx.t(
         "votes.ballot",
@@ -267,17 +304,14 @@ async def join(ctx: Context, typed: str) -> bool:
     return True
 
 
-async def on_button(ctx: Context) -> None:
+async def on_button(ctx: Context, press: VotePress) -> None:
     """Apply a participant's tap: choose, rank, undo, confirm, or look at the results."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    vote = None
-    if len(parts) >= 3 and parts[1].isdigit():
-        vote = await Votes(ctx.session).get(int(parts[1]))
+    vote = await Votes(ctx.session).get(press.vote)
     if vote is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    action = parts[2]
-    index = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else -1
+    action = press.action
+    index = press.option if press.option is not None else -1
     if action == RESULTS:
         await _results_for_participant(ctx, vote)
         return
@@ -409,12 +443,12 @@ def register(router: Router) -> None:
     router.commands["vote"] = vote_command
     router.start_payloads["vote"] = from_link
     router.menu["vote"] = from_menu
-    router.buttons[PREFIX] = on_button
+    router.button(VotePress, on_button)
     router.form(JOIN)
     router.texts.append(typed_code)
     # Anyone in the room votes at once; registering can wait until after the training.
     router.public_commands.add("vote")
-    router.public_flows.update({PREFIX, JOIN.name})
+    router.public_flows.update({VotePress.prefix, JOIN.name})
     router.public_start_payloads.add("vote")
     router.public_texts.append(typed_code)
     router.poll_answer = on_poll_answer

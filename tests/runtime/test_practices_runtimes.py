@@ -36,7 +36,7 @@ async def test_submit_with_a_restart_review_return_and_resubmit(
         await live.say(AUTHOR, "Хог")
         assert said(live, AUTHOR, "хамгийн багадаа 5 тэмдэгт")
         await live.push(fake.user_sends_sticker(AUTHOR))
-        assert said(live, AUTHOR, "Стикер, байршил")
+        assert said(live, AUTHOR, "стикер, байршил")
         await live.say(AUTHOR, TITLE)
         await live.press(AUTHOR, "Байгаль орчин")
         await live.say(AUTHOR, PROBLEM)

@@ -145,3 +145,21 @@ async def test_stopping_lets_the_replies_in_flight_arrive(
         assert live.done[update["update_id"]] == 1
     assert [call.ok for call in fake.calls("sendMessage")] == [True]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_forged_or_malformed_press_gets_one_polite_answer(live: LiveBot):
+    fake = live.fake
+    await live.say(USER, "/start")
+    await live.press(USER, "Монгол")
+    await live.press(USER, "Баянгол")
+    await live.say(USER, "5")
+    await live.press(USER, "Хорооны ажилтан")
+    menu = live.with_button(USER, "Туршлага хайх")
+    sent, edits = len(fake.sent_messages(USER)), len(fake.calls("editMessageText"))
+    for data in ("rv:a:1:2", "vt:x", "menu:home:1", "nonsense", "registration:role:officer"):
+        answers = len(fake.calls("answerCallbackQuery"))
+        await live.push(fake.user_presses(USER, menu, data, check=False))
+        new = fake.calls("answerCallbackQuery")[answers:]
+        assert len(new) == 1 and "хуучирсан" in new[0].params.get("text", ""), (data, new)
+    assert len(fake.sent_messages(USER)) == sent  # nothing else was said or changed
+    assert len(fake.calls("editMessageText")) == edits

@@ -253,7 +253,7 @@ async def test_the_faq_timeline_answer_ends_with_the_live_calendar(clocked):
     officer = Chat(clocked, 102)
     await register(officer)
     await calendar(clocked)
-    await officer.press_data("faq:t:contest-timeline")
+    await officer.press_data("faqt:contest-timeline")
     text = plain(officer.last().text)
     assert text.startswith("Уралдааны")  # the curated answer first,
     assert "Одоогийн үе шат: Сайн туршлага хүлээн авах" in text  # then the live calendar

@@ -68,7 +68,7 @@ async def test_non_admins_cannot_grant_even_with_forged_buttons(app):
     await register(officer)
     await officer.send("/grant admin 42")
     assert "зөвхөн админ" in plain(officer.last().text)
-    replies = await officer.press_data("roles:g:admin:42")
+    replies = await officer.press_data("roles:admin:42")
     answer = next(r for r in replies if isinstance(r, AnswerButton))
     assert "зөвхөн админ" in (answer.text or "")
     assert await grants(app) == []
@@ -90,7 +90,7 @@ async def test_forwarding_a_message_offers_roles(app):
 
 
 async def test_vote_control_is_audited(app):
-    from handlers.vote_admin import ADMIN_PREFIX
+    from handlers.votes import VoteAdminPress
     from storage.votes import Votes
 
     trainer = Chat(app, 44)
@@ -100,8 +100,8 @@ async def test_vote_control_is_audited(app):
             owner_id=44, question="Аль нь?", options=["А", "Б"], kind="single",
             named=False, live=True,
         )  # fmt: skip
-    await trainer.press_data(f"{ADMIN_PREFIX}:{vote.id}:c")
-    await trainer.press_data(f"{ADMIN_PREFIX}:{vote.id}:e")
+    await trainer.press_data(VoteAdminPress(vote.id, "c").pack())
+    await trainer.press_data(VoteAdminPress(vote.id, "e").pack())
     async with app.database.transaction() as session:
         entries = [(e.action, e.target) for e in await session.scalars(select(AuditEntry))]
     assert entries == [("vote.close", f"vote:{vote.code}"), ("vote.export", f"vote:{vote.code}")]

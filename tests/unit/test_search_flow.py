@@ -104,7 +104,7 @@ async def test_nothing_found_is_said_politely(app):
     assert "🔎 Шинэ хайлт" in chat.last().labels()
     await chat.press("Шинэ хайлт")
     await chat.send("х")
-    assert "дор хаяж 2 тэмдэгт" in plain(chat.screens[max(chat.screens) - 1].text)
+    assert "хамгийн багадаа 2 тэмдэгт" in plain(chat.screens[max(chat.screens) - 1].text)
 
 
 async def test_most_adopted_and_recently_shared_lists(app):

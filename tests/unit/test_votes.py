@@ -156,7 +156,7 @@ async def test_options_are_checked_one_by_one(app):
     chat = await trainer(app)
     await chat.send("/newvote")
     await chat.send("Ok")  # too short a question
-    assert "3–300 тэмдэгт" in plain(chat.screens[max(chat.screens) - 1].text)
+    assert "хамгийн багадаа 3 тэмдэгт" in plain(chat.screens[max(chat.screens) - 1].text)
     await chat.send("Сургалт ямар байв?")
     await chat.send("Сайн")
     await chat.press("Болсон")  # one option is not enough
@@ -501,7 +501,7 @@ async def test_typed_autoclose_minutes(app):
     await owner.press("Нэргүй")
     await owner.press("Шууд харуулах")
     await owner.send("999")
-    assert any("1-ээс 240 хүртэлх" in plain(s.text) for s in owner.screens.values())
+    assert any("хамгийн ихдээ 240" in plain(s.text) for s in owner.screens.values())
     await owner.send("7")
     assert "Автоматаар хаах: 7 мин" in plain(owner.last().text)
 

@@ -1,0 +1,95 @@
+"""Checks of typed answers, shared by every form, each refusal with one catalogue message.
+
+A check returns the value it read, or raises ``Invalid`` with a key of the ``input.``
+texts (``locales/*/input.yaml``) and the values that text names, so the same mistake is
+explained in the same words in every flow:
+
+- ``text``/``length``: at least and at most so many characters (``input.too_short``,
+  ``input.too_long``: ``{minimum}``/``{maximum}`` and the ``{length}`` typed);
+- ``letters``: some letters, so a title of only digits or emoji is refused
+  (``input.no_letters``);
+- ``number``: a whole number in a range (``input.number``: ``{minimum}``, ``{maximum}``);
+- ``moment``: a date, optionally with a time, in Ulaanbaatar time (``input.date``, or
+  ``input.date_time`` when a time is required).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+
+from handlers.i18n import TIMEZONE
+from handlers.steps import Answer, Invalid
+
+_MOMENT = re.compile(
+    r"^\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"
+    r"(?:\s*[,T ]\s*(\d{1,2})\s*[:.]\s*(\d{2}))?\s*$"
+)
+
+
+def length(
+    text: str, minimum: int, maximum: int | None, *, measure: Callable[[str], int] = len
+) -> str:
+    """Return the text if its length is within bounds (None: no maximum), else refuse it."""
+    size = measure(text)
+    if size < minimum:
+        raise Invalid("input.too_short", minimum=minimum, length=size)
+    if maximum is not None and size > maximum:
+        raise Invalid("input.too_long", maximum=maximum, length=size)
+    return text
+
+
+def letters(text: str) -> str:
+    """Return the text if it has a letter (a title of only digits or emoji says nothing)."""
+    if not any(ch.isalpha() for ch in text):
+        raise Invalid("input.no_letters")
+    return text
+
+
+def text(answer: Answer, minimum: int, maximum: int | None, *, with_letters: bool = False) -> str:
+    """Return the typed answer, stripped, within bounds (and with letters, if asked)."""
+    typed = length(answer.require_text(), minimum, maximum)
+    return letters(typed) if with_letters else typed
+
+
+def number(raw: str, minimum: int, maximum: int) -> int:
+    """Return a whole number from minimum to maximum written in the text, else refuse it."""
+    digits = raw.strip()
+    if not digits.isdecimal() or not minimum <= int(digits) <= maximum:
+        raise Invalid("input.number", minimum=minimum, maximum=maximum)
+    return int(digits)
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """Read "2026-03-01" or "2026.03.01", optionally with "14:30", as Ulaanbaatar time.
+
+    Without a time a start means the beginning of the day and an end its last minute.
+    Raises ValueError when the text is not such a date.
+    """
+    moment, _ = _read_moment(text, end_of_day=end_of_day)
+    return moment
+
+
+def moment(text: str, *, end_of_day: bool = False, with_time: bool = False) -> datetime:
+    """Return the moment a typed date (and time, required if with_time) names, in UTC."""
+    try:
+        read, timed = _read_moment(text, end_of_day=end_of_day)
+    except ValueError:
+        raise Invalid("input.date_time" if with_time else "input.date") from None
+    if with_time and not timed:
+        raise Invalid("input.date_time")
+    return read
+
+
+def _read_moment(text: str, *, end_of_day: bool) -> tuple[datetime, bool]:
+    match = _MOMENT.match(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day, hour, minute = match.groups()
+    if hour is None:
+        clock = time(23, 59) if end_of_day else time(0, 0)
+    else:
+        clock = time(int(hour), int(minute))  # raises ValueError past 23:59
+    local = datetime.combine(datetime(int(year), int(month), int(day)).date(), clock)
+    return local.replace(tzinfo=TIMEZONE).astimezone(UTC), hour is not None
