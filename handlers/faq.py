@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from handlers import contest, menu, validators
-from handlers.callbacks import Callback, MaxBytes
+from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import escape
@@ -221,10 +221,14 @@ async def accept_answer(ctx: Context, run: FormRun, answer: Answer) -> str:
 
 async def ask_topic(ctx: Context, run: FormRun) -> Prompt:
     """Offer the topics the question is closest to, a new topic, or none."""
-    ranked = knowledge(ctx).rank(await _kept_question(ctx, run))[:3]
     buttons = tuple(
-        (Button(knowledge(ctx).entry(t).title_in(ctx.language), ANSWER.data("topic", t).pack()),)
-        for t, _ in ranked
+        # The button names the topic by its rank: topic ids may be longer than a step value.
+        (
+            Button(
+                knowledge(ctx).entry(t).title_in(ctx.language), ANSWER.data("topic", str(i)).pack()
+            ),
+        )
+        for i, t in enumerate(await _candidates(ctx, run))
     )
     return Prompt(
         ctx.t("faq.topic_prompt"),
@@ -240,10 +244,18 @@ async def ask_topic(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_topic(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a topic button."""
-    valid = {e.id for e in knowledge(ctx).entries()} | {NEW_TOPIC, NO_TOPIC}
-    if answer.choice not in valid:
+    if answer.choice in (NEW_TOPIC, NO_TOPIC):
+        return answer.choice
+    candidates = await _candidates(ctx, run)
+    index = parse_int(answer.choice or "")
+    if index is None or not 0 <= index < len(candidates):
         raise Invalid("error.button_expected")
-    return answer.choice
+    return candidates[index]
+
+
+async def _candidates(ctx: Context, run: FormRun) -> list[str]:
+    """Return the three topics closest to the kept question, best first."""
+    return [topic for topic, _ in knowledge(ctx).rank(await _kept_question(ctx, run))[:3]]
 
 
 async def finish_answer(ctx: Context, run: FormRun) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.faq import FaqTopic
 from handlers.html import plain
 from knowledge.faq import FaqBase, FaqEntry, FaqError
 from knowledge.faq.sources import SOURCES, source_title
@@ -171,7 +172,7 @@ def test_the_loader_refuses_bad_sources(tmp_path: Path, extra: str, message: str
 async def test_an_answer_shows_its_source_in_mongolian(app):
     chat = Chat(app, 41)
     await register(chat)
-    await chat.press_data("faq:t:innovation-culture")
+    await chat.press_data(FaqTopic("innovation-culture").pack())
     text = plain(chat.last().text)
     assert text.startswith("Инновацын соёлыг")
     assert text.rstrip().endswith("Эх сурвалж: " + source_title("003_8a8259d606a3d38d.txt", "mn"))
@@ -185,20 +186,20 @@ async def test_an_answer_shows_its_sources_in_english(app):
     await chat.press("Bayangol")
     await chat.send("1")
     await chat.press("Khoroo officer")
-    await chat.press_data("faq:t:contest-what")
+    await chat.press_data(FaqTopic("contest-what").pack())
     text = plain(chat.last().text)
     titles = "; ".join(
         source_title(name, "en") for name in app.services.faq.entry("contest-what").sources
     )
     assert "Sources: " + titles in text and ".txt" not in text
-    await chat.press_data("faq:t:innovation-waves")
+    await chat.press_data(FaqTopic("innovation-waves").pack())
     assert "Source: Presentation: change and innovation" in plain(chat.last().text)
 
 
 async def test_general_guidance_shows_no_source_line(app):
     chat = Chat(app, 43)
     await register(chat)
-    await chat.press_data("faq:t:bot-help")
+    await chat.press_data(FaqTopic("bot-help").pack())
     text = plain(chat.last().text)
     assert "Ерөнхий зөвлөмж" in text and "Эх сурвалж" not in text
 
