@@ -33,7 +33,7 @@ from storage.practice_files import (
     read_rows,
 )
 from storage.practices import CATEGORIES, Practices
-from storage.units import Units, UnitsFileError, read_units
+from storage.units import Units, UnitsFileError, parse_move, read_mapping, read_units
 
 log = logging.getLogger("khoroo_bot")
 
@@ -94,8 +94,21 @@ def parser() -> argparse.ArgumentParser:
 
     units = commands.add_parser("units", help="administrative units")
     units_commands = units.add_subparsers(dest="units_command", required=True)
-    units_import = units_commands.add_parser("import", help="replace districts and khoroos")
+    units_import = units_commands.add_parser(
+        "import",
+        help="replace districts and khoroos (or aimags and soums); refuses (exit 2) to remove "
+        "a unit that users, practices, adoptions or announcements point to unless mapped",
+    )
     units_import.add_argument("file", type=Path)
+    units_import.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="OLD=NEW|FILE",
+        help="move what points to OLD to NEW, e.g. bayanzurkh:12=bayanzurkh:13 or a whole "
+        "district; or a YAML/CSV file of such pairs (repeatable)",
+    )
+    units_import.add_argument("--dry-run", action="store_true", help="report, change nothing")
     units_import.set_defaults(handler=cmd_units_import)
 
     practices = commands.add_parser("practices", help="the practice library")
@@ -280,15 +293,30 @@ async def cmd_import_all(args: argparse.Namespace, settings: Settings) -> int:
     return await with_app(settings, restore)
 
 
+class _DryRun(Exception):
+    """Raised inside a transaction to roll back what a --dry-run did."""
+
+
 async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Replace the districts and khoroos with a file's."""
+    """Replace the units with a file's, moving what points to removed ones as mapped."""
     specs = read_units(args.file)
+    moves: list[tuple[str, str]] = []
+    for value in args.map:  # OLD=NEW, or the name of a mapping file
+        moves += [parse_move(value)] if "=" in value else read_mapping(Path(value))
 
     async def replace(app: App) -> int:
-        async with app.database.transaction() as session:
-            change = await Units(session).replace(specs)
+        try:
+            async with app.database.transaction() as session:
+                change = await Units(session).replace(specs, moves)
+                if args.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            print("Dry run: nothing was changed.")
+        for move, moved in change.moved:
+            print(f"moved {move}: {moved}")
         print(
-            f"Districts: {change.added} added, {change.updated} updated, {change.removed} removed."
+            f"Units: {change.added} added, {change.updated} updated, {change.removed} removed; "
+            f"khoroos: {change.khoroos_added} added, {change.khoroos_removed} removed."
         )
         return 0
 

@@ -123,7 +123,7 @@ async def test_malformed_rows_are_reported_with_line_numbers_and_skipped(app, tm
     assert sorted(refused) == [2, 3, 5, 6, 7, 8, 9, 10, 11]
     assert "not valid JSON" in refused[2]
     assert "unknown district" in refused[3]
-    assert "khoroos 1 to 16" in refused[5]
+    assert "khoroos 1 to 25" in refused[5]
     assert "unknown category" in refused[6]
     assert "unknown status" in refused[7]
     assert "missing title" in refused[8]
