@@ -43,7 +43,7 @@ async def test_replacing_units_keeps_ids_and_reports_changes(app):
         before = {d.code: d.id for d in await units.districts()}
         change = await units.replace(
             [
-                UnitSpec("bayangol", "Баянгол", "Bayangol", 34),
+                UnitSpec("bayangol", "Баянгол", "Bayangol", 34, aliases=("БГД",)),
                 UnitSpec("khan-uul", "Хан-Уул", "Khan-Uul", 16),
                 UnitSpec("olgii", "Өлгий", "Ölgii", 13),
             ]
