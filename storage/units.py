@@ -124,6 +124,7 @@ def unit_matcher(districts: Iterable[District | UnitSpec]) -> LabelMatcher:
 
 def khoroo_number(district: District, typed: str) -> int | None:
     """Return the khoroo a typed text names: a number in range, or a soum's name."""
+    typed = re.sub(r"(?<=\d)\.0+\b", "", typed)  # a spreadsheet's 8.0
     digits = re.findall(r"\d+", typed)
     if len(digits) == 1 and 1 <= int(digits[0]) <= len(district.khoroos):
         return int(digits[0])
