@@ -32,8 +32,8 @@ from storage.practice_files import (
     import_rows,
     read_rows,
 )
-from storage.practices import CATEGORIES, Practices
-from storage.units import Units, UnitsFileError, read_units
+from storage.practices import CATEGORIES, STATUSES, Practices
+from storage.units import Units, UnitsFileError, parse_move, read_mapping, read_units
 
 log = logging.getLogger("khoroo_bot")
 
@@ -94,18 +94,33 @@ def parser() -> argparse.ArgumentParser:
 
     units = commands.add_parser("units", help="administrative units")
     units_commands = units.add_subparsers(dest="units_command", required=True)
-    units_import = units_commands.add_parser("import", help="replace districts and khoroos")
+    units_import = units_commands.add_parser(
+        "import",
+        help="replace districts and khoroos (or aimags and soums); refuses (exit 2) to remove "
+        "a unit that users, practices, adoptions or announcements point to unless mapped",
+    )
     units_import.add_argument("file", type=Path)
+    units_import.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="OLD=NEW|FILE",
+        help="move what points to OLD to NEW, e.g. bayanzurkh:12=bayanzurkh:13 or a whole "
+        "district; or a YAML/CSV file of such pairs (repeatable)",
+    )
+    units_import.add_argument("--dry-run", action="store_true", help="report, change nothing")
     units_import.set_defaults(handler=cmd_units_import)
 
     practices = commands.add_parser("practices", help="the practice library")
     practice_commands = practices.add_subparsers(dest="practices_command", required=True)
     practices_import = practice_commands.add_parser(
         "import",
-        help="add or update practices by id from a JSONL, JSON, CSV or XLSX file "
-        "(exit status 1 when some records were refused)",
+        help="add or update practices by id from a JSONL, JSON, CSV or XLSX file; headers and "
+        "labels in Mongolian or English (exit status 1 when some records were refused)",
     )
     practices_import.add_argument("file", type=Path)
+    practices_import.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    practices_import.add_argument("--dry-run", action="store_true", help="report, store nothing")
     practices_import.set_defaults(handler=cmd_practices_import)
     practices_export = practice_commands.add_parser("export", help="export every practice")
     practices_export.add_argument("--format", choices=FORMATS, default="jsonl")
@@ -280,15 +295,30 @@ async def cmd_import_all(args: argparse.Namespace, settings: Settings) -> int:
     return await with_app(settings, restore)
 
 
+class _DryRun(Exception):
+    """Raised inside a transaction to roll back what a --dry-run did."""
+
+
 async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Replace the districts and khoroos with a file's."""
+    """Replace the units with a file's, moving what points to removed ones as mapped."""
     specs = read_units(args.file)
+    moves: list[tuple[str, str]] = []
+    for value in args.map:  # OLD=NEW, or the name of a mapping file
+        moves += [parse_move(value)] if "=" in value else read_mapping(Path(value))
 
     async def replace(app: App) -> int:
-        async with app.database.transaction() as session:
-            change = await Units(session).replace(specs)
+        try:
+            async with app.database.transaction() as session:
+                change = await Units(session).replace(specs, moves)
+                if args.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            print("Dry run: nothing was changed.")
+        for move, moved in change.moved:
+            print(f"moved {move}: {moved}")
         print(
-            f"Districts: {change.added} added, {change.updated} updated, {change.removed} removed."
+            f"Units: {change.added} added, {change.updated} updated, {change.removed} removed; "
+            f"khoroos: {change.khoroos_added} added, {change.khoroos_removed} removed."
         )
         return 0
 
@@ -327,21 +357,35 @@ async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> int:
     """Upsert practices from a file and say, line by line, what happened."""
-    rows = read_rows(args.file)
+    rows = read_rows(args.file, sheet=args.sheet)
 
     async def upsert(app: App) -> int:
-        async with app.database.transaction() as session:
-            report = await import_rows(
-                session, rows, category_names=category_names(app.services.catalogue)
-            )
+        catalogue = app.services.catalogue
+        try:
+            async with app.database.transaction() as session:
+                report = await import_rows(
+                    session,
+                    rows,
+                    category_names=category_names(catalogue),
+                    status_names=labels(catalogue, "status", STATUSES),
+                )
+                if args.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            print("Dry run: nothing was stored.")
+        for note in report.notes:
+            print(f"note: {note}")
         for outcome, entries in (("added", report.added), ("updated", report.updated)):
             for line, external_id in entries:
                 print(f"line {line}: {outcome} {external_id}")
+        for line, reason in report.warned:
+            print(f"line {line}: warning: {reason}")
         for line, reason in report.refused:
             print(f"line {line}: refused: {reason}")
         print(
             f"Practices: {len(report.added)} added, {len(report.updated)} updated, "
-            f"{len(report.unchanged)} unchanged, {len(report.refused)} refused."
+            f"{len(report.unchanged)} unchanged, {len(report.refused)} refused, "
+            f"{len(report.warned)} warnings."
         )
         return 1 if report.refused else 0
 
@@ -350,11 +394,16 @@ async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> 
 
 def category_names(catalogue: Catalogue) -> dict[str, str]:
     """Map each category's label in every language (without its emoji) to its id."""
+    return labels(catalogue, "category", CATEGORIES)
+
+
+def labels(catalogue: Catalogue, group: str, ids: Sequence[str]) -> dict[str, str]:
+    """Map each label of a group in every language (without its emoji) to its id."""
     names = {}
     for language in LANGUAGES:
-        for category in CATEGORIES:
-            label = plain(catalogue.text(language, f"category.{category}"))
-            names[label.split(" ", 1)[-1]] = category  # the label after its emoji
+        for id_ in ids:
+            label = plain(catalogue.text(language, f"{group}.{id_}"))
+            names[label.split(" ", 1)[-1]] = id_  # the label after its emoji
     return names
 
 

@@ -6,6 +6,7 @@ steps it needs (district and khoroo, or role).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from handlers import menu
@@ -16,9 +17,26 @@ from handlers.i18n import LANGUAGES
 from handlers.messages import Button, rows
 from handlers.steps import Again, Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.models import District
-from storage.units import Units
+from storage.units import Units, khoroo_number, unit_matcher
 
 ROLES = ("officer", "trainer", "other")
+# What registration says, per kind of units (storage/units.py KINDS): districts and
+# khoroos, or aimags and soums.
+UNIT_TEXTS = {
+    "district": {
+        "ask": "registration.district",
+        "ask_lower": "registration.khoroo",
+        "unknown": "error.unknown_district",
+        "done": "registration.done",
+    },
+    "aimag": {
+        "ask": "registration.aimag",
+        "ask_lower": "registration.soum",
+        "unknown": "error.unknown_aimag",
+        "done": "registration.done_aimag",
+    },
+}
+SOUMS_PER_ROW = 2
 KHOROOS_PER_PAGE = 20
 KHOROOS_PER_ROW = 5
 PAGE = "page"  # the khoroo step's paging buttons; their argument is the page
@@ -51,11 +69,16 @@ async def accept_language(ctx: Context, run: FormRun, answer: Answer) -> str:
     return choice
 
 
+def _kind(districts: Sequence[District]) -> str:
+    """Return the kind of the units: aimags only when every one is an aimag."""
+    return "aimag" if districts and all(d.kind == "aimag" for d in districts) else "district"
+
+
 async def ask_district(ctx: Context, run: FormRun) -> Prompt:
     """List the districts as buttons, two per row."""
     districts = await Units(ctx.session).districts()
     buttons = [Button(d.name(ctx.language), FORM.data("district", d.id).pack()) for d in districts]
-    return Prompt(ctx.t("registration.district"), rows(buttons, 2))
+    return Prompt(ctx.t(UNIT_TEXTS[_kind(districts)]["ask"]), rows(buttons, 2))
 
 
 async def accept_district(ctx: Context, run: FormRun, answer: Answer) -> int:
@@ -64,19 +87,14 @@ async def accept_district(ctx: Context, run: FormRun, answer: Answer) -> int:
     if answer.choice is not None:
         chosen = [d for d in districts if str(d.id) == answer.choice]
     else:
-        typed = answer.require_text().casefold()
-        chosen = [d for d in districts if _names(d) & {typed}] or [
-            d for d in districts if typed and any(n.startswith(typed) for n in _names(d))
-        ]
+        # Typed the loose ways people write it: the importer's matcher (storage/units.py).
+        match = unit_matcher(districts).match(answer.require_text())
+        chosen = [d for d in districts if match is not None and d.code == match.id]
     if len(chosen) != 1:
-        raise Invalid("error.unknown_district")
+        raise Invalid(UNIT_TEXTS[_kind(districts)]["unknown"])
     if run.get("district") != chosen[0].id:
         run.values.pop("khoroo", None)
     return chosen[0].id
-
-
-def _names(district: District) -> set[str]:
-    return {district.name_mn.casefold(), district.name_en.casefold(), district.code.casefold()}
 
 
 async def _chosen_district(ctx: Context, run: FormRun) -> District:
@@ -96,10 +114,19 @@ async def ask_khoroo(ctx: Context, run: FormRun) -> Prompt:
     page = min(max(int(run.view.get("page", 1)), 1), pages)
     first = (page - 1) * KHOROOS_PER_PAGE + 1
     numbers = range(first, min(first + KHOROOS_PER_PAGE, count + 1))
-    buttons = rows(
-        [ctx.button("unit.khoroo_short", FORM.data("khoroo", n), number=n) for n in numbers],
-        KHOROOS_PER_ROW,
-    )
+    if _named(district):
+        buttons = rows(
+            [
+                Button(k.name(ctx.language) or str(k.number), FORM.data("khoroo", k.number).pack())
+                for k in district.khoroos[first - 1 : first - 1 + KHOROOS_PER_PAGE]
+            ],
+            SOUMS_PER_ROW,
+        )
+    else:
+        buttons = rows(
+            [ctx.button("unit.khoroo_short", FORM.data("khoroo", n), number=n) for n in numbers],
+            KHOROOS_PER_ROW,
+        )
     if pages > 1:
         paging = []
         if page > 1:
@@ -110,7 +137,13 @@ async def ask_khoroo(ctx: Context, run: FormRun) -> Prompt:
         if page < pages:
             paging.append(ctx.button("nav.next", FORM.data("khoroo", PAGE, page + 1)))
         buttons = (*buttons, tuple(paging))
-    return Prompt(ctx.t("registration.khoroo", district=district.name(ctx.language)), buttons)
+    ask = UNIT_TEXTS[district.kind if district.kind in UNIT_TEXTS else "district"]["ask_lower"]
+    return Prompt(ctx.t(ask, district=district.name(ctx.language)), buttons)
+
+
+def _named(district: District) -> bool:
+    """Tell whether the district's units are named soums rather than numbered khoroos."""
+    return any(k.name_mn for k in district.khoroos)
 
 
 async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Again:
@@ -119,11 +152,13 @@ async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Aga
     if answer.choice == PAGE:
         return Again({"page": answer.number or 1})
     raw = answer.choice if answer.choice is not None else answer.require_text()
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    last = len(district.khoroos)
-    if not digits or not 1 <= int(digits) <= last:
+    number = khoroo_number(district, raw)
+    if number is None and _named(district):
+        raise Invalid("error.unknown_soum", district=district.name(ctx.language))
+    if number is None:
+        last = len(district.khoroos)
         raise Invalid("error.khoroo_range", district=district.name(ctx.language), last=last)
-    return int(digits)
+    return number
 
 
 async def ask_role(ctx: Context, run: FormRun) -> Prompt:
@@ -151,7 +186,9 @@ async def finish(ctx: Context, run: FormRun) -> None:
         await show_settings(ctx, edit=False)
         return
     user.registered = True
-    ctx.send(ctx.t("registration.done", **await profile_values(ctx)))
+    district = await Units(ctx.session).district(user.district_id) if user.district_id else None
+    done = UNIT_TEXTS["aimag" if district and district.kind == "aimag" else "district"]["done"]
+    ctx.send(ctx.t(done, **await profile_values(ctx)))
     pending = ctx.data.pop("pending_start", None)
     await menu.show_menu(ctx, edit=False, after_start=pending)
 
@@ -161,9 +198,13 @@ async def profile_values(ctx: Context) -> dict[str, Any]:
     user = ctx.user
     district = await Units(ctx.session).district(user.district_id) if user.district_id else None
     not_set = ctx.t("settings.not_set")
+    khoroo = next(
+        (k for k in (district.khoroos if district else ()) if k.number == user.khoroo_number),
+        None,
+    )
     return {
         "district": district.name(ctx.language) if district else not_set,
-        "khoroo": user.khoroo_number or not_set,
+        "khoroo": (khoroo.name(ctx.language) if khoroo else None) or user.khoroo_number or not_set,
         "role": ctx.t(f"role.{user.role}") if user.role in ROLES else not_set,
     }
 

@@ -63,7 +63,7 @@ class Base(DeclarativeBase):
 
 
 class District(Base):
-    """An administrative unit above the khoroo (a district, or an aimag's soum group)."""
+    """An administrative unit above the khoroo: a district (of khoroos) or an aimag (of soums)."""
 
     __tablename__ = "districts"
 
@@ -72,6 +72,10 @@ class District(Base):
     name_mn: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # "district" (its units are numbered khoroos) or "aimag" (its units are named soums).
+    kind: Mapped[str] = mapped_column(String(10), default="district", server_default="district")
+    # Other names people write for it, e.g. abbreviations ("БЗД"), matched like the names.
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     khoroos: Mapped[list[Khoroo]] = relationship(
         back_populates="district", order_by="Khoroo.number", cascade="all, delete-orphan"
     )
@@ -90,7 +94,14 @@ class Khoroo(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
+    # A soum's name; khoroos are known by their number only.
+    name_mn: Mapped[str | None] = mapped_column(String(100), default=None)
+    name_en: Mapped[str | None] = mapped_column(String(100), default=None)
     district: Mapped[District] = relationship(back_populates="khoroos")
+
+    def name(self, language: str) -> str | None:
+        """Return the soum's name in the given language, or None for a numbered khoroo."""
+        return (self.name_mn if language == "mn" else self.name_en) or self.name_mn
 
 
 class User(Base):

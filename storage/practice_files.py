@@ -5,13 +5,22 @@ A record has ``id``, ``title``, ``district`` (a code, or its Mongolian or Englis
 optionally ``resources``, ``partners``, ``contact`` and ``tags``. A malformed record is
 refused with its line (row) number and the reason; the rest of the file is still applied.
 Export writes the same fields, so an export imports back without loss.
+
+Spreadsheets are typed by people: column headers may be Mongolian or English, short or a
+Google Forms question ("Туршлагын нэр", "Танай хороо аль дүүрэгт вэ?"), and districts,
+categories and statuses are written loosely; they are matched the way search folds text
+(knowledge/labels.py). An unknown category becomes ``other`` with a warning on the row; an
+unknown column is ignored with a warning; a file without an id column gets ids made from
+district, khoroo and title, so importing it again updates the same practices.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +28,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.labels import LabelMatcher, key_words
+from knowledge.text import fold
 from storage.adoptions import Adoptions
 from storage.models import Adoption, District, Practice
 from storage.practices import CATEGORIES, STATUSES, Practices, stage_for
-from storage.units import Units
+from storage.units import Units, khoroo_number, unit_matcher
 
 FIELDS = (
     "id",
@@ -55,6 +66,65 @@ TAG_SEPARATOR = "; "
 MAX_LENGTH = {"id": 64, "title": 200, "contact": 300}
 
 
+# What people call each column, Mongolian and English; a header naming a field's words (a
+# Google Forms question) counts too. Order breaks ties: a place before a title.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "дугаар", "№", "no", "код", "code", "туршлагын дугаар", "record id"),
+    "district": ("district", "дүүрэг", "аймаг", "aimag"),
+    "khoroo": ("khoroo", "хороо", "сум", "soum", "хорооны дугаар"),
+    "title": (
+        "title", "name", "гарчиг", "нэр", "туршлагын нэр", "сайн туршлага", "practice",
+        "practice name", "practice title", "туршлагын гарчиг",
+    ),
+    "category": ("category", "ангилал", "чиглэл", "салбар", "сэдэв", "theme", "area", "type"),
+    "problem": ("problem", "асуудал", "тулгамдсан асуудал", "challenge", "issue"),
+    "solution": (
+        "solution", "шийдэл", "шийдвэрлэсэн арга", "хэрэгжүүлсэн арга", "арга зам",
+        "what was done", "approach",
+    ),
+    "results": ("results", "result", "үр дүн", "outcome", "outcomes", "impact"),
+    "year": ("year", "он", "хэрэгжүүлсэн он"),
+    "status": ("status", "төлөв", "төлөв байдал", "state"),
+    "resources": (
+        "resources", "зардал", "нөөц", "зардал нөөц", "төсөв", "санхүүжилт", "cost", "budget",
+    ),
+    "partners": ("partners", "partner", "хамтрагч", "түнш", "хамтран ажилласан байгууллага"),
+    "contact": (
+        "contact", "холбоо барих", "утас", "phone", "хариуцсан хүн", "contact person",
+    ),
+    "tags": ("tags", "tag", "түлхүүр үг", "keywords", "шошго"),
+}  # fmt: skip
+# Columns a file may have that the import does not need: Google Forms' timestamp and score,
+# and what an export adds (adoptions, ratings).
+IGNORED_HEADERS = (
+    "timestamp", "цаг", "цаг хугацаа", "огноо", "date", "score", "оноо",
+    "email address", "имэйл хаяг", "adoptions", "rating", "evaluations",
+)  # fmt: skip
+# What people write for a category besides the catalogue's labels.
+CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
+    "public-services": ("Төрийн үйлчилгээ", "Үйлчилгээ", "public service", "service delivery"),
+    "social-welfare": ("Нийгмийн халамж", "Нийгмийн хамгаалал", "Халамж", "social protection"),
+    "health": ("Эрүүл мэнд", "Эрүүл ахуй", "healthcare"),
+    "education": ("Боловсрол", "Сургалт", "schools"),
+    "environment": ("Байгаль орчин", "Хог хаягдал", "Ногоон байгууламж", "waste", "green"),
+    "public-order": (
+        "Хэв журам", "Аюулгүй байдал", "Нийтийн хэв журам", "Гэмт хэргээс урьдчилан сэргийлэх",
+        "safety", "public order",
+    ),
+    "participation": ("Иргэдийн оролцоо", "Оролцоо", "Хамтын ажиллагаа", "civic engagement"),
+    "employment": ("Хөдөлмөр эрхлэлт", "Ажлын байр", "Ажил эрхлэлт", "jobs"),
+    "urban": ("Хот тохижилт", "Тохижилт", "Бүтээн байгуулалт", "Дэд бүтэц", "infrastructure"),
+    "other": ("Бусад",),
+}  # fmt: skip
+STATUS_ALIASES: dict[str, tuple[str, ...]] = {
+    "submitted": ("Илгээсэн", "Ирүүлсэн", "Хянагдаж байгаа", "pending", "under review"),
+    "returned": ("Буцаасан", "Засварлуулах", "returned for changes"),
+    "approved": ("Баталсан", "Батлагдсан", "Баталгаажсан", "Хуваалцсан", "shared"),
+    "selected": ("Шалгарсан", "Нийслэлд шалгарсан", "Шалгарсан туршлага", "winner"),
+    "rejected": ("Татгалзсан", "Тэнцээгүй", "declined"),
+}
+
+
 class PracticeFileError(ValueError):
     """The file cannot be read at all (not one of the supported formats, or broken JSON)."""
 
@@ -75,13 +145,17 @@ class ImportReport:
     updated: list[tuple[int, str]] = field(default_factory=list)
     unchanged: list[tuple[int, str]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+    # Rows stored with a remark (e.g. an unknown category taken as "other").
+    warned: list[tuple[int, str]] = field(default_factory=list)
+    # Remarks about the whole file (columns ignored, ids made up).
+    notes: list[str] = field(default_factory=list)
 
 
-def read_rows(path: Path) -> list[Row]:
+def read_rows(path: Path, *, sheet: str | None = None) -> list[Row]:
     """Read the records of a file, choosing the format by extension (and content for JSON)."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _xlsx_rows(path)
+        return _xlsx_rows(path, sheet)
     text = path.read_text(encoding="utf-8-sig")
     if suffix == ".csv":
         return _csv_rows(text)
@@ -130,8 +204,14 @@ def _skip(text: str, position: int, characters: str) -> int:
     return position
 
 
+def _delimiter(text: str) -> str:
+    """Return the CSV file's delimiter: Excel writes ";" where "," is the decimal comma."""
+    header = text.partition("\n")[0]
+    return max((",", ";", "\t"), key=header.count)
+
+
 def _csv_rows(text: str) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows = []
     start = 2  # the header is line 1
     for record in reader:
@@ -140,12 +220,15 @@ def _csv_rows(text: str) -> list[Row]:
     return rows
 
 
-def _xlsx_rows(path: Path) -> list[Row]:
+def _xlsx_rows(path: Path, name: str | None = None) -> list[Row]:
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
+        if name is not None and name not in workbook.sheetnames:
+            sheets = ", ".join(workbook.sheetnames)
+            raise PracticeFileError(f"{path}: no sheet {name!r}; the sheets are {sheets}")
+        sheet = workbook[name] if name is not None else workbook.worksheets[0]
         lines = sheet.iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(lines, ())]
         rows = []
@@ -171,25 +254,100 @@ class _Refused(ValueError):
 
 @dataclass(frozen=True)
 class Record:
-    """A checked record, ready to be stored."""
+    """A checked record, ready to be stored, and what to say about it."""
 
     external_id: str
     values: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+def _names(
+    ids: Sequence[str], labels: Mapping[str, str] | None, aliases: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {i: [i, *aliases.get(i, ())] for i in ids}
+    for label, id_ in (labels or {}).items():
+        if id_ in names:
+            names[id_].append(label)
+    return names
 
 
 class Vocabulary:
-    """What a record's names may refer to: districts by code or name, categories by id or label."""
+    """What a file's names may refer to: columns, districts, categories and statuses."""
 
     def __init__(
-        self, districts: Sequence[District], category_names: Mapping[str, str] | None = None
+        self,
+        districts: Sequence[District],
+        category_names: Mapping[str, str] | None = None,
+        status_names: Mapping[str, str] | None = None,
     ) -> None:
-        self.districts: dict[str, District] = {}
-        for district in districts:
-            for name in (district.code, district.name_mn, district.name_en):
-                self.districts[name.casefold()] = district
-        self.categories = {c: c for c in CATEGORIES}
-        for name, category in (category_names or {}).items():
-            self.categories[name.strip().casefold()] = category
+        self.by_code = {d.code: d for d in districts}
+        self.districts = unit_matcher(districts)
+        self.categories = LabelMatcher(_names(CATEGORIES, category_names, CATEGORY_ALIASES))
+        self.statuses = LabelMatcher(_names(IMPORTABLE_STATUSES, status_names, STATUS_ALIASES))
+        self._columns: dict[tuple[str, ...], dict[str, str]] = {}
+        self.notes: list[str] = []
+
+    def district(self, text: str) -> District | None:
+        """Return the district a text names, loosely matched."""
+        match = self.districts.match(text)
+        return self.by_code.get(match.id) if match else None
+
+    def has_ids(self) -> bool:
+        """Tell whether the file had an id column."""
+        return any("id" in columns.values() for columns in self._columns.values())
+
+    def columns(self, keys: Sequence[str]) -> dict[str, str]:
+        """Map a file's column names to fields (once per header); note what is ignored."""
+        known = self._columns.get(tuple(keys))
+        if known is None:
+            known, notes = map_columns(keys)
+            self._columns[tuple(keys)] = known
+            self.notes += [n for n in notes if n not in self.notes]
+        return known
+
+
+_HEADERS = LabelMatcher({**HEADER_ALIASES, "": IGNORED_HEADERS})
+
+
+def map_columns(keys: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Return {column: field} for the columns a file has, and notes on the others."""
+    scored: dict[str, tuple[float, str]] = {}  # field -> (score, column)
+    notes = []
+    for key in keys:
+        found = _header_field(key)
+        if found is None:
+            notes.append(f"column {key!r} is not a practice field: ignored")
+            continue
+        name, score = found
+        if not name:
+            continue  # a timestamp or an exported figure: not needed, nothing to say
+        if name in scored and scored[name][0] >= score:
+            notes.append(f"column {key!r} also looks like {name}: ignored")
+            continue
+        if name in scored:
+            notes.append(f"column {scored[name][1]!r} also looks like {name}: ignored")
+        scored[name] = (score, key)
+    return {column: name for name, (_, column) in scored.items()}, notes
+
+
+def _header_field(header: str) -> tuple[str, float] | None:
+    """Return the field a header names ("" for one to ignore) and how well, or None."""
+    if header.strip().casefold() in FIELDS:
+        return header.strip().casefold(), 1000.0
+    match = _HEADERS.match(header)
+    if match is not None:
+        return match.id, 100.0 + match.score
+    # A question-like header names a field by containing all of one of its aliases' words.
+    words = set(key_words(header))
+    best: tuple[str, float] | None = None
+    for name, aliases in HEADER_ALIASES.items():
+        for alias in aliases:
+            alias_words = key_words(alias)
+            if alias_words and set(alias_words) <= words:
+                score = float(len(alias_words))
+                if best is None or score > best[1]:
+                    best = (name, score)
+    return best
 
 
 def check(values: Any, vocabulary: Vocabulary) -> Record:
@@ -198,30 +356,43 @@ def check(values: Any, vocabulary: Vocabulary) -> Record:
         raise _Refused(values.reason)
     if not isinstance(values, Mapping):
         raise _Refused("a record must be an object with named fields")
-    clean = {key.strip().lower(): value for key, value in values.items() if isinstance(key, str)}
-    missing = [name for name in REQUIRED if _text(clean.get(name)) == ""]
+    columns = vocabulary.columns([key for key in values if isinstance(key, str)])
+    clean = {columns[key]: value for key, value in values.items() if key in columns}
+    required = REQUIRED if "id" in columns.values() else REQUIRED[1:]
+    missing = [name for name in required if _text(clean.get(name)) == ""]
     if missing:
         raise _Refused(f"missing {', '.join(missing)}")
     for name, limit in MAX_LENGTH.items():
         if len(_text(clean.get(name))) > limit:
             raise _Refused(f"{name} is longer than {limit} characters")
-    district = vocabulary.districts.get(_text(clean["district"]).casefold())
+    district = vocabulary.district(_text(clean["district"]))
     if district is None:
-        raise _Refused(f"unknown district {_text(clean['district'])!r}")
-    khoroo = _integer(clean["khoroo"], "khoroo")
-    if not 1 <= khoroo <= len(district.khoroos):
-        raise _Refused(f"{district.code} has khoroos 1 to {len(district.khoroos)}, not {khoroo}")
-    category = vocabulary.categories.get(_text(clean["category"]).casefold())
-    if category is None:
-        raise _Refused(f"unknown category {_text(clean['category'])!r}; use one of {CATEGORIES}")
-    status = _text(clean.get("status")).lower() or "approved"
-    if status not in IMPORTABLE_STATUSES:
-        raise _Refused(f"unknown status {status!r}; use one of {IMPORTABLE_STATUSES}")
+        raise _Refused(
+            f"unknown district {_text(clean['district'])!r}; use a code or a name of "
+            + ", ".join(vocabulary.by_code)
+        )
+    khoroo = khoroo_number(district, _text(clean["khoroo"]))
+    if khoroo is None:
+        raise _Refused(
+            f"{district.code} has khoroos 1 to {len(district.khoroos)}, "
+            f"not {_text(clean['khoroo'])}"
+        )
+    warnings = []
+    category_match = vocabulary.categories.match(_text(clean["category"]))
+    category = category_match.id if category_match else "other"
+    if category_match is None:
+        warnings.append(f"unknown category {_text(clean['category'])!r} stored as other")
+    status = "approved"
+    if _text(clean.get("status")):
+        status_match = vocabulary.statuses.match(_text(clean["status"]))
+        if status_match is None:
+            raise _Refused(
+                f"unknown status {_text(clean['status'])!r}; use one of {IMPORTABLE_STATUSES}"
+            )
+        status = status_match.id
     year = None
     if _text(clean.get("year")):
-        year = _integer(clean["year"], "year")
-        if not 1990 <= year <= 2100:
-            raise _Refused(f"year {year} is not a plausible year")
+        year = _year(clean["year"])
     stored: dict[str, Any] = {name: _text(clean.get(name)) for name in TEXTS}
     for name in OPTIONAL_TEXTS:
         stored[name] = stored[name] or None
@@ -234,7 +405,26 @@ def check(values: Any, vocabulary: Vocabulary) -> Record:
         year=year,
         tags=_tags(clean.get("tags")),
     )
-    return Record(_text(clean["id"]), stored)
+    external_id = _text(clean.get("id")) or _made_up_id(district, khoroo, stored["title"])
+    return Record(external_id, stored, tuple(warnings))
+
+
+def _made_up_id(district: District, khoroo: int, title: str) -> str:
+    """Return a stable id for a row of a file without ids (a Google Forms export)."""
+    digest = hashlib.sha1(f"{district.code}|{khoroo}|{fold(title)}".encode()).hexdigest()
+    return f"row-{digest[:12]}"
+
+
+def _year(value: Any) -> int:
+    """Return the year in "2024", "2024 он" or a date; refuse anything else."""
+    text = _text(value)
+    years = re.findall(r"(?<!\d)(\d{4})(?!\d)", text)
+    if len(years) != 1 and not text.isdigit():
+        raise _Refused(f"year must be a whole number, not {text!r}")
+    year = int(years[0]) if years else _integer(value, "year")
+    if not 1990 <= year <= 2100:
+        raise _Refused(f"year {year} is not a plausible year")
+    return year
 
 
 def _text(value: Any) -> str:
@@ -272,9 +462,10 @@ async def import_rows(
     rows: Sequence[Row],
     *,
     category_names: Mapping[str, str] | None = None,
+    status_names: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Upsert the records by external id; refuse malformed ones and repeated ids."""
-    vocabulary = Vocabulary(await Units(session).districts(), category_names)
+    vocabulary = Vocabulary(await Units(session).districts(), category_names, status_names)
     repository = Practices(session)
     report = ImportReport()
     seen: dict[str, int] = {}
@@ -290,6 +481,7 @@ async def import_rows(
             )
             continue
         seen[record.external_id] = row.line
+        report.warned += [(row.line, warning) for warning in record.warnings]
         practice = await repository.by_external_id(record.external_id)
         if practice is None:
             await repository.add(Practice(external_id=record.external_id, **record.values))
@@ -302,6 +494,9 @@ async def import_rows(
         for name, value in changed.items():
             setattr(practice, name, value)
         report.updated.append((row.line, record.external_id))
+    if rows and not vocabulary.has_ids():
+        vocabulary.notes.append("no id column: ids are made from district, khoroo and title")
+    report.notes = vocabulary.notes
     await session.flush()
     return report
 

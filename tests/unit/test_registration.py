@@ -79,7 +79,7 @@ async def test_wrong_inputs_are_explained_and_keep_the_answers(app):
     assert any("дүүрэг олдсонгүй" in t for t in map(plain, (s.text for s in chat.screens.values())))
     await chat.press("Налайх")
     await chat.send("99")
-    assert "1-ээс 7 хүртэл" in plain(chat.screens[max(chat.screens) - 1].text)
+    assert "1-ээс 8 хүртэл" in plain(chat.screens[max(chat.screens) - 1].text)
     await chat.attach("sticker")
     assert "текстээр" in plain(chat.screens[max(chat.screens) - 1].text)
     await chat.send("7")

@@ -34,7 +34,7 @@ async def test_migrations_match_the_models(database_url):
 def test_default_units_are_ulaanbaatars_nine_districts():
     specs = read_units()
     assert len(specs) == 9
-    assert sum(s.khoroos for s in specs) == 152
+    assert sum(s.khoroos for s in specs) == 204
 
 
 async def test_replacing_units_keeps_ids_and_reports_changes(app):
@@ -43,7 +43,7 @@ async def test_replacing_units_keeps_ids_and_reports_changes(app):
         before = {d.code: d.id for d in await units.districts()}
         change = await units.replace(
             [
-                UnitSpec("bayangol", "Баянгол", "Bayangol", 34),
+                UnitSpec("bayangol", "Баянгол", "Bayangol", 34, aliases=("БГД",)),
                 UnitSpec("khan-uul", "Хан-Уул", "Khan-Uul", 16),
                 UnitSpec("olgii", "Өлгий", "Ölgii", 13),
             ]
