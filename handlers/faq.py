@@ -97,13 +97,13 @@ async def on_button(ctx: Context) -> None:
     """Handle the FAQ's buttons: topics, paging, feedback, and trainers' answering."""
     _, action, *args = (ctx.incoming.callback_data or "").split(":")
     faq = knowledge(ctx)
-    if action == "t" and args and args[0] in {e.id for e in faq.entries()}:
+    if action == "t" and args and faq.has(args[0]):
         ctx.answer()
         ctx.send(*await answer_card(ctx, args[0]))
     elif action == "all" and args and args[0].isdigit():
         ctx.answer()
         await browse(ctx, int(args[0]))
-    elif action == "f" and len(args) == 2 and args[1] in {"0", "1"}:
+    elif action == "f" and len(args) == 2 and args[1] in {"0", "1"} and faq.has(args[0]):
         await FaqRecords(ctx.session).rate(ctx.user.id, args[0], args[1] == "1")
         ctx.answer(ctx.t("faq.thanks"))
     elif action in {"q", "a"} and args and args[0].isdigit():
