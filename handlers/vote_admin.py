@@ -7,7 +7,6 @@ owns the vote: a button press can be forged, so the button itself proves nothing
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import textwrap
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from handlers.votes import (
     results_text,
 )
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
+from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import Ballot, User, VoteSession
 from storage.practices import Practices
@@ -299,7 +299,7 @@ async def show_results(ctx: Context, vote: VoteSession) -> None:
 def export_csv(ctx: Context, vote: VoteSession, ballots: Sequence[tuple[Ballot, User]]) -> bytes:
     """Write the ballots as CSV (UTF-8 with a BOM, so Excel reads Cyrillic); names if named."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.Writer(buffer)
     header = ["time"]
     if vote.named:
         header += ["voter", "district", "khoroo"]

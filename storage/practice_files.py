@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import csv_safe
 from storage.adoptions import Adoptions
 from storage.models import Adoption, District, Practice
 from storage.practices import CATEGORIES, STATUSES, Practices, stage_for
@@ -135,7 +136,9 @@ def _csv_rows(text: str) -> list[Row]:
     rows = []
     start = 2  # the header is line 1
     for record in reader:
-        rows.append(Row(start, record))
+        # Our export prefixes formula-like cells with an apostrophe (storage/csv_safe.py).
+        values = {k: csv_safe.restore(v) if isinstance(v, str) else v for k, v in record.items()}
+        rows.append(Row(start, values))
         start = reader.line_num + 1  # a quoted value may span several lines
     return rows
 
@@ -347,7 +350,7 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str) -> bytes:
         return "".join(f"{line}\n" for line in lines).encode("utf-8")
     if fmt == "csv":
         buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
+        writer = csv_safe.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
         writer.writeheader()
         for record in _flat(records):
             writer.writerow(record)
