@@ -27,6 +27,7 @@ from handlers.practice_card import (
     texts_for,
 )
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step, Stop
+from knowledge.clean import clean_name
 from storage.models import Practice, User
 from storage.practices import CATEGORIES, NewAttachment, Practices
 from storage.units import Units
@@ -78,7 +79,8 @@ def checked_text(name: str, answer: Answer) -> str:
         raise Invalid("submission.error.not_text")
     if answer.text is None:
         raise Invalid("submission.error.not_text")
-    text = answer.text.strip()
+    # A title is shown to everybody: no bidi overrides or invisible characters in it.
+    text = clean_name(answer.text) if name == "title" else answer.text.strip()
     limit = LIMITS[name]
     if len(text) < limit.minimum:
         raise Invalid("submission.error.too_short", minimum=limit.minimum, n=len(text))

@@ -32,6 +32,7 @@ from handlers.votes import (
     results_buttons,
     results_text,
 )
+from knowledge.clean import clean_name
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
 from storage import csv_safe
 from storage.audit import AuditLog
@@ -62,7 +63,7 @@ async def ask_question(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_question(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a question that fits a Telegram poll."""
-    text = " ".join(answer.require_text().split())
+    text = " ".join(clean_name(answer.require_text()).split())
     if not MIN_QUESTION <= len(text) <= QUESTION.maximum:
         raise Invalid("votes.question_length", min=MIN_QUESTION, max=QUESTION.maximum)
     return text
@@ -133,7 +134,7 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
             drafts.append(title)
         run.values["option_drafts"] = drafts
         return Again(view={"mode": "practices"})
-    option = " ".join(answer.require_text().split())
+    option = " ".join(clean_name(answer.require_text()).split())
     if not OPTION.minimum <= len(option) <= OPTION.maximum:
         raise Invalid("votes.option_length", max=OPTION.maximum)
     if option.casefold() in {d.casefold() for d in drafts}:
