@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.app import App
 from handlers.html import plain
+from handlers.i18n import LANGUAGES
 from knowledge.tally import RANKING
 from storage.models import VoteSession
 from storage.votes import OPEN, Votes
@@ -26,6 +27,19 @@ from storage.votes import OPEN, Votes
 log = logging.getLogger(__name__)
 HEARTBEAT = 15.0  # seconds: keeps proxies from closing an idle stream
 SETTLE = 0.2  # seconds between updates of one page: a burst of ballots becomes one update
+
+
+# Inside a script element, "<!--" and "<script" change how the HTML parser finds its end,
+# and "</script" ends it: with <, > and & escaped no markup can appear. U+2028 and U+2029
+# end a line in older JavaScript. JSON reads every escape back as the same character.
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(value: Any) -> str:
+    """Return value as JSON that is safe inside an HTML script element."""
+    return json.dumps(value, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
 
 
 class Projector:
@@ -69,8 +83,17 @@ class Projector:
             vote = await Votes(session).by_code(code)
         # The same answer for a wrong key and an unknown code: the page reveals nothing.
         if vote is None or not secrets.compare_digest(key.encode(), vote.secret.encode()):
-            raise web.HTTPForbidden(text="403: this page needs the link the trainer was given")
+            raise web.HTTPForbidden(text=self._forbidden(), content_type="text/plain")
         return vote
+
+    def _forbidden(self) -> str:
+        """Say in every language of the bot, the default first, that the page needs its link."""
+        catalogue = self.app.services.catalogue
+        languages = sorted(LANGUAGES, key=lambda language: language != self.language)
+        return "\n".join(
+            f"403: {plain(catalogue.text(language, 'votes.page.forbidden'))}"
+            for language in languages
+        )
 
     async def state(self, vote_id: int) -> dict[str, Any]:
         """Return what the page shows, as JSON-ready data."""
@@ -117,9 +140,7 @@ class Projector:
             "join": self._t("votes.page.join"),
             "closed": self._t("votes.page.closed"),
         }
-        # "</" is escaped so a question cannot end the script element.
-        data = json.dumps({"state": state, "texts": texts}, ensure_ascii=False)
-        body = PAGE.replace("__DATA__", data.replace("</", "<\\/")).replace(
+        body = PAGE.replace("__DATA__", script_json({"state": state, "texts": texts})).replace(
             "__LANG__", self.language
         )
         return web.Response(text=body, content_type="text/html", charset="utf-8")

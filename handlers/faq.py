@@ -143,13 +143,13 @@ async def on_button(ctx: Context, press: FaqPress) -> None:
     """Handle the FAQ's buttons: topics, paging, feedback, and trainers' answering."""
     faq = knowledge(ctx)
     match press:
-        case FaqTopic(topic=topic) if topic in {e.id for e in faq.entries()}:
+        case FaqTopic(topic=topic) if faq.has(topic):
             ctx.answer()
             ctx.send(*await answer_card(ctx, topic))
         case FaqPage(page=page):
             ctx.answer()
             await browse(ctx, page)
-        case FaqFeedback(topic=topic, helpful=helpful):
+        case FaqFeedback(topic=topic, helpful=helpful) if faq.has(topic):
             await FaqRecords(ctx.session).rate(ctx.user.id, topic, helpful)
             ctx.answer(ctx.t("faq.thanks"))
         case FaqQuestion(action=action, question=question_id):

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from knowledge.clean import clean_name, clean_text
+
 
 class Kind(StrEnum):
     """What the user did."""
@@ -57,6 +59,15 @@ class Incoming:
     inline_offset: str = ""
     poll_id: str | None = None
     option_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Cleaned on the way in, whichever runtime built the event: PostgreSQL refuses
+        # U+0000, and a name must not hide reversed or invisible characters from others.
+        for name, clean in (("text", clean_text), ("args", clean_text), ("first_name", clean_name)):
+            value = getattr(self, name)
+            cleaned = clean(value)
+            if cleaned is not value:
+                object.__setattr__(self, name, cleaned)
 
 
 @dataclass(frozen=True)

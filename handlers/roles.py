@@ -7,7 +7,6 @@ button press by a non-admin changes nothing.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import replace
@@ -19,6 +18,7 @@ from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.messages import SendDocument
 from handlers.permissions import REVIEWER, ROLES, is_admin
+from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import District, User
 from storage.units import Units
@@ -218,7 +218,7 @@ async def audit_command(ctx: Context) -> None:
         ctx.send(ctx.t("roles.audit_empty"))
         return
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.Writer(buffer)
     writer.writerow(["time", "actor", "action", "target", "details"])
     for entry in entries:
         writer.writerow(

@@ -8,7 +8,6 @@ the other. A draft lives in the conversation state until it is confirmed or disc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from handlers import limits, menu, validators
@@ -28,29 +27,14 @@ from handlers.practice_card import (
     texts_for,
 )
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step, Stop
+from knowledge.clean import clean_name
+from storage import fields
 from storage.models import Practice, User
 from storage.practices import CATEGORIES, NewAttachment, Practices
 from storage.units import Units
 
-
-@dataclass(frozen=True)
-class TextLimit:
-    """How long a typed answer may be, in characters."""
-
-    minimum: int
-    maximum: int
-
-
-# Long enough for a reviewer to understand, short enough to read on a phone.
-LIMITS = {
-    "title": TextLimit(5, 120),
-    "problem": TextLimit(20, 1500),
-    "solution": TextLimit(20, 2000),
-    "results": TextLimit(10, 1500),
-    "resources": TextLimit(2, 1000),
-    "partners": TextLimit(2, 500),
-    "contact": TextLimit(3, 200),
-}
+# One table for the bot, `practices import` and `import-all` (storage/fields.py).
+LIMITS = fields.PRACTICE
 FILE_KINDS = ("photo", "document")
 MAX_FILES = limits.MEDIA_GROUP.maximum  # one album
 MAX_FILE_MB = limits.MAX_DOWNLOAD_BYTES // (1024 * 1024)
@@ -85,6 +69,9 @@ def checked_text(name: str, answer: Answer) -> str:
     """Return the typed answer within the step's limits, or refuse it politely."""
     if answer.attachment is not None and answer.attachment.kind in FILE_KINDS:
         raise Invalid("submission.error.file_later")
+    if name == "title" and answer.text is not None:
+        # A title is shown to everybody: no bidi overrides or invisible characters in it.
+        answer = Answer(text=clean_name(answer.text))
     limit = LIMITS[name]
     return validators.text(answer, limit.minimum, limit.maximum, with_letters=name in WORDED)
 

@@ -7,7 +7,6 @@ owns the vote: a button press can be forged, so the button itself proves nothing
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import textwrap
 from collections.abc import Sequence
@@ -34,7 +33,9 @@ from handlers.votes import (
     results_buttons,
     results_text,
 )
+from knowledge.clean import clean_name
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
+from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import Ballot, User, VoteSession
 from storage.practices import Practices
@@ -64,7 +65,7 @@ async def ask_question(ctx: Context, run: FormRun) -> Prompt:
 
 async def accept_question(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a question that fits a Telegram poll."""
-    text = " ".join(answer.require_text().split())
+    text = " ".join(clean_name(answer.require_text()).split())
     return validators.letters(validators.length(text, MIN_QUESTION, QUESTION.maximum))
 
 
@@ -133,7 +134,7 @@ async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str
             drafts.append(title)
         run.values["option_drafts"] = drafts
         return Again(view={"mode": "practices"})
-    option = " ".join(answer.require_text().split())
+    option = " ".join(clean_name(answer.require_text()).split())
     validators.length(option, OPTION.minimum, OPTION.maximum)
     if option.casefold() in {d.casefold() for d in drafts}:
         raise Invalid("votes.option_repeated")
@@ -297,7 +298,7 @@ async def show_results(ctx: Context, vote: VoteSession) -> None:
 def export_csv(ctx: Context, vote: VoteSession, ballots: Sequence[tuple[Ballot, User]]) -> bytes:
     """Write the ballots as CSV (UTF-8 with a BOM, so Excel reads Cyrillic); names if named."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.Writer(buffer)
     header = ["time"]
     if vote.named:
         header += ["voter", "district", "khoroo"]

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.clean import clean_name, clean_text
 from knowledge.labels import LabelMatcher, key_words
 from knowledge.text import fold
+from storage import csv_safe, fields
 from storage.adoptions import Adoptions
 from storage.models import Adoption, District, Practice
 from storage.practices import CATEGORIES, STATUSES, Practices, stage_for
@@ -62,8 +65,14 @@ OPTIONAL_TEXTS = ("resources", "partners", "contact")
 IMPORTABLE_STATUSES = tuple(s for s in STATUSES if s != "draft")
 FORMATS = ("jsonl", "csv", "xlsx")
 TAG_SEPARATOR = "; "
-# Column sizes of the practices table.
-MAX_LENGTH = {"id": 64, "title": 200, "contact": 300}
+# Every way in checks the same limits (storage/fields.py); a record over one is refused.
+LIMITS = {"id": fields.EXTERNAL_ID, **fields.PRACTICE}
+# What one file may hold: more is refused before anything is read into the database, so a
+# spreadsheet that expands to millions of rows (or a zip bomb) costs neither time nor memory.
+MAX_ROWS = 20_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_XLSX_BYTES = 50 * 1024 * 1024  # uncompressed
+MAX_COLUMNS = 64
 
 
 # What people call each column, Mongolian and English; a header naming a field's words (a
@@ -152,29 +161,58 @@ class ImportReport:
 
 
 def read_rows(path: Path, *, sheet: str | None = None) -> list[Row]:
-    """Read the records of a file, choosing the format by extension (and content for JSON)."""
+    """Read the records of a file, choosing the format by extension (and content for JSON).
+
+    A file that cannot be read as a whole (not UTF-8, broken JSON nesting, a CSV cell past
+    the reader's limit, not a workbook, too many rows) raises PracticeFileError with one
+    line that names the problem and where it is; nothing has been stored then.
+    """
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return _xlsx_rows(path, sheet)
-    text = path.read_text(encoding="utf-8-sig")
-    if suffix == ".csv":
-        return _csv_rows(text)
-    if suffix in (".json", ".jsonl", ".ndjson", ".txt") or not suffix:
+    try:
+        if suffix == ".xlsx":
+            return _xlsx_rows(path, sheet)
+        if suffix not in (".csv", ".json", ".jsonl", ".ndjson", ".txt", ""):
+            raise PracticeFileError("use a .jsonl, .json, .csv or .xlsx file")
+        text = _utf8(path)
+        if suffix == ".csv":
+            return _csv_rows(text)
         if text.lstrip().startswith("["):
             return _json_array_rows(text)
         return _jsonl_rows(text)
-    raise PracticeFileError(f"{path}: use a .jsonl, .json, .csv or .xlsx file")
+    except PracticeFileError as error:
+        raise PracticeFileError(f"{path.name}: {error}") from None
+
+
+def _utf8(path: Path) -> str:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PracticeFileError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise PracticeFileError(
+            f"line {line}: not valid UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+def _counted(rows: list[Row], line: int) -> None:
+    if len(rows) >= MAX_ROWS:
+        raise PracticeFileError(f"line {line}: more than {MAX_ROWS} records; split the file")
 
 
 def _jsonl_rows(text: str) -> list[Row]:
-    rows = []
+    rows: list[Row] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        _counted(rows, number)
         try:
             rows.append(Row(number, json.loads(line)))
         except json.JSONDecodeError as error:
             rows.append(Row(number, _Broken(f"not valid JSON: {error.msg}")))
+        except RecursionError:
+            raise PracticeFileError(f"line {number}: JSON nested too deeply") from None
     return rows
 
 
@@ -182,16 +220,19 @@ def _json_array_rows(text: str) -> list[Row]:
     # Decode element by element to know the line each record starts on.
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
-    rows: list[Any] = []
+    rows: list[Row] = []
     while True:
         position = _skip(text, position, " \t\r\n")
         if position >= len(text) or text[position] == "]":
             return rows
         line = text.count("\n", 0, position) + 1
+        _counted(rows, line)
         try:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            raise PracticeFileError(f"line {error.lineno}: not valid JSON: {error.msg}") from error
+            raise PracticeFileError(f"line {error.lineno}: not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise PracticeFileError(f"line {line}: JSON nested too deeply") from None
         rows.append(Row(line, value))
         position = _skip(text, position, " \t\r\n")
         if position < len(text) and text[position] == ",":
@@ -212,33 +253,80 @@ def _delimiter(text: str) -> str:
 
 def _csv_rows(text: str) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows = []
+    rows: list[Row] = []
     start = 2  # the header is line 1
-    for record in reader:
-        rows.append(Row(start, record))
-        start = reader.line_num + 1  # a quoted value may span several lines
+    try:
+        for record in reader:
+            _counted(rows, start)
+            # Our export prefixes formula-like cells with an apostrophe (storage/csv_safe.py).
+            values = {
+                k: csv_safe.restore(v) if isinstance(v, str) else v for k, v in record.items()
+            }
+            rows.append(Row(start, values))
+            start = reader.line_num + 1  # a quoted value may span several lines
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            reason = f"a cell is longer than {csv.field_size_limit()} characters"
+        else:
+            reason = f"not valid CSV ({error})"
+        raise PracticeFileError(f"line {start}: {reason}") from None  # the record's first line
     return rows
 
 
 def _xlsx_rows(path: Path, name: str | None = None) -> list[Row]:
+    _check_workbook(path)
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on a malformed workbook
+        raise PracticeFileError(f"not a readable XLSX workbook ({_one_line(error)})") from None
     try:
         if name is not None and name not in workbook.sheetnames:
             sheets = ", ".join(workbook.sheetnames)
             raise PracticeFileError(f"{path}: no sheet {name!r}; the sheets are {sheets}")
         sheet = workbook[name] if name is not None else workbook.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
+        lines = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         header = [str(cell).strip() if cell is not None else "" for cell in next(lines, ())]
-        rows = []
+        rows: list[Row] = []
         for number, cells in enumerate(lines, start=2):
+            if number > MAX_ROWS + 1:  # empty rows count too: a sheet may claim millions
+                raise PracticeFileError(f"row {number}: more than {MAX_ROWS} rows; split the file")
             if all(cell in (None, "") for cell in cells):
                 continue
             rows.append(Row(number, dict(zip(header, cells, strict=False))))
         return rows
+    except PracticeFileError:
+        raise
+    except Exception as error:
+        raise PracticeFileError(f"not a readable XLSX workbook ({_one_line(error)})") from None
     finally:
         workbook.close()
+
+
+def _check_workbook(path: Path) -> None:
+    """Refuse what is not a workbook, or expands past MAX_XLSX_BYTES, before parsing it."""
+    if not zipfile.is_zipfile(path):
+        raise PracticeFileError("not an XLSX workbook: the file is not a zip archive")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise PracticeFileError(f"not a readable XLSX workbook ({_one_line(error)})") from None
+    if "xl/workbook.xml" not in {entry.filename for entry in entries}:
+        raise PracticeFileError("not an XLSX workbook: the zip archive holds no xl/workbook.xml")
+    # Python's zipfile stops at each member's declared size, so this sum bounds the work.
+    expanded = sum(entry.file_size for entry in entries)
+    if expanded > MAX_XLSX_BYTES:
+        raise PracticeFileError(
+            f"the workbook expands to {expanded // 2**20} MB; "
+            f"the limit is {MAX_XLSX_BYTES // 2**20} MB"
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
 
 
 @dataclass(frozen=True)
@@ -362,9 +450,10 @@ def check(values: Any, vocabulary: Vocabulary) -> Record:
     missing = [name for name in required if _text(clean.get(name)) == ""]
     if missing:
         raise _Refused(f"missing {', '.join(missing)}")
-    for name, limit in MAX_LENGTH.items():
-        if len(_text(clean.get(name))) > limit:
-            raise _Refused(f"{name} is longer than {limit} characters")
+    for name, limit in LIMITS.items():
+        reason = fields.too_long(name, _text(clean.get(name)), limit)
+        if reason is not None:
+            raise _Refused(reason)
     district = vocabulary.district(_text(clean["district"]))
     if district is None:
         raise _Refused(
@@ -394,6 +483,7 @@ def check(values: Any, vocabulary: Vocabulary) -> Record:
     if _text(clean.get("year")):
         year = _year(clean["year"])
     stored: dict[str, Any] = {name: _text(clean.get(name)) for name in TEXTS}
+    stored["title"] = clean_name(stored["title"])  # shown to everybody: no disguises
     for name in OPTIONAL_TEXTS:
         stored[name] = stored[name] or None
     stored.update(
@@ -403,9 +493,11 @@ def check(values: Any, vocabulary: Vocabulary) -> Record:
         status=status,
         stage=stage_for(status),
         year=year,
-        tags=_tags(clean.get("tags")),
+        tags=_checked_tags(clean.get("tags")),
     )
-    external_id = _text(clean.get("id")) or _made_up_id(district, khoroo, stored["title"])
+    external_id = clean_name(_text(clean.get("id"))) or _made_up_id(
+        district, khoroo, stored["title"]
+    )
     return Record(external_id, stored, tuple(warnings))
 
 
@@ -432,7 +524,18 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():  # spreadsheets turn 5 into 5.0
         value = int(value)
-    return str(value).strip()
+    return clean_text(str(value)).strip()  # no U+0000 (PostgreSQL refuses it) or controls
+
+
+def _checked_tags(value: Any) -> list[str]:
+    tags = [clean_name(tag) for tag in _tags(value)]
+    if len(tags) > fields.TAGS:
+        raise _Refused(f"more than {fields.TAGS} tags ({len(tags)})")
+    for tag in tags:
+        reason = fields.too_long("a tag", tag, fields.TAG)
+        if reason is not None:
+            raise _Refused(reason)
+    return [tag for tag in tags if tag]
 
 
 def _integer(value: Any, name: str) -> int:
@@ -542,7 +645,7 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str) -> bytes:
         return "".join(f"{line}\n" for line in lines).encode("utf-8")
     if fmt == "csv":
         buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
+        writer = csv_safe.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\r\n")
         writer.writeheader()
         for record in _flat(records):
             writer.writerow(record)

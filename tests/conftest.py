@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from bot.app import App, build_app
@@ -18,6 +19,14 @@ from storage.models import Base
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 ADMIN_ID = 900
+
+# Property tests explore the same examples on every run, so a run passes or fails for the
+# code's sake, not by chance; `HYPOTHESIS_PROFILE=long` is a developer's longer random hunt.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile(
+    "long", derandomize=False, deadline=None, max_examples=2000, print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

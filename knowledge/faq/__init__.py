@@ -172,6 +172,10 @@ class FaqBase:
         """Return the entry with this id; KeyError when there is none."""
         return self._by_id[topic_id]
 
+    def has(self, topic_id: str) -> bool:
+        """Tell whether a topic of that id is loaded."""
+        return topic_id in self._by_id
+
     def entries(self) -> list[FaqEntry]:
         """Return all entries in browse-menu order (the files' `order`, then id)."""
         return list(self._entries)

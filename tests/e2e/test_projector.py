@@ -105,10 +105,22 @@ async def test_the_page_follows_the_ballots(app, projector, browser):
     await until(browser, lambda b: b.find_element("id", "closed").is_displayed())
 
 
+async def test_the_page_shows_a_question_full_of_markup(app, projector, browser):
+    owner = await trainer(app)
+    question = "<!--<script> </script> ]]> ямар вэ?"
+    vote, _ = await open_vote(owner, question=question, options=("<!--", "</script>", "]]>"))
+    url = f"http://127.0.0.1:{projector.port}/votes/{vote.code}?key={vote.secret}"
+    await asyncio.to_thread(browser.get, url)
+    await until(browser, lambda b: b.find_element("id", "question").text == question)
+    names = [e.text for e in browser.find_elements("css selector", ".name")]
+    assert names == ["<!--", "</script>", "]]>"]
+
+
 async def test_the_page_refuses_a_wrong_key(app, projector, browser):
     owner = await trainer(app)
     vote, _ = await open_vote(owner)
     url = f"http://127.0.0.1:{projector.port}/votes/{vote.code}?key=guess"
     await asyncio.to_thread(browser.get, url)
-    assert "403" in browser.find_element("tag name", "body").text
+    body = browser.find_element("tag name", "body").text
+    assert "403" in body and "холбоос" in body and "link" in body
     assert "нутагшуулах" not in browser.page_source

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.faq import TOPICS_PER_PAGE
 from knowledge.faq import FaqBase
+from storage.models import FaqFeedback
 from tests.runtime.harness import LiveBot
 
 OFFICER, TRAINER = 6001, 6002
@@ -41,3 +44,19 @@ async def test_questions_are_answered_browsed_and_taught(live: LiveBot):
     await live.press(TRAINER, "Сэдэвт нэмэхгүй")
     assert "Засаг даргын Тамгын газар" in live.last_text(OFFICER)
     assert live.last_text(OFFICER).startswith("📬")
+
+
+async def test_feedback_for_a_topic_that_does_not_exist_is_not_stored(live: LiveBot):
+    fake = live.fake
+    await register(live, OFFICER, "Хорооны ажилтан")
+    await live.say(OFFICER, "sain turshlagiig yaaj todorhoiloh ve")
+    card = live.with_button(OFFICER, "👍 Тустай")
+    for data in ("faq:f:no-such-topic:1", "faq:f:" + "x" * 58 + ":0"):
+        await live.push(fake.user_presses(OFFICER, card, data, check=False))
+        answer = fake.calls("answerCallbackQuery")[-1].params
+        assert answer["text"] == live.app.services.catalogue.text("mn", "error.outdated_button")
+    await live.press(OFFICER, "👍 Тустай")
+    assert fake.calls("answerCallbackQuery")[-1].params["text"] == "Санал өгсөнд баярлалаа!"
+    async with live.app.database.transaction() as session:
+        topics = (await session.scalars(select(FaqFeedback.topic_id))).all()
+    assert topics == ["plm-identify"]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.runtime.harness import LiveBot
+from tests.support.hypothesis import examples
 from tests.unit.test_fuzz import NASTY_TEXTS
 
 USERS = itertools.count(90_000)
@@ -25,7 +26,7 @@ STEPS = st.lists(
 
 
 @settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.reminders import Reminders
@@ -82,3 +83,20 @@ async def test_search_adopt_report_evaluate_inline_and_a_reminder(live: LiveBot)
     await live.press(ADOPTER, "Хэрэгжүүлж байна")
     await live.say(ADOPTER, "Орц бүрт сав байрлууллаа.")
     assert "Явцыг хадгаллаа" in live.last_text(ADOPTER)
+
+
+async def test_a_100_kb_text_without_spaces_breaks_nothing(live: LiveBot):
+    """A legacy row far over the field limits still renders, and other users are answered."""
+    fake = live.fake
+    await register(live, ADOPTER, "Баянгол", "5")
+    practice = await share(live.app, TITLE, solution="ж" * 100_000, problem="x" * 30_000)
+    await live.say(ADOPTER, f"/start p_{practice}")
+    parts = [m.text or "" for m in fake.sent_messages(ADOPTER)[-30:] if "ж" in (m.text or "")]
+    runs = [run for part in parts for run in re.findall("ж{100,}", part)]
+    assert len(parts) >= 25 and sum(len(run) for run in runs) == 100_000  # nothing lost
+    await live.push(fake.user_inline_query(ADOPTER, "hog hayagdal"))
+    results = fake.calls("answerInlineQuery")[-1].params["results"]
+    assert results and results[0]["input_message_content"]["message_text"].endswith("…")
+    replies = await live.say(AUTHOR, "/help")
+    assert replies and "/help" in (replies[-1].text or "")  # an unregistered user is helped
+    assert fake.rejected == []

@@ -216,3 +216,21 @@ async def test_five_hundred_participants_vote_through_aiogram(
             sum(1 for u in voters if u % 3 == i) for i in range(3)
         ]
         await wait_for_results(live, vote, "Санал өгсөн: 500")
+
+
+async def test_csv_export_neutralises_formulas_planted_in_names_and_options(live: LiveBot):
+    fake = live.fake
+    vote = await open_vote(live, options=("@SUM(1+1)", "+1", "Эрүүл хороо"))
+    await seed_users(live, [8001, 8002])
+    planted = '=HYPERLINK("http://evil.example","Дарна уу")'
+    await live.say(8001, vote.code, first_name=planted)
+    await live.press(8001, "@SUM")
+    await live.say(8002, vote.code, first_name="-2+3")
+    await live.press(8002, "Эрүүл")
+    await wait_for_results(live, vote, "Санал өгсөн: 2")
+    await live.press(TRAINER, "CSV файл")
+    document = (await fake.wait_for_calls("sendDocument"))[-1].params["document"]
+    rows = list(csv.reader(io.StringIO(document.data.decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + planted in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)

@@ -72,4 +72,4 @@ def test_the_commands_round_trip(tmp_path: Path, monkeypatch, capsys):
     assert "Restored" in capsys.readouterr().out
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     assert main(["import-all", "broken.json"]) == 2
-    assert "not a readable JSON backup" in capsys.readouterr().err
+    assert "broken.json: line 1: not valid JSON" in capsys.readouterr().err

@@ -31,6 +31,7 @@ from handlers.messages import (
 )
 from tests.fake_telegram import parse_html, utf16_len
 from tests.support.chat import Chat, register
+from tests.support.hypothesis import examples
 
 NASTY_TEXTS = st.one_of(
     st.text(max_size=80),
@@ -41,6 +42,8 @@ NASTY_TEXTS = st.one_of(
             "&amp; &lt; &#0; &bogus;",
             "مرحبا بالعالم",  # right-to-left
             "\u200b\u200c\u200d\ufeff",  # zero-width only
+            "nul\x00inside\x07\x1b[31m",  # PostgreSQL refuses U+0000 in text
+            "\u202eevil\u2066name",  # bidi overrides
             "👍🏽👨‍👩‍👧‍👦" * 50,
             "x" * 10_000,
             "хог хаягдал",
@@ -125,7 +128,7 @@ async def wander(chat: Chat, actions: list[Action]) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -55,3 +56,35 @@ def test_any_user_text_splits_within_limits(text):
     for part in split(html):
         assert visible_length(part) <= limits.MESSAGE_TEXT.maximum
         assert balanced(part)
+
+
+WORST_CASES = {
+    "no spaces": "x" * 100_000,
+    "Cyrillic, no spaces": "ж" * 100_000,
+    "emoji": "👍🏽" * 25_000,
+    "entities": "&amp;&lt;" * 20_000,
+    "nested tags": "<b><i>а</i></b>" * 20_000,
+    "lines": "а\n" * 50_000,
+}
+
+
+@pytest.mark.parametrize("name", list(WORST_CASES))
+def test_worst_case_texts_split_and_truncate_within_limits(name):
+    text = "<b>Гарчиг</b>\n\n<i>" + WORST_CASES[name] + "</i>"
+    parts = split(text)
+    assert len(parts) > 1
+    for part in parts:
+        assert 0 < visible_length(part) <= limits.MESSAGE_TEXT.maximum
+        assert balanced(part)
+    squeeze = str.maketrans("", "", " \n")
+    assert plain("".join(parts)).translate(squeeze) == plain(text).translate(squeeze)
+    short = truncate(text, limits.CAPTION.maximum)
+    assert short.endswith("…") and visible_length(short) <= limits.CAPTION.maximum
+    assert balanced(short.removesuffix("…"))
+    assert plain(short).startswith("Гарчиг")
+
+
+def test_a_part_ends_at_a_paragraph_when_one_is_in_its_second_half():
+    first, second = "а" * 3000, "б " * 1000
+    parts = split(f"{first}\n\n{second}")
+    assert parts[0] == first and plain(parts[1]).startswith("б")
