@@ -22,7 +22,6 @@ LIVE_CALENDAR_TOPIC = "contest-timeline"  # its answer ends with the live contes
 
 def knowledge(ctx: Context) -> FaqBase:
     """Return the loaded knowledge base."""
-    assert ctx.services.faq is not None, "build_app loads the FAQ"
     return ctx.services.faq
 
 

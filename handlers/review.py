@@ -108,7 +108,7 @@ async def decide(ctx: Context, practice: Practice, decision: str, comment: str |
     """Record the decision, tell the author, and update the search index."""
     await Practices(ctx.session).decide(practice, ctx.user.id, decision, comment)
     AuditLog(ctx.session).record(ctx.user.id, f"practice.{decision}", f"practice:{practice.id}")
-    library.practice_changed(ctx.services, practice)
+    library.practice_changed(ctx, practice)
     ctx.send(
         ctx.t(f"review.done.{decision}", title=practice.title),
         decision_buttons(ctx.t, practice, admin=await is_admin(ctx)),

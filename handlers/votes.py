@@ -7,10 +7,8 @@ share it), and the notice that a vote changed, given only once the change is com
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Sequence
+from functools import partial
 
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -55,25 +53,7 @@ def looks_like_code(text: str) -> bool:
 
 def changed(ctx: Context, vote_id: int) -> None:
     """Tell the live results (trainer's message, projector) that a vote changed, once committed."""
-    live = ctx.services.extras.get("live_results")
-    if live is not None:
-        after_commit(ctx.session, vote_id, live.changed)
-
-
-def after_commit(session: AsyncSession, vote_id: int, notify: Callable[[int], None]) -> None:
-    """Call notify(vote_id) when the session commits; nothing happens on a rollback."""
-    pending: set[int] | None = session.info.get("votes_changed")
-    if pending is None:
-        pending = session.info["votes_changed"] = set()
-        waiting = pending
-
-        def _committed(_session: object) -> None:
-            for changed_id in sorted(waiting):
-                notify(changed_id)
-            waiting.clear()
-
-        event.listen(session.sync_session, "after_commit", _committed, once=True)
-    pending.add(vote_id)
+    ctx.after_commit(partial(ctx.services.live_results.changed, vote_id))
 
 
 # --- how results read ----------------------------------------------------------------------

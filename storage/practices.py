@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,7 @@ DECISION_STATUS = {
     "select": ("approved", "selected"),
 }
 REVIEWER = "reviewer"
+BATCH = 500
 
 
 def stage_for(status: str) -> str:
@@ -105,6 +107,24 @@ class Practices:
             select(func.count(Practice.id)).where(Practice.submitter_id == user_id)
         )
         return int(total or 0)
+
+    async def by_ids(self, practice_ids: Iterable[int]) -> Sequence[Practice]:
+        """Return the practices with these ids, in no particular order (missing ones left out)."""
+        ids = list(practice_ids)
+        found: list[Practice] = []
+        # In chunks: databases bound the number of parameters of one statement.
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            result = await self.session.scalars(select(Practice).where(Practice.id.in_(chunk)))
+            found += result.all()
+        return found
+
+    async def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
+        """Return the id and last change of every practice changed at or after the moment."""
+        result = await self.session.execute(
+            select(Practice.id, Practice.updated_at).where(Practice.updated_at >= moment)
+        )
+        return [(row.id, row.updated_at) for row in result]
 
     async def shared(self) -> Sequence[Practice]:
         """Return every shared practice (approved or selected), oldest first."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from handlers.html import plain, split
 from handlers.i18n import Catalogue
-from handlers.library import INDEX
 from handlers.messages import SendAlbum, SendPhoto, SendText
 from handlers.practice_card import Card, CardFile, media_replies, render_card
-from knowledge.search import SearchIndex
 from storage.models import Review
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
@@ -27,8 +25,7 @@ def texts(replies, chat_id: int) -> str:
 
 
 async def test_approve_shares_the_practice_and_tells_the_author(app):
-    index = SearchIndex()
-    app.services.extras[INDEX] = index
+    index = app.services.library.index
     author, reviewer = await setup(app)
     replies = await submit(author)
     approve = button(sent_to(replies, 32), "Батлах")
