@@ -97,7 +97,6 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
         faq=await load_faq(database),
         library=library,
         live_results=live,
-        sender=sender,
         projector_url=settings.projector_base(),
         admin_ids=settings.admin_ids,
     )

@@ -38,13 +38,6 @@ class LiveResultsFeed(Protocol):
         """Note that a vote's ballots or state changed."""
 
 
-class OutboxWaker(Protocol):
-    """The announcement sender, as handlers see it (bot.sender.Sender)."""
-
-    def wake(self) -> None:
-        """Look at the outbox now rather than after the idle pause."""
-
-
 @dataclass
 class Services:
     """Long-lived things every handler may use; built once by the composition root.
@@ -57,7 +50,6 @@ class Services:
     faq: FaqBase
     library: PracticeLibrary
     live_results: LiveResultsFeed
-    sender: OutboxWaker
     projector_url: str  # the public base address of the vote projector pages
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from handlers import contest
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -235,7 +237,8 @@ async def finish_answer(ctx: Context, run: FormRun) -> None:
         )
         if topic == NEW_TOPIC:
             lesson.topic_id = f"taught-{lesson.id}"
-        teach(knowledge(ctx), lesson)
+        # The running knowledge base learns it only once the lesson is stored.
+        ctx.after_commit(partial(teach, knowledge(ctx), lesson))
     ctx.send(ctx.t("faq.taught", n=len(askers)))
 
 
