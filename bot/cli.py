@@ -17,11 +17,11 @@ from bot.app import App, build_app
 from bot.projector import Projector
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
-from handlers.contest import CalendarFileError, read_stages
 from handlers.html import plain
 from handlers.i18n import LANGUAGES, Catalogue
 from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
 from storage.contest import Contest
+from storage.contest_files import CalendarFileError, read_stages
 from storage.database import DatabaseError
 from storage.practice_files import (
     FORMATS,
