@@ -17,7 +17,7 @@ from handlers.practice_card import Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.audit import AuditLog
 from storage.models import Practice
-from storage.practices import DECISION_STATUS, Practices, Reviewers
+from storage.practices import Practices, Reviewers, allows
 from storage.users import Users
 
 PREFIX = "rv"
@@ -44,7 +44,7 @@ async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
 
 def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
     """Return the decisions a reviewer can take on the practice as it stands."""
-    if practice.status == "submitted":
+    if allows("approve", practice.status):  # return and reject are open then too
         return (
             (
                 Button(t("review.approve"), decision_data("approve", practice.id)),
@@ -52,7 +52,7 @@ def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
             ),
             (Button(t("review.reject"), decision_data("reject", practice.id)),),
         )
-    if practice.status == "approved" and admin:
+    if allows("select", practice.status) and admin:
         return ((Button(t("review.select"), decision_data("select", practice.id)),),)
     return ()
 
@@ -89,8 +89,7 @@ async def on_review(ctx: Context) -> None:
     if not await may_decide(ctx, practice, decision):
         ctx.answer(ctx.t("review.not_allowed"), alert=True)
         return
-    needed, _ = DECISION_STATUS[decision]
-    if practice.status != needed:
+    if not allows(decision, practice.status):
         ctx.answer(
             ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))), alert=True
         )
@@ -159,7 +158,7 @@ async def finish_comment(ctx: Context, run: FormRun) -> None:
         ctx.send(ctx.t("error.outdated_button"))
     elif not await may_decide(ctx, practice, decision):
         ctx.send(ctx.t("review.not_allowed"))
-    elif practice.status != DECISION_STATUS[decision][0]:
+    elif not allows(decision, practice.status):
         ctx.send(ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))))
     else:
         await decide(ctx, practice, decision, str(run.get("comment")))

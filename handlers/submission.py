@@ -15,7 +15,7 @@ from handlers import limits, menu
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
-from handlers.library import similar_practices
+from handlers.library import practice_changed, similar_practices
 from handlers.messages import Button, rows
 from handlers.practice_card import (
     card_of,
@@ -28,7 +28,7 @@ from handlers.practice_card import (
 )
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step, Stop
 from storage.models import Practice, User
-from storage.practices import CATEGORIES, NewAttachment, Practices
+from storage.practices import CATEGORIES, SHARED, NewAttachment, Practices, allows
 from storage.units import Units
 
 
@@ -156,7 +156,7 @@ async def accept_category(ctx: Context, run: FormRun, answer: Answer) -> str | A
     """Take a category button (or its name typed); a look-alike's button opens its card."""
     if answer.choice is not None and answer.choice.startswith("v"):
         practice = await Practices(ctx.session).get(int(answer.choice[1:] or 0))
-        if practice is not None and practice.status in ("approved", "selected"):
+        if practice is not None and practice.status in SHARED:
             send_card(ctx, card_of(practice))
         return Again(edit=False)
     if answer.choice in CATEGORIES:
@@ -323,7 +323,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
             ctx.send(ctx.t("submission.cannot_revise"))
             await menu.show_menu(ctx, edit=False)
             return
-        if practice.status != "returned":
+        if not allows("resubmit", practice.status):
             ctx.send(ctx.t("submission.cannot_revise"))
             await menu.show_menu(ctx, edit=False)
             return
@@ -342,11 +342,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
     practice.resources = values.get("resources")
     practice.partners = values.get("partners")
     practice.contact = values.get("contact")
-    practice.status = "submitted"
-    practice.stage = "identify"
-    practice.submitted_at = ctx.services.clock()
-    if practice.id is None:
-        await repository.add(practice)
+    await repository.submit(practice, ctx.services.clock())
     await repository.set_attachments(
         practice,
         (
@@ -355,6 +351,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
         ),
     )
     await ctx.session.flush()
+    practice_changed(ctx, practice)
     ctx.send(ctx.t("submission.submitted", title=practice.title))
     await review.notify_reviewers(ctx, practice)
     await menu.show_menu(ctx, edit=False)

@@ -117,3 +117,20 @@ async def test_sqlite_gives_up_on_a_lock_held_too_long(sqlite_path):
     finally:
         other.close()
         await database.dispose()
+
+
+def test_the_practice_life_cycle_allows_only_its_steps():
+    from storage.models import Practice
+    from storage.practices import allows, move
+
+    practice = Practice(title="Хог ангилах", category="environment")  # new: a draft
+    assert allows("submit", practice.status) and not allows("approve", practice.status)
+    move(practice, "submit")
+    assert (practice.status, practice.stage) == ("submitted", "identify")
+    with pytest.raises(ValueError):
+        move(practice, "select")  # the capital level takes approved practices only
+    move(practice, "approve")
+    assert (practice.status, practice.stage) == ("approved", "share")
+    move(practice, "select")
+    assert (practice.status, practice.stage) == ("selected", "share")
+    assert not allows("resubmit", "selected") and allows("resubmit", "returned")
