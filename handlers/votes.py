@@ -16,7 +16,7 @@ from handlers.html import Html, escape
 from handlers.i18n import TIMEZONE, Catalogue
 from handlers.messages import Button, Keyboard, Kind
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
-from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally
+from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally, tap
 from storage.models import VoteSession
 from storage.votes import CODE_ALPHABET, CODE_LENGTH, OPEN, Votes
 
@@ -268,11 +268,8 @@ async def on_button(ctx: Context) -> None:
     votes = Votes(ctx.session)
     valid = 0 <= index < len(vote.options)
     if action == CHOOSE and valid and vote.kind in (SINGLE, MULTIPLE):
-        if vote.kind == SINGLE:
-            choices = [index]
-        else:
-            before = await votes.ballot(vote, ctx.user.id) or []
-            choices = [i for i in before if i != index] if index in before else [*before, index]
+        before = [] if vote.kind == SINGLE else await votes.ballot(vote, ctx.user.id) or []
+        choices = tap(vote.kind, before, index)
         if choices:
             await votes.cast(vote, ctx.user.id, choices)
             ctx.answer(ctx.t("votes.counted"))

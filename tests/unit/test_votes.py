@@ -25,6 +25,7 @@ from handlers.messages import (
     StopPoll,
 )
 from handlers.votes import looks_like_code, normalize_code
+from knowledge.tally import MULTIPLE, SINGLE, tap
 from storage.models import Ballot, RoleGrant, VoteSession, utcnow
 from storage.votes import CODE_ALPHABET, Votes, new_code
 from tests.conftest import ADMIN_ID
@@ -113,6 +114,14 @@ def sent(replies: list[Reply], kind: type) -> list[Any]:
 
 
 # --- codes ---------------------------------------------------------------------------------
+
+
+def test_a_tap_takes_one_choice_or_toggles_one_of_several():
+    assert tap(SINGLE, [0], 2) == [2]
+    assert tap(MULTIPLE, [], 1) == [1]
+    assert tap(MULTIPLE, [1], 0) == [1, 0]  # the order of the taps is kept
+    assert tap(MULTIPLE, [1, 0], 1) == [0]
+    assert tap(MULTIPLE, [0], 0) == []  # nothing left: the ballot is withdrawn
 
 
 def test_codes_are_easy_to_read_aloud():
