@@ -69,7 +69,7 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     answered: bool = False
     # What must happen only once this event's transaction has committed (the dispatcher runs
-    # it then; a rollback or a retry drops it): in-memory indexes, live results, wake-ups.
+    # it then; a rollback or a retry drops it): in-memory indexes, live results, the FAQ.
     effects: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

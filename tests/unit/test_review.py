@@ -41,6 +41,27 @@ async def test_approve_shares_the_practice_and_tells_the_author(app):
     assert any("аль хэдийн" in (getattr(r, "text", "") or "") for r in again)
 
 
+async def test_an_approval_that_rolls_back_leaves_the_search_index_alone(app):
+    index = app.services.library.index
+    author, reviewer = await setup(app)
+    replies = await submit(author)
+    approve = button(sent_to(replies, 32), "Батлах").data or ""
+    review_button = app.dispatcher.router.buttons["rv"]
+
+    async def approve_then_fail(ctx):  # approved, then the update fails: it is rolled back
+        await review_button(ctx)
+        raise RuntimeError("after the approval")
+
+    app.dispatcher.router.buttons["rv"] = approve_then_fail
+    await reviewer.press_data(approve)
+    assert (await practice(app)).status == "submitted"
+    assert 1 not in index  # nobody finds a practice that was never approved
+
+    app.dispatcher.router.buttons["rv"] = review_button
+    await reviewer.press_data(approve)
+    assert (await practice(app)).status == "approved" and 1 in index
+
+
 async def test_return_with_a_comment_then_edit_and_resubmit(app):
     author, reviewer = await setup(app)
     replies = await submit(author)
