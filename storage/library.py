@@ -21,6 +21,9 @@ from storage.practices import SHARED, Practices
 # Clocks of processes differ a little, and a transaction may commit a while after it
 # stamped its rows: each look goes back this far (a practice seen unchanged is skipped).
 OVERLAP = timedelta(minutes=2)
+# Most looks compare only a count and the latest change; every so many looks compare every
+# recent change, which also catches a late commit stamped before the latest change.
+FULL_LOOK_EVERY = 12
 
 
 def search_document(practice: Practice) -> SearchDocument:
@@ -84,13 +87,18 @@ class PracticeLibrary:
         self._since: datetime = utcnow()
         # What the last looks re-indexed, by practice: its updated_at then.
         self._seen: dict[int, datetime] = {}
+        self._looks = 0
 
     async def load(self, session: AsyncSession) -> int:
         """Index every shared practice (at start-up); return how many."""
-        self._since = utcnow()
+        started = utcnow()
+        # The stamps first: a change committed between the two reads then looks new to the
+        # next look (indexed twice, harmlessly) rather than seen (never indexed).
+        stamps = await Practices(session).changed_since(started - OVERLAP)
         shared = await Practices(session).shared()
         for practice in shared:
             self.index.update(search_document(practice))
+        self._since, self._seen = started, dict(stamps)
         return len(shared)
 
     def change(self, practice: Practice) -> IndexChange:
@@ -133,15 +141,22 @@ class PracticeLibrary:
     async def sync(self, session: AsyncSession) -> int:
         """Re-index what other processes changed since the last look; return how many.
 
-        The look reads only ids and times, so it is cheap enough to repeat every few
+        A look usually reads a count and a time, so it is cheap enough to repeat every few
         seconds; the practices themselves are loaded only when one changed.
         """
         started = utcnow()
         horizon = self._since - OVERLAP
-        stamps = await Practices(session).changed_since(horizon)
+        repository = Practices(session)
+        self._looks += 1
+        if self._looks % FULL_LOOK_EVERY:
+            recent = [stamp for stamp in self._seen.values() if stamp >= horizon]
+            if await repository.changes_since(horizon) == (len(recent), max(recent, default=None)):
+                self._since = started
+                return 0
+        stamps = await repository.changed_since(horizon)
         fresh = [i for i, stamp in stamps if self._seen.get(i) != stamp]
-        for practice in await Practices(session).by_ids(fresh):
+        for practice in await repository.by_ids(fresh):
             self.changed(practice)
-        self._seen = {i: stamp for i, stamp in stamps}
+        self._seen = dict(stamps)
         self._since = started
         return len(fresh)

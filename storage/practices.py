@@ -143,6 +143,17 @@ class Practices:
         )
         return [(row.id, row.updated_at) for row in result]
 
+    async def changes_since(self, moment: datetime) -> tuple[int, datetime | None]:
+        """Return how many practices changed at or after the moment, and the latest change."""
+        row = (
+            await self.session.execute(
+                select(func.count(Practice.id), func.max(Practice.updated_at)).where(
+                    Practice.updated_at >= moment
+                )
+            )
+        ).one()
+        return int(row[0]), row[1]
+
     async def shared(self) -> Sequence[Practice]:
         """Return every shared practice (approved or selected), oldest first."""
         result = await self.session.scalars(

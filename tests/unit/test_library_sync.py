@@ -6,9 +6,14 @@ import asyncio
 import json
 import os
 import sys
+from datetime import timedelta
 
 from bot.app import build_app
+from storage.library import FULL_LOOK_EVERY
+from storage.models import utcnow
+from storage.practices import Practices
 from tests.support.chat import Chat, register
+from tests.support.library import share
 from tests.support.practices import TITLE, button, grant, sent_to, submit
 
 
@@ -71,3 +76,26 @@ async def test_a_practice_imported_by_the_command_line_is_found_at_the_next_look
         assert bot.settings.library_sync <= 5  # so the bot finds it within a few seconds
     finally:
         await bot.close()
+
+
+async def test_the_quick_look_matches_the_full_one_and_a_late_commit_is_caught(app):
+    first = await share(app, "Хогийн цэгийг цэцэрлэг болгосон")
+    second = await share(app, "Иргэдийн оролцоотой төсөв")
+    library, sync = app.services.library, app.library_sync
+    horizon = utcnow() - timedelta(minutes=5)
+    async with app.database.transaction() as session:
+        stamps = dict(await Practices(session).changed_since(horizon))
+        # The quick look's summary compares equal to what the full look read.
+        assert await Practices(session).changes_since(horizon) == (2, max(stamps.values()))
+    assert await sync.sync_once() == 2  # both were shared after the app was built
+    # Another process commits late a change stamped before the latest one: neither the
+    # count nor the latest change moves, so only the periodic full look can see it.
+    async with app.database.transaction() as session:
+        practice = await Practices(session).get(first)
+        assert practice is not None
+        practice.title = "Ногоон байгууламж"
+        await session.flush()
+        practice.updated_at = stamps[second] - timedelta(milliseconds=1)
+    looks = [await sync.sync_once() for _ in range(FULL_LOOK_EVERY)]
+    assert looks[0] == 0 and sum(looks) == 1  # missed by a quick look, caught by a full one
+    assert library.index.search("байгууламж").total == 1
