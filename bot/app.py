@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
@@ -17,17 +17,18 @@ from handlers.dispatcher import Dispatcher
 from handlers.faq import teach
 from handlers.flood import FloodGuard
 from handlers.i18n import Catalogue
-from handlers.library import INDEX, search_document
 from handlers.messages import SendPoll
 from handlers.routes import build_router
 from handlers.vote_admin import poll_sent as vote_poll_sent
 from knowledge.faq import FaqBase
-from knowledge.search import SearchIndex
 from storage.database import Database
 from storage.faq import FaqRecords
-from storage.practices import Practices
+from storage.library import PracticeLibrary
 from storage.units import Units, read_units
 from storage.users import Users
+
+if TYPE_CHECKING:
+    from bot.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class App:
     database: Database
     services: Services
     dispatcher: Dispatcher
+    sender: Sender
+    live_results: LiveResults
+    reminders: Reminders
+    library_sync: LibrarySync
     # Background work started by a Telegram runtime next to update handling; each worker
     # gets the runtime (to send with) and runs until cancelled.
     workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
@@ -51,10 +56,8 @@ class App:
 
     async def poll_sent(self, poll: SendPoll, poll_id: str, chat_id: int, message_id: int) -> None:
         """Link a native poll the bot posted to the record it belongs to."""
-        handler = self.services.extras.get("poll_sent")
-        if handler is not None:
-            async with self.database.transaction() as session:
-                await handler(session, poll, poll_id, chat_id, message_id)
+        async with self.database.transaction() as session:
+            await vote_poll_sent(session, poll, poll_id, chat_id, message_id)
 
     async def close(self) -> None:
         """Release the database."""
@@ -63,72 +66,48 @@ class App:
 
 async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     """Open and migrate the database, seed the units on first start, and wire the core."""
+    # Imported here: the sender uses the runtimes' Failure, and the runtimes import App.
+    from bot.sender import Sender, SenderConfig
+
     database = Database(settings.database_url)
     if migrate:
         await database.upgrade()
     await seed_units(database)
     catalogue = Catalogue.load(default=settings.default_language)
-    services = Services(
-        catalogue=catalogue, faq=await load_faq(database), admin_ids=settings.admin_ids
-    )
-    flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
-    dispatcher = Dispatcher(database, services, build_router(), flood)
-    app = App(settings, database, services, dispatcher)
-    services.extras[INDEX] = await load_practice_index(database)
-    app.workers.append(LibrarySync(database, services, settings.library_sync).run)
-    wire_votes(app)
-    wire_sender(app)
-    wire_reminders(app)
-    return app
-
-
-def wire_sender(app: App) -> None:
-    """Run the announcement sender (and the contest notices) beside update handling."""
-    # Imported here: the sender uses the runtimes' Failure, and the runtimes import App.
-    from bot.sender import Sender, SenderConfig
-
-    sender = Sender(app.database, app.services.catalogue, SenderConfig.from_settings(app.settings))
-    app.services.extras["sender"] = sender
-    app.workers.append(sender.run)
-
-
-def wire_votes(app: App) -> None:
-    """Give quick votes their live results, poll linking and auto-close workers."""
-    settings = app.settings
+    library = PracticeLibrary()
+    async with database.transaction() as session:
+        await library.load(session)
+    sender = Sender(database, catalogue, SenderConfig.from_settings(settings))
     live = LiveResults(
-        app.database,
-        app.services.catalogue,
+        database,
+        catalogue,
         interval=settings.live_results_interval,
         close_check=settings.vote_close_check,
-        clock=lambda: app.services.clock(),  # one clock for the handlers and the worker
+        clock=lambda: services.clock(),  # one clock for the handlers and the worker
     )
-    app.services.extras.update(
-        live_results=live, poll_sent=vote_poll_sent, projector_url=settings.projector_base()
-    )
-    app.workers += [live.run, live.auto_close]
-
-
-def wire_reminders(app: App) -> None:
-    """Remind adopting khoroos to report and to evaluate after the configured days."""
-    settings = app.settings
     reminders = Reminders(
-        app.database,
-        app.services.catalogue,
+        database,
+        catalogue,
         report_after=timedelta(days=settings.adoption_report_days),
         evaluate_after=timedelta(days=settings.adoption_evaluate_days),
         interval=settings.reminder_check,
     )
-    app.services.extras["reminders"] = reminders
-    app.workers.append(reminders.run)
-
-
-async def load_practice_index(database: Database) -> SearchIndex:
-    """Index every shared practice once; the handlers keep it current as practices change."""
-    index = SearchIndex()
-    async with database.transaction() as session:
-        for practice in await Practices(session).shared():
-            index.add(search_document(practice))
-    return index
+    services = Services(
+        catalogue=catalogue,
+        faq=await load_faq(database),
+        library=library,
+        live_results=live,
+        projector_url=settings.projector_base(),
+        admin_ids=settings.admin_ids,
+    )
+    flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
+    dispatcher = Dispatcher(database, services, build_router(), flood)
+    sync = LibrarySync(database, library, settings.library_sync)
+    app = App(settings, database, services, dispatcher, sender, live, reminders, sync)
+    # The announcement sender (and the contest notices), live vote results and auto-close,
+    # adoption reminders, and practices changed by other processes, beside update handling.
+    app.workers += [sync.run, live.run, live.auto_close, sender.run, reminders.run]
+    return app
 
 
 async def load_faq(database: Database) -> FaqBase:

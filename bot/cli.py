@@ -17,13 +17,11 @@ from bot.app import App, build_app
 from bot.projector import Projector
 from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
-from handlers.contest import CalendarFileError, read_stages
 from handlers.html import plain
 from handlers.i18n import LANGUAGES, Catalogue
-from handlers.library import INDEX
-from knowledge.search import SearchIndex
 from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
 from storage.contest import Contest
+from storage.contest_files import CalendarFileError, read_stages
 from storage.database import DatabaseError
 from storage.practice_files import (
     FORMATS,
@@ -32,7 +30,7 @@ from storage.practice_files import (
     import_rows,
     read_rows,
 )
-from storage.practices import CATEGORIES, STATUSES, Practices
+from storage.practices import CATEGORIES, STATUSES
 from storage.units import Units, UnitsFileError, parse_move, read_mapping, read_units
 
 log = logging.getLogger("khoroo_bot")
@@ -221,7 +219,7 @@ async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
         try:
             await runtime.prepare()  # checks the token before anything is claimed
             log.info("sender started at %s messages a second", settings.sender_rate)
-            await app.services.extras["sender"].run(runtime)
+            await app.sender.run(runtime)
             return 0
         finally:
             await runtime.stop()
@@ -441,24 +439,20 @@ async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> 
     """Print the shared practices that match a query, best first, as the bot ranks them."""
 
     async def search(app: App) -> int:
-        index: SearchIndex = app.services.extras[INDEX]
-        page = index.search(args.query, limit=max(args.limit, 0))
         async with app.database.transaction() as session:
-            repository = Practices(session)
-            found = [(hit, await repository.get(int(hit.id))) for hit in page.hits]
+            found = await app.services.library.search(session, args.query, limit=max(args.limit, 0))
         rows = [
             {
-                "id": practice.external_id or practice.id,
-                "title": practice.title,
+                "id": hit.practice.external_id or hit.practice.id,
+                "title": hit.practice.title,
                 "score": round(hit.score, 4),
-                "district": practice.district.code if practice.district else None,
-                "khoroo": practice.khoroo_number,
-                "category": practice.category,
-                "status": practice.status,
-                "year": practice.year,
+                "district": hit.practice.district.code if hit.practice.district else None,
+                "khoroo": hit.practice.khoroo_number,
+                "category": hit.practice.category,
+                "status": hit.practice.status,
+                "year": hit.practice.year,
             }
-            for hit, practice in found
-            if practice is not None
+            for hit in found.found
         ]
         if args.json:
             print(json.dumps(rows, ensure_ascii=False))

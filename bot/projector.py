@@ -47,7 +47,7 @@ class Projector:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.live = app.services.extras["live_results"]
+        self.live = app.live_results
         self.language = app.settings.default_language
         self._runner: web.AppRunner | None = None
         self._streams: set[asyncio.Task[Any]] = set()

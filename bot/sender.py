@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.contest_notices import contest_notices
 from bot.runtimes.telegram import Failure
 from bot.settings import Settings
-from handlers.contest import contest_notices
 from handlers.html import truncate
 from handlers.i18n import Catalogue
 from handlers.messages import EditText, Reply, SendDocument, SendPhoto, SendText

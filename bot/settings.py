@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     adoption_evaluate_days: float = Field(90.0, gt=0)
     reminder_check: float = Field(600.0, gt=0)
     # How often (seconds) the search index picks up practices changed by other processes.
-    library_sync: float = Field(30.0, gt=0)
+    library_sync: float = Field(5.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,34 +1,26 @@
-"""The contest calendar: /contest for everyone, /stages for admins, and the stage notices.
+"""The contest calendar: /contest for everyone, /stages for admins.
 
-Dates are typed and shown in Ulaanbaatar time and stored in UTC. The notices (a stage has
-started; a submission deadline is near) become announcements in the outbox, claimed once
-per stage and notice, so a restart or a second process never repeats them.
+Dates are typed and shown in Ulaanbaatar time and stored in UTC (``storage.contest_files``
+reads them, and calendar files). The stage notices the sender queues are in
+``bot/contest_notices.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import datetime
+from typing import Literal
 
 from handlers import permissions, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
-from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue, format_date
+from handlers.i18n import TIMEZONE, format_date
 from handlers.messages import Button
 from handlers.steps import Accept, Answer, Form, FormRun, Invalid, Prompt, Step, Stop
-from handlers.validators import parse_moment
-from storage.announcements import Announcements
 from storage.audit import AuditLog
-from storage.contest import KINDS, Contest, StageSpec, reminder_notice
-from storage.models import Announcement, ContestStage
-
-NAME_LIMIT = 200
+from storage.contest import KINDS, Contest, StageSpec
+from storage.contest_files import NAME_LIMIT
+from storage.localtime import local_year
 
 
 class StagesPress(Callback, prefix="stages"):
@@ -36,11 +28,6 @@ class StagesPress(Callback, prefix="stages"):
 
     action: Literal["add", "del"]
     stage: int | None = None
-
-
-def local_year(moment: datetime) -> int:
-    """Return the year of a moment in Ulaanbaatar."""
-    return moment.astimezone(TIMEZONE).year
 
 
 def when(moment: datetime, language: str) -> str:
@@ -253,155 +240,8 @@ STAGE_FORM = Form(
 )
 
 
-# -- notices: a stage has started, a submission deadline is near ---------------------------
-
-
-def stage_started_texts(catalogue: Catalogue, stage: ContestStage) -> dict[str, str]:
-    """Render the announcement of a stage's start in every language."""
-    return {
-        language: catalogue.text(
-            language,
-            "contest.started",
-            stage=stage.name(language),
-            ends=when(stage.ends_at, language),
-            todo=catalogue.text(language, f"contest.todo.{stage.kind}"),
-        )
-        for language in LANGUAGES
-    }
-
-
-def reminder_texts(catalogue: Catalogue, stage: ContestStage, days: int) -> dict[str, str]:
-    """Render the reminder to khoroos that have not submitted, in every language."""
-    return {
-        language: catalogue.text(
-            language,
-            "contest.reminder",
-            stage=stage.name(language),
-            ends=when(stage.ends_at, language),
-            n=days,
-        )
-        for language in LANGUAGES
-    }
-
-
-async def contest_notices(
-    session: AsyncSession, catalogue: Catalogue, now: datetime, reminder_days: Iterable[int]
-) -> list[Announcement]:
-    """Queue the stage-start announcements and deadline reminders that are due, once each."""
-    contest = Contest(session)
-    announcements = Announcements(session)
-    queued: list[Announcement] = []
-    for stage in await contest.started_unannounced(now):
-        if not await contest.claim(stage.id, ["start"]):
-            continue
-        texts = stage_started_texts(catalogue, stage)
-        queued.append(
-            await announcements.add(
-                Announcement(
-                    kind="stage",
-                    text=texts["mn"],
-                    text_en=texts["en"],
-                    audience={"kind": "all"},
-                    scheduled_at=now,
-                    stage_id=stage.id,
-                )
-            )
-        )
-    days = sorted(set(reminder_days))
-    for stage in await contest.open_submissions(now):
-        due = [d for d in days if now >= stage.ends_at - timedelta(days=d)]
-        if not due or stage.starts_at > now:
-            continue
-        # Only the nearest reminder is sent; the earlier ones it replaces are claimed with it.
-        claimed = await contest.notices(stage.id)
-        nearest = min(due)
-        if reminder_notice(nearest) in claimed:
-            continue
-        keys = [reminder_notice(d) for d in due if reminder_notice(d) not in claimed]
-        if not await contest.claim(stage.id, keys):
-            continue
-        left = max(0, -(-int((stage.ends_at - now).total_seconds()) // 86400))
-        texts = reminder_texts(catalogue, stage, left)
-        queued.append(
-            await announcements.add(
-                Announcement(
-                    kind="reminder",
-                    text=texts["mn"],
-                    text_en=texts["en"],
-                    audience={"kind": "not_submitted", "year": stage.year},
-                    scheduled_at=now,
-                    stage_id=stage.id,
-                )
-            )
-        )
-    return queued
-
-
 def register(router: Router) -> None:
     """Add /contest, /stages and the stage form to the router."""
     router.form(STAGE_FORM)
     router.commands.update({"contest": contest_command, "stages": stages_command})
     router.button(StagesPress, on_stages)
-
-
-# -- the calendar file ----------------------------------------------------------------------
-
-
-class CalendarFileError(ValueError):
-    """A contest calendar file cannot be read; the message names the record and the field."""
-
-
-def read_stages(path: Path) -> list[StageSpec]:
-    """Read stages from a YAML or JSON list of {name_mn, name_en, kind, starts_at, ends_at}.
-
-    Dates are Ulaanbaatar time, written as in the bot ("2026-03-01", "2026.03.01 09:00");
-    an end without a time means the end of that day.
-    """
-    try:
-        records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise CalendarFileError(f"{path}: {error}") from error
-    if isinstance(records, dict):
-        records = records.get("stages")
-    if not isinstance(records, list):
-        raise CalendarFileError(f"{path}: expected a list of stages")
-    specs = []
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict):
-            raise CalendarFileError(f"stage {number}: expected an object")
-        specs.append(_stage_record(number, record))
-    return specs
-
-
-def _stage_record(number: int, record: dict[str, Any]) -> StageSpec:
-    names = {}
-    for field in ("name_mn", "name_en"):
-        value = str(record.get(field) or "").strip()
-        if not value or len(value) > NAME_LIMIT:
-            raise CalendarFileError(f"stage {number}: {field} is missing or too long")
-        names[field] = value
-    kind = str(record.get("kind") or "other")
-    if kind not in KINDS:
-        raise CalendarFileError(f"stage {number}: kind must be one of {', '.join(KINDS)}")
-    starts = _moment(number, record, "starts_at", end_of_day=False)
-    ends = _moment(number, record, "ends_at", end_of_day=True)
-    if ends <= starts:
-        raise CalendarFileError(f"stage {number}: ends_at must be after starts_at")
-    return StageSpec(
-        names["name_mn"], names["name_en"], kind, starts, ends, year=local_year(starts)
-    )
-
-
-def _moment(number: int, record: dict[str, Any], field: str, *, end_of_day: bool) -> datetime:
-    value = record.get(field)
-    if isinstance(value, datetime):  # YAML reads "2026-03-01 09:00:00" itself
-        local = value if value.tzinfo else value.replace(tzinfo=TIMEZONE)
-        return local.astimezone(UTC)
-    if isinstance(value, date):
-        value = value.isoformat()
-    try:
-        return parse_moment(str(value or ""), end_of_day=end_of_day)
-    except ValueError:
-        raise CalendarFileError(
-            f"stage {number}: {field} {value!r} is not a date like 2026-03-01 or 2026.03.01 09:00"
-        ) from None

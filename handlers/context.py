@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -25,22 +25,36 @@ from handlers.messages import (
     SendText,
 )
 from knowledge.faq import FaqBase
+from storage.library import PracticeLibrary
 from storage.models import ConversationState, User, utcnow
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Router
 
 
+class LiveResultsFeed(Protocol):
+    """Where a committed change of a vote is reported (bot.live_results.LiveResults)."""
+
+    def changed(self, vote_id: int) -> None:
+        """Note that a vote's ballots or state changed."""
+
+
 @dataclass
 class Services:
-    """Long-lived things every handler may use; built once by the composition root."""
+    """Long-lived things every handler may use; built once by the composition root.
+
+    Every service is required: a missing one fails when the app is built, not when a
+    button needs it.
+    """
 
     catalogue: Catalogue
-    faq: FaqBase | None = None
+    faq: FaqBase
+    library: PracticeLibrary
+    live_results: LiveResultsFeed
+    projector_url: str  # the public base address of the vote projector pages
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
     clock: Callable[[], datetime] = utcnow
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +70,9 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     answered: bool = False
     press: Callback | None = None  # a button press's record, parsed by the dispatcher
+    # What must happen only once this event's transaction has committed (the dispatcher runs
+    # it then; a rollback or a retry drops it): in-memory indexes, live results, the FAQ.
+    effects: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # JSON columns are not change-tracked in depth: work on a copy, write it back once
@@ -117,6 +134,10 @@ class Context:
             text = html.plain(text)[:200]
         self.replies.append(AnswerButton(self.incoming.callback_id, text, alert))
         self.answered = True
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run an effect once the transaction commits; never if it rolls back or is retried."""
+        self.effects.append(effect)
 
     def save_state(self) -> None:
         """Write the working data back when it changed (the version column then moves on)."""

@@ -159,6 +159,12 @@ class Dispatcher:
             await self._route(ctx)
             ctx.answer()
             ctx.save_state()
+        # Committed: only now may memory and other users see what this event changed.
+        for effect in ctx.effects:
+            try:
+                effect()
+            except Exception:
+                log.exception("after-commit effect failed", extra={"update_id": incoming.update_id})
         return ctx.replies
 
     def _apology(self, incoming: Incoming) -> list[Reply]:

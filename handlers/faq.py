@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from handlers import contest, menu, validators
@@ -57,7 +58,6 @@ BROWSE = FaqPage(1)
 
 def knowledge(ctx: Context) -> FaqBase:
     """Return the loaded knowledge base."""
-    assert ctx.services.faq is not None, "build_app loads the FAQ"
     return ctx.services.faq
 
 
@@ -289,7 +289,8 @@ async def finish_answer(ctx: Context, run: FormRun) -> None:
         )
         if topic == NEW_TOPIC:
             lesson.topic_id = f"taught-{lesson.id}"
-        teach(knowledge(ctx), lesson)
+        # The running knowledge base learns it only once the lesson is stored.
+        ctx.after_commit(partial(teach, knowledge(ctx), lesson))
     ctx.send(ctx.t("faq.taught", n=len(askers)))
 
 

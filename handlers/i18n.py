@@ -8,16 +8,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from handlers.html import Html, escape
+from storage.localtime import TIMEZONE
 
 LOCALES = Path(__file__).with_name("locales")
 LANGUAGES = ("mn", "en")
 DEFAULT_LANGUAGE = "mn"
-TIMEZONE = ZoneInfo("Asia/Ulaanbaatar")
 
 _MONTHS_EN = (
     "January February March April May June July August September October November December"

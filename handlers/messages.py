@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from knowledge.clean import clean_name, clean_text
@@ -198,11 +198,3 @@ Reply = (
     | StopPoll
     | AnswerInline
 )
-
-
-@dataclass
-class Outcome:
-    """What handling one event produced."""
-
-    replies: list[Reply] = field(default_factory=list)
-    duplicate: bool = False

@@ -7,7 +7,7 @@ one, then the text with the buttons, so the buttons stay at the bottom of the ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -205,8 +205,3 @@ def send_card(
 def short_title(title: str, size: int = 40) -> str:
     """Return a title short enough for a button label."""
     return title if len(title) <= size else title[: size - 1].rstrip() + "…"
-
-
-def list_rows(buttons: Sequence[Any]) -> Keyboard:
-    """Put each button on its own row."""
-    return tuple((button,) for button in buttons)

@@ -17,7 +17,7 @@ from handlers.messages import Button, Keyboard
 from handlers.permissions import is_admin, is_reviewer
 from handlers.practice_card import send_card, short_title, stored_card
 from storage.models import Practice
-from storage.practices import SHARED, Practices
+from storage.practices import SHARED, Practices, allows
 
 PER_PAGE = 8
 
@@ -97,7 +97,7 @@ async def may_see(ctx: Context, practice: Practice) -> bool:
 async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
     """Return what the user can do with the practice: edit, decide, or go back."""
     rows: list[tuple[Button, ...]] = []
-    if practice.submitter_id == ctx.user.id and practice.status == "returned":
+    if practice.submitter_id == ctx.user.id and allows("resubmit", practice.status):
         rows.append((ctx.button("mine.edit", MinePress("e", practice.id)),))
     admin = await is_admin(ctx)
     if admin or await review.may_decide(ctx, practice, "approve"):
@@ -136,7 +136,7 @@ async def on_mine(ctx: Context, press: MinePress) -> None:
         ctx.answer()
         await open_card(ctx, practice)
         return
-    if practice.submitter_id != ctx.user.id or practice.status != "returned":
+    if practice.submitter_id != ctx.user.id or not allows("resubmit", practice.status):
         ctx.answer(ctx.t("submission.cannot_revise"), alert=True)
         return
     ctx.answer()

@@ -20,7 +20,7 @@ from handlers.practice_card import Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from storage.audit import AuditLog
 from storage.models import Practice
-from storage.practices import DECISION_STATUS, Practices, Reviewers
+from storage.practices import Practices, Reviewers, allows
 from storage.users import Users
 
 Code = Literal["a", "r", "x", "s"]
@@ -56,7 +56,7 @@ async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
 
 def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
     """Return the decisions a reviewer can take on the practice as it stands."""
-    if practice.status == "submitted":
+    if allows("approve", practice.status):  # return and reject are open then too
         return (
             (
                 Button(t("review.approve"), decision_data("approve", practice.id)),
@@ -64,7 +64,7 @@ def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
             ),
             (Button(t("review.reject"), decision_data("reject", practice.id)),),
         )
-    if practice.status == "approved" and admin:
+    if allows("select", practice.status) and admin:
         return ((Button(t("review.select"), decision_data("select", practice.id)),),)
     return ()
 
@@ -99,8 +99,7 @@ async def on_review(ctx: Context, press: ReviewPress) -> None:
     if not await may_decide(ctx, practice, decision):
         ctx.answer(ctx.t("review.not_allowed"), alert=True)
         return
-    needed, _ = DECISION_STATUS[decision]
-    if practice.status != needed:
+    if not allows(decision, practice.status):
         ctx.answer(
             ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))), alert=True
         )
@@ -118,7 +117,7 @@ async def decide(ctx: Context, practice: Practice, decision: str, comment: str |
     """Record the decision, tell the author, and update the search index."""
     await Practices(ctx.session).decide(practice, ctx.user.id, decision, comment)
     AuditLog(ctx.session).record(ctx.user.id, f"practice.{decision}", f"practice:{practice.id}")
-    library.practice_changed(ctx.services, practice)
+    library.practice_changed(ctx, practice)
     ctx.send(
         ctx.t(f"review.done.{decision}", title=practice.title),
         decision_buttons(ctx.t, practice, admin=await is_admin(ctx)),
@@ -161,7 +160,7 @@ async def finish_comment(ctx: Context, run: FormRun) -> None:
         ctx.send(ctx.t("error.outdated_button"))
     elif not await may_decide(ctx, practice, decision):
         ctx.send(ctx.t("review.not_allowed"))
-    elif practice.status != DECISION_STATUS[decision][0]:
+    elif not allows(decision, practice.status):
         ctx.send(ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))))
     else:
         await decide(ctx, practice, decision, str(run.get("comment")))

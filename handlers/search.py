@@ -12,18 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from sqlalchemy import select
-
 from handlers import adoption, limits, menu, validators
 from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, plain, truncate
-from handlers.library import INDEX, search_document
 from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
 from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
-from knowledge.search import Filters, SearchIndex
+from knowledge.search import Filters
 from storage.adoptions import Adoptions, Narrowing
 from storage.models import Practice
 from storage.practices import CATEGORIES, SHARED, Practices
@@ -112,16 +109,6 @@ def narrowing(ctx: Context) -> Narrowing:
     )
 
 
-async def practice_index(ctx: Context) -> SearchIndex:
-    """Return the bot's search index, or build one for this question when there is none."""
-    index: SearchIndex | None = ctx.services.extras.get(INDEX)
-    if index is None:
-        index = SearchIndex()
-        for practice in await Practices(ctx.session).shared():
-            index.add(search_document(practice))
-    return index
-
-
 async def find(ctx: Context, page: int, size: int = PER_PAGE) -> Found:
     """Run the current query or list for one page."""
     saved, chosen = state(ctx), narrowing(ctx)
@@ -135,20 +122,18 @@ async def find(ctx: Context, page: int, size: int = PER_PAGE) -> Found:
 
 
 async def search_page(ctx: Context, query: str, chosen: Narrowing, size: int, offset: int) -> Found:
-    """Search the index and load the practices found, in rank order."""
-    index = await practice_index(ctx)
+    """Search the library and load the practices found, in rank order."""
     filters = Filters(
         district=chosen.district,
         category=chosen.category,
         status=chosen.status or SHARED,
         year=chosen.year,
     )
-    result = index.search(query, limit=size, offset=offset, filters=filters)
-    ids = [int(hit.id) for hit in result.hits]
-    loaded = await ctx.session.scalars(select(Practice).where(Practice.id.in_(ids)))
-    by_id = {p.id: p for p in loaded.all() if p.status in SHARED}
-    practices = [by_id[i] for i in ids if i in by_id]
-    stats = await Adoptions(ctx.session).stats(by_id)
+    result = await ctx.services.library.search(
+        ctx.session, query, limit=size, offset=offset, filters=filters
+    )
+    practices = result.practices
+    stats = await Adoptions(ctx.session).stats(p.id for p in practices)
     return Found(practices, {i: s.adoptions for i, s in stats.items()}, result.total)
 
 

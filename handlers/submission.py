@@ -15,7 +15,7 @@ from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
-from handlers.library import similar_practices
+from handlers.library import practice_changed, similar_practices
 from handlers.messages import Button, rows
 from handlers.practice_card import (
     card_of,
@@ -30,7 +30,7 @@ from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, 
 from knowledge.clean import clean_name
 from storage import fields
 from storage.models import Practice, User
-from storage.practices import CATEGORIES, NewAttachment, Practices
+from storage.practices import CATEGORIES, SHARED, NewAttachment, Practices, allows
 from storage.units import Units
 
 # One table for the bot, `practices import` and `import-all` (storage/fields.py).
@@ -145,7 +145,7 @@ async def accept_category(ctx: Context, run: FormRun, answer: Answer) -> str | A
     """Take a category button (or its name typed); a look-alike's button opens its card."""
     if answer.choice == OPEN:
         practice = await Practices(ctx.session).get(answer.number or 0)
-        if practice is not None and practice.status in ("approved", "selected"):
+        if practice is not None and practice.status in SHARED:
             send_card(ctx, card_of(practice))
         return Again(edit=False)
     if answer.choice in CATEGORIES:
@@ -312,7 +312,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
             ctx.send(ctx.t("submission.cannot_revise"))
             await menu.show_menu(ctx, edit=False)
             return
-        if practice.status != "returned":
+        if not allows("resubmit", practice.status):
             ctx.send(ctx.t("submission.cannot_revise"))
             await menu.show_menu(ctx, edit=False)
             return
@@ -331,11 +331,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
     practice.resources = values.get("resources")
     practice.partners = values.get("partners")
     practice.contact = values.get("contact")
-    practice.status = "submitted"
-    practice.stage = "identify"
-    practice.submitted_at = ctx.services.clock()
-    if practice.id is None:
-        await repository.add(practice)
+    await repository.submit(practice, ctx.services.clock())
     await repository.set_attachments(
         practice,
         (
@@ -344,6 +340,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
         ),
     )
     await ctx.session.flush()
+    practice_changed(ctx, practice)
     ctx.send(ctx.t("submission.submitted", title=practice.title))
     await review.notify_reviewers(ctx, practice)
     await menu.show_menu(ctx, edit=False)

@@ -15,17 +15,11 @@ explained in the same words in every flow:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import datetime
 
-from handlers.i18n import TIMEZONE
 from handlers.steps import Answer, Invalid
-
-_MOMENT = re.compile(
-    r"^\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"
-    r"(?:\s*[,T ]\s*(\d{1,2})\s*[:.]\s*(\d{2}))?\s*$"
-)
+from storage.localtime import read_moment
 
 
 def length(
@@ -61,35 +55,12 @@ def number(raw: str, minimum: int, maximum: int) -> int:
     return int(digits)
 
 
-def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
-    """Read "2026-03-01" or "2026.03.01", optionally with "14:30", as Ulaanbaatar time.
-
-    Without a time a start means the beginning of the day and an end its last minute.
-    Raises ValueError when the text is not such a date.
-    """
-    moment, _ = _read_moment(text, end_of_day=end_of_day)
-    return moment
-
-
 def moment(text: str, *, end_of_day: bool = False, with_time: bool = False) -> datetime:
     """Return the moment a typed date (and time, required if with_time) names, in UTC."""
     try:
-        read, timed = _read_moment(text, end_of_day=end_of_day)
+        read, timed = read_moment(text, end_of_day=end_of_day)
     except ValueError:
         raise Invalid("input.date_time" if with_time else "input.date") from None
     if with_time and not timed:
         raise Invalid("input.date_time")
     return read
-
-
-def _read_moment(text: str, *, end_of_day: bool) -> tuple[datetime, bool]:
-    match = _MOMENT.match(text)
-    if match is None:
-        raise ValueError(text)
-    year, month, day, hour, minute = match.groups()
-    if hour is None:
-        clock = time(23, 59) if end_of_day else time(0, 0)
-    else:
-        clock = time(int(hour), int(minute))  # raises ValueError past 23:59
-    local = datetime.combine(datetime(int(year), int(month), int(day)).date(), clock)
-    return local.replace(tzinfo=TIMEZONE).astimezone(UTC), hour is not None

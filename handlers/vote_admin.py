@@ -260,7 +260,7 @@ def links(ctx: Context, vote: VoteSession) -> tuple[str, str]:
     """Return the join deep link and the projector page's address."""
     username = ctx.services.bot_username or "bot"
     link = f"https://t.me/{username}?start=vote_{vote.code}"
-    base = str(ctx.services.extras.get("projector_url", "http://127.0.0.1:8081")).rstrip("/")
+    base = ctx.services.projector_url.rstrip("/")
     return link, f"{base}/votes/{vote.code}?key={vote.secret}"
 
 

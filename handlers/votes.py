@@ -7,11 +7,9 @@ share it), and the notice that a vote changed, given only once the change is com
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Final, Literal
-
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import Callback
 from handlers.context import Context
@@ -20,7 +18,7 @@ from handlers.html import Html, escape
 from handlers.i18n import TIMEZONE, Catalogue
 from handlers.messages import Button, Keyboard, Kind
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
-from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally
+from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally, tap
 from storage.models import VoteSession
 from storage.votes import CODE_ALPHABET, CODE_LENGTH, OPEN, Votes
 
@@ -88,25 +86,7 @@ def looks_like_code(text: str) -> bool:
 
 def changed(ctx: Context, vote_id: int) -> None:
     """Tell the live results (trainer's message, projector) that a vote changed, once committed."""
-    live = ctx.services.extras.get("live_results")
-    if live is not None:
-        after_commit(ctx.session, vote_id, live.changed)
-
-
-def after_commit(session: AsyncSession, vote_id: int, notify: Callable[[int], None]) -> None:
-    """Call notify(vote_id) when the session commits; nothing happens on a rollback."""
-    pending: set[int] | None = session.info.get("votes_changed")
-    if pending is None:
-        pending = session.info["votes_changed"] = set()
-        waiting = pending
-
-        def _committed(_session: object) -> None:
-            for changed_id in sorted(waiting):
-                notify(changed_id)
-            waiting.clear()
-
-        event.listen(session.sync_session, "after_commit", _committed, once=True)
-    pending.add(vote_id)
+    ctx.after_commit(partial(ctx.services.live_results.changed, vote_id))
 
 
 # --- how results read ----------------------------------------------------------------------
@@ -322,11 +302,8 @@ async def on_button(ctx: Context, press: VotePress) -> None:
     votes = Votes(ctx.session)
     valid = 0 <= index < len(vote.options)
     if action == CHOOSE and valid and vote.kind in (SINGLE, MULTIPLE):
-        if vote.kind == SINGLE:
-            choices = [index]
-        else:
-            before = await votes.ballot(vote, ctx.user.id) or []
-            choices = [i for i in before if i != index] if index in before else [*before, index]
+        before = [] if vote.kind == SINGLE else await votes.ballot(vote, ctx.user.id) or []
+        choices = tap(vote.kind, before, index)
         if choices:
             await votes.cast(vote, ctx.user.id, choices)
             ctx.answer(ctx.t("votes.counted"))

@@ -235,8 +235,17 @@ def _set_byte(row: bytearray, position: int, value: int) -> None:
 class SearchIndex:
     """An incremental inverted index over practices with typo-tolerant ranked search."""
 
-    def __init__(self) -> None:
-        """Create an empty index."""
+    def __init__(
+        self,
+        *,
+        dense_min_df: int = _DENSE_MIN_DF,
+        score_whole_tier: int = _SCORE_WHOLE_TIER,
+        max_title_scan: int = _MAX_TITLE_SCAN,
+    ) -> None:
+        """Create an empty index; the keywords move the pruning thresholds (tests force them)."""
+        self._dense_min_df = dense_min_df
+        self._score_whole_tier = score_whole_tier
+        self._max_title_scan = max_title_scan
         self._slot_of: dict[DocId, int] = {}
         self._docs: list[SearchDocument | None] = []
         self._slot_terms: list[tuple[str, ...]] = []
@@ -316,7 +325,7 @@ class SearchIndex:
             dense = self._dense.get(term)
             if dense is not None:
                 _set_byte(dense, slot, quantised)
-            elif df >= _DENSE_MIN_DF and df * _DENSE_SHARE >= len(self._docs):
+            elif df >= self._dense_min_df and df * _DENSE_SHARE >= len(self._docs):
                 self._dense[term] = self._densify(term)
         self._slot_terms.append(tuple(pseudo_tf))
 
@@ -437,7 +446,7 @@ class SearchIndex:
                 continue
             with_bonus = tier == n > 1
             room = wanted - len(ranked)
-            if in_tier <= max(room, _SCORE_WHOLE_TIER):
+            if in_tier <= max(room, self._score_whole_tier):
                 scored = self._score(_positions(lanes, tier), parts, query_terms, with_bonus)
             else:
                 scored = self._best_in_tier(lanes, tier, room, parts, query_terms, with_bonus)
@@ -569,7 +578,7 @@ class SearchIndex:
             titled: set[int] = set()
             for term in rarest.expansions:
                 titled.update(self._title_postings.get(term, ()))
-            if len(titled) > _MAX_TITLE_SCAN:
+            if len(titled) > self._max_title_scan:
                 stretch = 1.0 + _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
             else:
                 chosen = {

@@ -45,6 +45,17 @@ class Tally:
         )
 
 
+def tap(kind: str, ballot: Sequence[int], index: int) -> list[int]:
+    """Return the choices after a tap on an option of a single or multiple choice vote.
+
+    A single choice takes the tapped option; a multiple choice toggles it, keeping the order
+    of the earlier taps. An empty result withdraws the ballot.
+    """
+    if kind == SINGLE:
+        return [index]
+    return [i for i in ballot if i != index] if index in ballot else [*ballot, index]
+
+
 def tally(kind: str, option_count: int, ballots: Iterable[Sequence[int]]) -> Tally:
     """Count the ballots of a vote with the given number of options."""
     votes = [0] * option_count

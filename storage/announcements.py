@@ -46,7 +46,6 @@ SENT, FAILED, UNREACHABLE, INVALID, CANCELLED = (
     "invalid",
     "cancelled",
 )
-FINAL = (SENT, FAILED, UNREACHABLE, INVALID, CANCELLED)
 # Announcement states.
 SCHEDULED, DONE = "scheduled", "done"
 BUDGET_ROW = 1

@@ -42,7 +42,7 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwargs: Any) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL and write-ahead BEGIN IMMEDIATE."""
     url = async_url(url)
     if make_url(url).get_backend_name() != "sqlite":
@@ -50,11 +50,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, **kwargs)
     # The pool hands a connection to one session at a time, whichever thread opened it.
     engine = create_async_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-    _serialise_sqlite_writes(engine)
+    _serialise_sqlite_writes(engine, lock_timeout)
     return engine
 
 
-def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
+def _serialise_sqlite_writes(engine: AsyncEngine, lock_timeout: float) -> None:
     # Every update writes; a deferred transaction that reads first and writes later can fail
     # with SQLITE_BUSY when another one wrote in between, so take the write lock up front.
     sync_engine = engine.sync_engine
@@ -66,7 +66,7 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         if make_url(str(engine.url)).database not in (None, "", ":memory:"):
             # Only switching a new file to WAL may wait for a lock, once, at the first connect.
-            cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         # Statements run on the event loop's thread (storage/sqlite.py): SQLite must never
@@ -87,9 +87,12 @@ def _locked(error: OperationalError) -> bool:
 class Database:
     """One database: an engine and the sessions opened on it."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, *, lock_timeout: float = LOCK_TIMEOUT, **engine_kwargs: Any
+    ) -> None:
         self.url = async_url(url)
-        self.engine = create_engine(self.url, **engine_kwargs)
+        self.lock_timeout = lock_timeout
+        self.engine = create_engine(self.url, lock_timeout=lock_timeout, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing our own transactions here hands the
         # lock over at once, and leaves only other processes to wait for.
@@ -119,7 +122,7 @@ class Database:
 
     async def _begin_sqlite(self) -> AsyncSession:
         """Begin at once, waiting without blocking while another process holds the lock."""
-        deadline = asyncio.get_running_loop().time() + LOCK_TIMEOUT
+        deadline = asyncio.get_running_loop().time() + self.lock_timeout
         pause = 0.002
         while True:
             session = self.sessions()

@@ -196,7 +196,7 @@ class Practice(Base):
     )
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     district: Mapped[District | None] = relationship(lazy="joined")
     attachments: Mapped[list[PracticeAttachment]] = relationship(

@@ -1,14 +1,15 @@
-"""Practices, their attachments and reviews, and who may review them.
+"""Practices, their attachments and reviews, their life-cycle, and who may review them.
 
-The vocabularies (categories, statuses, decisions) are defined here once: the import file
-format, the submission form and the card all use these ids; labels live in the catalogue
-under ``category.<id>`` and ``status.<id>``.
+The vocabularies (categories, statuses, life-cycle steps) are defined here once: the import
+file format, the submission form, the review and the card all use these ids; labels live in
+the catalogue under ``category.<id>`` and ``status.<id>``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,20 +32,38 @@ CATEGORIES = (
 STATUSES = ("draft", "submitted", "returned", "approved", "selected", "rejected")
 # Shared practices are the ones peers can find and adopt.
 SHARED = ("approved", "selected")
-DECISIONS = ("approve", "return", "reject", "select")
-# What each decision does to the status, and which status it needs first.
-DECISION_STATUS = {
-    "approve": ("submitted", "approved"),
-    "return": ("submitted", "returned"),
-    "reject": ("submitted", "rejected"),
-    "select": ("approved", "selected"),
+# The life-cycle: each step, the statuses it may be taken from, and the status it leads to.
+# A new practice is a draft (drafts live in the conversation until submitted); a reviewer's
+# decisions are steps too (approve, return, reject; admins select for the capital level).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": (("draft",), "submitted"),
+    "resubmit": (("returned",), "submitted"),  # the author revised a returned practice
+    "approve": (("submitted",), "approved"),
+    "return": (("submitted",), "returned"),
+    "reject": (("submitted",), "rejected"),
+    "select": (("approved",), "selected"),
 }
 REVIEWER = "reviewer"
+BATCH = 500
+
+
+def allows(step: str, status: str | None) -> bool:
+    """Tell whether a practice with this status may take this life-cycle step."""
+    return (status or "draft") in TRANSITIONS[step][0]
 
 
 def stage_for(status: str) -> str:
     """Return the Peer Learning stage a practice with this status is at."""
     return "share" if status in SHARED else "identify"
+
+
+def move(practice: Practice, step: str) -> None:
+    """Take a life-cycle step: the status it leads to, and the stage that status means."""
+    if not allows(step, practice.status):
+        raise ValueError(f"{step} is not possible for a {practice.status} practice")
+    status = TRANSITIONS[step][1]
+    practice.status = status
+    practice.stage = stage_for(status)
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,35 @@ class Practices:
         )
         return int(total or 0)
 
+    async def by_ids(self, practice_ids: Iterable[int]) -> Sequence[Practice]:
+        """Return the practices with these ids, in no particular order (missing ones left out)."""
+        ids = list(practice_ids)
+        found: list[Practice] = []
+        # In chunks: databases bound the number of parameters of one statement.
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            result = await self.session.scalars(select(Practice).where(Practice.id.in_(chunk)))
+            found += result.all()
+        return found
+
+    async def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
+        """Return the id and last change of every practice changed at or after the moment."""
+        result = await self.session.execute(
+            select(Practice.id, Practice.updated_at).where(Practice.updated_at >= moment)
+        )
+        return [(row.id, row.updated_at) for row in result]
+
+    async def changes_since(self, moment: datetime) -> tuple[int, datetime | None]:
+        """Return how many practices changed at or after the moment, and the latest change."""
+        row = (
+            await self.session.execute(
+                select(func.count(Practice.id), func.max(Practice.updated_at)).where(
+                    Practice.updated_at >= moment
+                )
+            )
+        ).one()
+        return int(row[0]), row[1]
+
     async def shared(self) -> Sequence[Practice]:
         """Return every shared practice (approved or selected), oldest first."""
         result = await self.session.scalars(
@@ -125,17 +173,21 @@ class Practices:
             for i, f in enumerate(files)
         ]
 
+    async def submit(self, practice: Practice, now: datetime) -> Practice:
+        """Submit a new practice, or resubmit a returned one, for review; store a new one."""
+        move(practice, "resubmit" if practice.status == "returned" else "submit")
+        practice.submitted_at = now
+        if practice.id is None:
+            await self.add(practice)
+        return practice
+
     async def decide(
         self, practice: Practice, reviewer_id: int, decision: str, comment: str | None = None
     ) -> Review:
-        """Record a decision and move the practice to the status it leads to."""
-        needed, status = DECISION_STATUS[decision]
-        if practice.status != needed:
-            raise ValueError(f"{decision} needs a {needed} practice, not {practice.status}")
+        """Record a reviewer's decision and take the life-cycle step it is."""
+        move(practice, decision)
         review = Review(decision=decision, reviewer_id=reviewer_id, comment=comment)
         practice.reviews.append(review)
-        practice.status = status
-        practice.stage = stage_for(status)
         practice.updated_at = utcnow()
         await self.session.flush()
         return review

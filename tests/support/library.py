@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import App
-from handlers.library import practice_changed
 from storage.models import Practice
 from storage.practices import Practices
 from storage.units import Units
@@ -45,5 +44,6 @@ async def share(
             **fields,
         )
         await Practices(session).add(practice)
-        practice_changed(app.services, practice)
-        return practice.id
+        indexed = app.services.library.change(practice)
+    indexed()  # committed: now it may be found
+    return practice.id

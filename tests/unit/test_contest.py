@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from handlers.contest import contest_notices, parse_moment, read_stages
+from bot.contest_notices import contest_notices
 from handlers.html import plain
 from storage.announcements import Announcements
 from storage.contest import Contest, StageSpec
+from storage.contest_files import read_stages
+from storage.localtime import parse_moment
 from storage.models import Announcement, ContestStage, Practice, User
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register

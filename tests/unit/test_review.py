@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from handlers.html import plain, split
 from handlers.i18n import Catalogue
-from handlers.library import INDEX
 from handlers.messages import SendAlbum, SendPhoto, SendText
 from handlers.practice_card import Card, CardFile, media_replies, render_card
-from knowledge.search import SearchIndex
 from storage.models import Review
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
@@ -27,8 +25,7 @@ def texts(replies, chat_id: int) -> str:
 
 
 async def test_approve_shares_the_practice_and_tells_the_author(app):
-    index = SearchIndex()
-    app.services.extras[INDEX] = index
+    index = app.services.library.index
     author, reviewer = await setup(app)
     replies = await submit(author)
     approve = button(sent_to(replies, 32), "Батлах")
@@ -42,6 +39,27 @@ async def test_approve_shares_the_practice_and_tells_the_author(app):
 
     again = await reviewer.press_data(approve.data or "")  # a second press changes nothing
     assert any("аль хэдийн" in (getattr(r, "text", "") or "") for r in again)
+
+
+async def test_an_approval_that_rolls_back_leaves_the_search_index_alone(app):
+    index = app.services.library.index
+    author, reviewer = await setup(app)
+    replies = await submit(author)
+    approve = button(sent_to(replies, 32), "Батлах").data or ""
+    review_button = app.dispatcher.router.buttons["rv"]
+
+    async def approve_then_fail(ctx):  # approved, then the update fails: it is rolled back
+        await review_button(ctx)
+        raise RuntimeError("after the approval")
+
+    app.dispatcher.router.buttons["rv"] = approve_then_fail
+    await reviewer.press_data(approve)
+    assert (await practice(app)).status == "submitted"
+    assert 1 not in index  # nobody finds a practice that was never approved
+
+    app.dispatcher.router.buttons["rv"] = review_button
+    await reviewer.press_data(approve)
+    assert (await practice(app)).status == "approved" and 1 in index
 
 
 async def test_return_with_a_comment_then_edit_and_resubmit(app):

@@ -6,7 +6,6 @@ from collections import Counter
 
 import pytest
 
-from knowledge import search
 from knowledge.search import Filters, Hit, SearchDocument, SearchIndex, typo_budget
 from tests.support.search_data import load, to_document
 
@@ -189,9 +188,7 @@ def _pages(idx: SearchIndex) -> list[object]:
 
 
 @pytest.mark.parametrize("title_scan", [20_000, 0])
-def test_pruned_search_ranks_exactly_like_scoring_everything(
-    monkeypatch: pytest.MonkeyPatch, title_scan: int
-) -> None:
+def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) -> None:
     removed = [p["id"] for p in PRACTICES[::7]]
     full = SearchIndex()
     for record in PRACTICES:
@@ -202,10 +199,7 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(
     expected_after = _pages(full)
 
     # Force dense rows and bound pruning, which otherwise start at thousands.
-    monkeypatch.setattr(search, "_DENSE_MIN_DF", 2)
-    monkeypatch.setattr(search, "_SCORE_WHOLE_TIER", 0)
-    monkeypatch.setattr(search, "_MAX_TITLE_SCAN", title_scan)
-    pruned = SearchIndex()
+    pruned = SearchIndex(dense_min_df=2, score_whole_tier=0, max_title_scan=title_scan)
     for record in PRACTICES:
         pruned.add(to_document(record))
     assert pruned._dense

@@ -11,7 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
-import storage.database
 from storage.database import Database
 from storage.models import Base, User
 from storage.units import Units, UnitsFileError, UnitSpec, read_units
@@ -107,11 +106,10 @@ async def test_sqlite_waits_for_another_writer_without_blocking_the_loop(sqlite_
         await database.dispose()
 
 
-async def test_sqlite_gives_up_on_a_lock_held_too_long(sqlite_path, monkeypatch):
-    monkeypatch.setattr(storage.database, "LOCK_TIMEOUT", 0.0)
+async def test_sqlite_gives_up_on_a_lock_held_too_long(sqlite_path):
     other = sqlite3.connect(sqlite_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    database = Database(f"sqlite:///{sqlite_path}")
+    database = Database(f"sqlite:///{sqlite_path}", lock_timeout=0.0)
     try:
         with pytest.raises(OperationalError, match="locked"):
             async with database.transaction():
@@ -119,3 +117,20 @@ async def test_sqlite_gives_up_on_a_lock_held_too_long(sqlite_path, monkeypatch)
     finally:
         other.close()
         await database.dispose()
+
+
+def test_the_practice_life_cycle_allows_only_its_steps():
+    from storage.models import Practice
+    from storage.practices import allows, move
+
+    practice = Practice(title="Хог ангилах", category="environment")  # new: a draft
+    assert allows("submit", practice.status) and not allows("approve", practice.status)
+    move(practice, "submit")
+    assert (practice.status, practice.stage) == ("submitted", "identify")
+    with pytest.raises(ValueError):
+        move(practice, "select")  # the capital level takes approved practices only
+    move(practice, "approve")
+    assert (practice.status, practice.stage) == ("approved", "share")
+    move(practice, "select")
+    assert (practice.status, practice.stage) == ("selected", "share")
+    assert not allows("resubmit", "selected") and allows("resubmit", "returned")

@@ -25,6 +25,7 @@ from handlers.messages import (
     StopPoll,
 )
 from handlers.votes import looks_like_code, normalize_code
+from knowledge.tally import MULTIPLE, SINGLE, tap
 from storage.models import Ballot, RoleGrant, VoteSession, utcnow
 from storage.votes import CODE_ALPHABET, Votes, new_code
 from tests.conftest import ADMIN_ID
@@ -45,7 +46,7 @@ class Recorder:
 
 
 def live(app):
-    return app.services.extras["live_results"]
+    return app.live_results
 
 
 async def trainer(app, user_id: int = TRAINER) -> Chat:
@@ -113,6 +114,14 @@ def sent(replies: list[Reply], kind: type) -> list[Any]:
 
 
 # --- codes ---------------------------------------------------------------------------------
+
+
+def test_a_tap_takes_one_choice_or_toggles_one_of_several():
+    assert tap(SINGLE, [0], 2) == [2]
+    assert tap(MULTIPLE, [], 1) == [1]
+    assert tap(MULTIPLE, [1], 0) == [1, 0]  # the order of the taps is kept
+    assert tap(MULTIPLE, [1, 0], 1) == [0]
+    assert tap(MULTIPLE, [0], 0) == []  # nothing left: the ballot is withdrawn
 
 
 def test_codes_are_easy_to_read_aloud():
@@ -627,23 +636,29 @@ async def test_live_results_merge_a_burst_into_one_edit(app):
     assert await worker.flush(runtime) == 0
 
 
-async def test_a_failed_transaction_wakes_nobody(app):
+async def test_a_ballot_reaches_the_live_results_only_once_committed(app):
     owner = await trainer(app)
     vote, _ = await open_vote(owner)
+    voter = await participant(app, 20)
     worker = live(app)
     await worker.flush(Recorder())
-    from handlers.votes import after_commit
+    await voter.send(f"/vote {vote.code}")
+    ballot = voter.last()
+    vote_button = app.dispatcher.router.buttons["vt"]
 
-    woken: list[int] = []
-    with pytest.raises(RuntimeError):
-        async with app.database.transaction() as session:
-            after_commit(session, vote.id, woken.append)
-            raise RuntimeError("rolled back")
-    assert woken == []
-    async with app.database.transaction() as session:
-        after_commit(session, vote.id, woken.append)
-        after_commit(session, vote.id, woken.append)
-    assert woken == [vote.id]
+    async def vote_then_fail(ctx):  # the ballot is cast, then the update rolls back
+        await vote_button(ctx)
+        raise RuntimeError("after the ballot")
+
+    app.dispatcher.router.buttons["vt"] = vote_then_fail
+    await voter.press("Цахим хороо", screen=ballot)
+    assert await ballots(app, vote.id) == []
+    assert worker.pending == frozenset()  # nobody was told of a ballot that does not exist
+
+    app.dispatcher.router.buttons["vt"] = vote_button
+    await voter.press("Цахим хороо", screen=ballot)
+    assert [b.choices for b in await ballots(app, vote.id)] == [[1]]
+    assert worker.pending == frozenset({vote.id})
 
 
 async def test_concurrent_ballots_of_one_voter_leave_one_row(app):
