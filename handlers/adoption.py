@@ -16,14 +16,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from handlers import library, menu, search, validators
+from handlers import library, menu, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.i18n import Catalogue, format_date
 from handlers.messages import Button, Keyboard, SendText
-from handlers.practice_card import place, send_card, short_title, stored_card, texts_for
+from handlers.practice_card import (
+    SearchOpen,
+    place,
+    send_card,
+    short_title,
+    stored_card,
+    texts_for,
+)
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.adoptions import PROGRESS, RATINGS, Adoptions, AuthorMessages
 from storage.models import Adoption, Practice, User
@@ -134,7 +141,7 @@ async def show_similar(ctx: Context, practice: Practice) -> None:
         ctx.answer(ctx.t("adoption.no_similar"), alert=True)
         return
     ctx.answer()
-    rows = [(Button(short_title(p.title), search.SearchOpen(p.id).pack()),) for p in found]
+    rows = [(Button(short_title(p.title), SearchOpen(p.id).pack()),) for p in found]
     ctx.send(ctx.t("adoption.similar_title", title=practice.title), tuple(rows))
 
 
@@ -206,7 +213,7 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
     if adoption.status == "done":
         key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
         rows.append((ctx.button(key, AdoptionPress("e", adoption.id)),))
-    rows.append((ctx.button("adoption.open_practice", search.SearchOpen(adoption.practice_id)),))
+    rows.append((ctx.button("adoption.open_practice", SearchOpen(adoption.practice_id)),))
     rows.append((ctx.button("adoption.mine", AdoptionPress("l", 1)),))
     (ctx.show if edit else ctx.send)(Html("\n".join(lines)), tuple(rows))
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import limits
+from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.html import Html, escape
 from handlers.messages import Keyboard, SendAlbum, SendDocument, SendPhoto
@@ -21,6 +22,22 @@ from storage.adoptions import Adoptions, Stats
 from storage.models import District, Practice
 
 Texts = Callable[..., Html]
+
+
+# The records of buttons that open a practice; several flows put them on their messages.
+
+
+class SearchOpen(Callback, prefix="sro"):
+    """Open a shared practice's card."""
+
+    practice: int
+
+
+class MinePress(Callback, prefix="mine"):
+    """A button of "My practices": a page, a practice to open or revise, or the revision."""
+
+    action: Literal["p", "o", "e", "rv"]
+    number: int | None = None  # the page, or the practice's id
 
 
 @dataclass(frozen=True)

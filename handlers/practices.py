@@ -6,27 +6,17 @@ resubmit a returned practice, ``rv`` continue a revision.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from handlers import adoption, menu, review, submission
-from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
 from handlers.permissions import is_admin, is_reviewer
-from handlers.practice_card import send_card, short_title, stored_card
+from handlers.practice_card import MinePress, send_card, short_title, stored_card
 from storage.models import Practice
 from storage.practices import SHARED, Practices, allows
 
 PER_PAGE = 8
-
-
-class MinePress(Callback, prefix="mine"):
-    """A button of "My practices": a page, a practice to open or revise, or the revision."""
-
-    action: Literal["p", "o", "e", "rv"]
-    number: int | None = None  # the page, or the practice's id
 
 
 STATUS_MARKS = {

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from handlers import library, menu, practices, validators
+from handlers import library, menu, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
 from handlers.permissions import ADMIN, is_admin, is_reviewer
-from handlers.practice_card import Texts, card_of, send_card, texts_for
+from handlers.practice_card import MinePress, Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from storage.audit import AuditLog
 from storage.models import Practice
@@ -136,7 +136,7 @@ async def tell_author(ctx: Context, practice: Practice, decision: str, comment: 
     text: str = t(f"review.told.{decision}", title=practice.title)
     if comment:
         text += "\n\n" + t("review.told_comment", comment=comment)
-    button = Button(t("review.open"), practices.MinePress("o", practice.id).pack())
+    button = Button(t("review.open"), MinePress("o", practice.id).pack())
     ctx.send(text, ((button,),), chat_id=author.id)
 
 

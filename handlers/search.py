@@ -18,7 +18,14 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, plain, truncate
 from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
-from handlers.practice_card import place, render_card, short_title, stored_card, texts_for
+from handlers.practice_card import (
+    SearchOpen,
+    place,
+    render_card,
+    short_title,
+    stored_card,
+    texts_for,
+)
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from knowledge.search import Filters
 from storage.adoptions import Adoptions, Narrowing
@@ -43,12 +50,6 @@ class SearchPage(Callback, prefix="srp"):
     """A page of the current search or list."""
 
     page: int
-
-
-class SearchOpen(Callback, prefix="sro"):
-    """Open a shared practice's card."""
-
-    practice: int
 
 
 class SearchList(Callback, prefix="srl"):
