@@ -10,23 +10,20 @@ from typing import Any
 
 from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
+from bot.loading import load_faq, load_practice_index, seed_units
 from bot.reminders import Reminders
+from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
+from bot.transport import Hooks
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
-from handlers.faq import teach
 from handlers.flood import FloodGuard
-from handlers.i18n import Catalogue
-from handlers.library import INDEX, search_document
+from handlers.i18n import LANGUAGES, Catalogue
+from handlers.library import INDEX
 from handlers.messages import SendPoll
-from handlers.routes import build_router
+from handlers.routes import build_router, command_menu
 from handlers.vote_admin import poll_sent as vote_poll_sent
-from knowledge.faq import FaqBase
-from knowledge.search import SearchIndex
 from storage.database import Database
-from storage.faq import FaqRecords
-from storage.practices import Practices
-from storage.units import Units, read_units
 from storage.users import Users
 
 log = logging.getLogger(__name__)
@@ -43,6 +40,26 @@ class App:
     # Background work started by a Telegram runtime next to update handling; each worker
     # gets the runtime (to send with) and runs until cancelled.
     workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
+
+    def hooks(self) -> Hooks:
+        """Give a runtime what it serves and the callbacks it calls, so it never calls up here."""
+        catalogue = self.services.catalogue
+        menus: dict[str | None, list[tuple[str, str]]] = {
+            None: command_menu(catalogue, catalogue.default)
+        }
+        menus.update((language, command_menu(catalogue, language)) for language in LANGUAGES)
+        return Hooks(
+            handle=self.dispatcher.handle,
+            command_menus=menus,
+            mark_unreachable=self.mark_unreachable,
+            poll_sent=self.poll_sent,
+            named=self.named,
+            workers=tuple(self.workers),
+        )
+
+    def named(self, username: str) -> None:
+        """Remember the bot's @username (for links the handlers build)."""
+        self.services.bot_username = username
 
     async def mark_unreachable(self, chat_id: int) -> None:
         """Remember that a user blocked the bot, so broadcasts skip them."""
@@ -61,8 +78,11 @@ class App:
         await self.database.dispose()
 
 
-async def build_app(settings: Settings, *, migrate: bool = True) -> App:
-    """Open and migrate the database, seed the units on first start, and wire the core."""
+async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = True) -> App:
+    """Open and migrate the database, seed the units on first start, and wire the core.
+
+    Without the sender, announcements and contest notices wait for a `khoroo-bot sender`.
+    """
     database = Database(settings.database_url)
     if migrate:
         await database.upgrade()
@@ -77,16 +97,14 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     services.extras[INDEX] = await load_practice_index(database)
     app.workers.append(LibrarySync(database, services, settings.library_sync).run)
     wire_votes(app)
-    wire_sender(app)
+    if sender:
+        wire_sender(app)
     wire_reminders(app)
     return app
 
 
 def wire_sender(app: App) -> None:
     """Run the announcement sender (and the contest notices) beside update handling."""
-    # Imported here: the sender uses the runtimes' Failure, and the runtimes import App.
-    from bot.sender import Sender, SenderConfig
-
     sender = Sender(app.database, app.services.catalogue, SenderConfig.from_settings(app.settings))
     app.services.extras["sender"] = sender
     app.workers.append(sender.run)
@@ -120,30 +138,3 @@ def wire_reminders(app: App) -> None:
     )
     app.services.extras["reminders"] = reminders
     app.workers.append(reminders.run)
-
-
-async def load_practice_index(database: Database) -> SearchIndex:
-    """Index every shared practice once; the handlers keep it current as practices change."""
-    index = SearchIndex()
-    async with database.transaction() as session:
-        for practice in await Practices(session).shared():
-            index.add(search_document(practice))
-    return index
-
-
-async def load_faq(database: Database) -> FaqBase:
-    """Load the knowledge base and what trainers taught it since."""
-    faq = FaqBase.load()
-    async with database.transaction() as session:
-        for lesson in await FaqRecords(session).lessons():
-            teach(faq, lesson)
-    return faq
-
-
-async def seed_units(database: Database) -> None:
-    """Load Ulaanbaatar's districts when the database has none yet."""
-    async with database.transaction() as session:
-        units = Units(session)
-        if await units.count() == 0:
-            change = await units.replace(read_units())
-            log.info("seeded %d districts", change.added)

@@ -1,4 +1,10 @@
-"""The `khoroo-bot` command line."""
+"""The `khoroo-bot` command line.
+
+Each command imports what it uses when it runs: `--help` needs only argparse; `faq ask` and
+`practices search` read the database without the bot, its frameworks or the migrations
+(which run only if the database is not ready for them); only `run`, `sender` and `chat`
+build the whole application.
+"""
 
 from __future__ import annotations
 
@@ -11,33 +17,24 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import logs
-from bot.app import App, build_app
-from bot.projector import Projector
-from bot.runtimes.telegram import TokenRefused
-from bot.settings import Settings
-from handlers.contest import CalendarFileError, read_stages
-from handlers.html import plain
-from handlers.i18n import LANGUAGES, Catalogue
-from handlers.library import INDEX
-from knowledge.search import SearchIndex
-from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
-from storage.contest import Contest
-from storage.database import DatabaseError
-from storage.practice_files import (
-    FORMATS,
-    PracticeFileError,
-    export_practices,
-    import_rows,
-    read_rows,
-)
-from storage.practices import CATEGORIES, Practices
-from storage.units import Units, UnitsFileError, read_units
+from bot.runtimes import KINDS
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
+    from bot.webhook import Webhook
+    from handlers.i18n import Catalogue
+    from storage.database import Database
 
 log = logging.getLogger("khoroo_bot")
+T = TypeVar("T")
 
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+# storage.practice_files.FORMATS, written out so that `--help` imports no storage (a test
+# checks that they agree).
+EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the Telegram bot")
-    run.add_argument("--runtime", choices=("aiogram", "ptb"), default="aiogram")
+    run.add_argument("--runtime", choices=KINDS, default="aiogram")
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
     run.add_argument(
         "--no-sender",
@@ -108,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
     practices_import.add_argument("file", type=Path)
     practices_import.set_defaults(handler=cmd_practices_import)
     practices_export = practice_commands.add_parser("export", help="export every practice")
-    practices_export.add_argument("--format", choices=FORMATS, default="jsonl")
+    practices_export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
     practices_export.add_argument(
         "-o", "--output", type=Path, help="the file to write (default: standard output)"
     )
@@ -121,32 +118,94 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-async def with_app(settings: Settings, work: Callable[[App], Awaitable[int]]) -> int:
-    """Build the app, run the work, and always release the database."""
-    app = await build_app(settings)
+async def with_app(
+    settings: Settings, work: Callable[[App], Awaitable[int]], **options: Any
+) -> int:
+    """Build the whole application, run the work, and always release the database."""
+    from bot.app import build_app
+
+    app = await build_app(settings, **options)
     try:
         return await work(app)
     finally:
         await app.close()
 
 
+async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the migrated database (units seeded on first start), run the work, release it."""
+    from bot.loading import seed_units
+    from storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        await database.upgrade()
+        await seed_units(database)
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+async def reading(settings: Settings, read: Callable[[Database], Awaitable[T]]) -> T:
+    """Read from the database without migrating it, unless it is new or behind this version."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        try:
+            return await read(database)
+        except DBAPIError:
+            # No tables yet, or a table or column this version needs: migrate, read again.
+            await database.upgrade()
+            return await read(database)
+    finally:
+        await database.dispose()
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot with the chosen runtime."""
+    """Run the bot with the chosen runtime, by long polling or a webhook."""
     token = settings.token()
+    webhook = webhook_settings(settings) if args.webhook else None
 
     async def serve(app: App) -> int:
-        if args.runtime == "ptb" and args.webhook:
-            raise SystemExit("The webhook is served by the aiogram runtime: drop --runtime ptb.")
+        from bot.projector import Projector
+        from bot.runtimes import telegram_runtime
+
+        runtime = telegram_runtime(
+            args.runtime, app.hooks(), token, api_url=settings.telegram_api_url, webhook=webhook
+        )
         projector = Projector(app)  # the votes' projector pages, beside the bot
         await projector.start(settings.projector_host, settings.projector_port)
         try:
-            if args.runtime == "ptb":
-                return await _serve_ptb(app, token)
-            return await _serve_aiogram(app, token, webhook=args.webhook)
+            _freeze_start_up_objects()
+            await runtime.serve()
+            return 0
         finally:
             await projector.stop()
 
-    return await with_app(settings, serve)
+    return await with_app(settings, serve, sender=not args.no_sender)
+
+
+def webhook_settings(settings: Settings) -> Webhook:
+    """Take the webhook's address and secret; refuse to start without either."""
+    from bot.webhook import Webhook, valid_secret
+
+    if not settings.webhook_url:
+        raise SystemExit(
+            "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
+        )
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret:
+        raise SystemExit(
+            "--webhook needs WEBHOOK_SECRET: without it anyone who finds the address could post "
+            "updates in any user's name. Set it to a random value, e.g. `openssl rand -hex 32`."
+        )
+    if not valid_secret(secret):
+        raise SystemExit(
+            "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)."
+        )
+    return Webhook(settings.webhook_url, secret, settings.webhook_host, settings.webhook_port)
 
 
 def _freeze_start_up_objects() -> None:
@@ -159,52 +218,16 @@ def _freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-async def _serve_aiogram(app: App, token: str, *, webhook: bool) -> int:
-    from bot.runtimes.aiogram_runtime import AiogramRuntime
-
-    runtime = AiogramRuntime(app, token)
-    settings = app.settings
-    _freeze_start_up_objects()
-    try:
-        if not webhook:
-            await runtime.run_polling()
-            return 0
-        if not settings.webhook_url:
-            raise SystemExit(
-                "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
-            )
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        await runtime.serve_webhook(
-            settings.webhook_url, secret, settings.webhook_host, settings.webhook_port
-        )
-        return 0
-    finally:
-        await runtime.stop()
-
-
-async def _serve_ptb(app: App, token: str) -> int:
-    from bot.runtimes.ptb_runtime import PtbRuntime
-
-    runtime = PtbRuntime(app, token)
-    _freeze_start_up_objects()
-    try:
-        await runtime.start()
-        await asyncio.Event().wait()
-        return 0
-    finally:
-        await runtime.stop()
-
-
 async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
     """Work through the outbox until stopped; it needs only the token and the database."""
-    from bot.runtimes.aiogram_runtime import AiogramRuntime
-
     token = settings.token()
 
     async def send(app: App) -> int:
-        runtime = AiogramRuntime(app, token)
+        from bot.runtimes import telegram_runtime
+
+        runtime = telegram_runtime("aiogram", app.hooks(), token, api_url=settings.telegram_api_url)
         try:
-            await runtime.prepare()  # checks the token before anything is claimed
+            await runtime.connect()  # checks the token before anything is claimed
             log.info("sender started at %s messages a second", settings.sender_rate)
             await app.services.extras["sender"].run(runtime)
             return 0
@@ -216,10 +239,13 @@ async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> int:
     """Add or update contest stages from a file."""
+    from handlers.contest import read_stages
+    from storage.contest import Contest
+
     specs = read_stages(args.file)
 
-    async def upsert(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def upsert(database: Database) -> int:
+        async with database.transaction() as session:
             change = await Contest(session).upsert(specs)
         for spec in specs:
             print(
@@ -229,7 +255,7 @@ async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> in
         print(f"Stages: {change.added} added, {change.updated} updated.")
         return 0
 
-    return await with_app(settings, upsert)
+    return await with_database(settings, upsert)
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -246,94 +272,99 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply migrations."""
 
-    async def done(app: App) -> int:
+    async def done(database: Database) -> int:
         print("The database is up to date.")
         return 0
 
-    return await with_app(settings, done)
+    return await with_database(settings, done)
 
 
 async def cmd_export_all(args: argparse.Namespace, settings: Settings) -> int:
     """Write every table (but private and transient ones) to a JSON backup."""
+    from storage.backup import export_all, write_backup
 
-    async def dump(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def dump(database: Database) -> int:
+        async with database.transaction() as session:
             document = await export_all(session)
         rows = write_backup(args.output, document)
         print(f"Backup written to {args.output}: {rows} rows.")
         return 0
 
-    return await with_app(settings, dump)
+    return await with_database(settings, dump)
 
 
 async def cmd_import_all(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup into an empty database."""
+    from storage.backup import import_all, read_backup
 
     document = read_backup(args.file)
 
-    async def restore(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def restore(database: Database) -> int:
+        async with database.transaction() as session:
             counts = await import_all(session, document)
         print(f"Restored {sum(counts.values())} rows from {args.file}.")
         return 0
 
-    return await with_app(settings, restore)
+    return await with_database(settings, restore)
 
 
 async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     """Replace the districts and khoroos with a file's."""
+    from storage.units import Units, read_units
+
     specs = read_units(args.file)
 
-    async def replace(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def replace(database: Database) -> int:
+        async with database.transaction() as session:
             change = await Units(session).replace(specs)
         print(
             f"Districts: {change.added} added, {change.updated} updated, {change.removed} removed."
         )
         return 0
 
-    return await with_app(settings, replace)
+    return await with_database(settings, replace)
 
 
 async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer a question as the bot would (with what trainers taught it)."""
+    from bot.loading import load_faq
+    from handlers.html import plain
+
     language = args.language or settings.default_language
-
-    async def ask(app: App) -> int:
-        assert app.services.faq is not None
-        result = app.services.faq.ask(args.question, language)
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "topic": result.topic,
-                        "score": result.score,
-                        "answer": result.answer,
-                        "suggestions": result.suggestions,
-                    },
-                    ensure_ascii=False,
-                )
+    faq = await reading(settings, load_faq)
+    result = faq.ask(args.question, language)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "topic": result.topic,
+                    "score": result.score,
+                    "answer": result.answer,
+                    "suggestions": result.suggestions,
+                },
+                ensure_ascii=False,
             )
-        elif result.topic is not None:
-            print(plain(result.answer))
-        elif result.suggestions:
-            print("Did you mean: " + ", ".join(result.suggestions))
-        else:
-            print("No answer in the knowledge base.")
-        return 0
-
-    return await with_app(settings, ask)
+        )
+    elif result.topic is not None:
+        print(plain(result.answer))
+    elif result.suggestions:
+        print("Did you mean: " + ", ".join(result.suggestions))
+    else:
+        print("No answer in the knowledge base.")
+    return 0
 
 
 async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> int:
     """Upsert practices from a file and say, line by line, what happened."""
-    rows = read_rows(args.file)
+    from handlers.i18n import Catalogue
+    from storage.practice_files import import_rows, read_rows
 
-    async def upsert(app: App) -> int:
-        async with app.database.transaction() as session:
-            report = await import_rows(
-                session, rows, category_names=category_names(app.services.catalogue)
-            )
+    rows = read_rows(args.file)
+    names = category_names(Catalogue.load(default=settings.default_language))
+
+    async def upsert(database: Database) -> int:
+        async with database.transaction() as session:
+            report = await import_rows(session, rows, category_names=names)
         for outcome, entries in (("added", report.added), ("updated", report.updated)):
             for line, external_id in entries:
                 print(f"line {line}: {outcome} {external_id}")
@@ -345,11 +376,15 @@ async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> 
         )
         return 1 if report.refused else 0
 
-    return await with_app(settings, upsert)
+    return await with_database(settings, upsert)
 
 
 def category_names(catalogue: Catalogue) -> dict[str, str]:
     """Map each category's label in every language (without its emoji) to its id."""
+    from handlers.html import plain
+    from handlers.i18n import LANGUAGES
+    from storage.practices import CATEGORIES
+
     names = {}
     for language in LANGUAGES:
         for category in CATEGORIES:
@@ -360,9 +395,10 @@ def category_names(catalogue: Catalogue) -> dict[str, str]:
 
 async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write every practice to a file or standard output."""
+    from storage.practice_files import export_practices
 
-    async def export(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def export(database: Database) -> int:
+        async with database.transaction() as session:
             content = await export_practices(session, args.format)
         if args.output is not None:
             args.output.write_bytes(content)
@@ -372,7 +408,7 @@ async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> 
             sys.stdout.write(content.decode("utf-8-sig"))
         return 0
 
-    return await with_app(settings, export)
+    return await with_database(settings, export)
 
 
 async def _until_signalled(work: Awaitable[int]) -> int:
@@ -390,14 +426,16 @@ async def _until_signalled(work: Awaitable[int]) -> int:
 
 async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> int:
     """Print the shared practices that match a query, best first, as the bot ranks them."""
+    from bot.loading import load_practice_index
+    from storage.practices import Practices
 
-    async def search(app: App) -> int:
-        index: SearchIndex = app.services.extras[INDEX]
+    async def search(database: Database) -> list[dict[str, Any]]:
+        index = await load_practice_index(database)
         page = index.search(args.query, limit=max(args.limit, 0))
-        async with app.database.transaction() as session:
+        async with database.transaction() as session:
             repository = Practices(session)
             found = [(hit, await repository.get(int(hit.id))) for hit in page.hits]
-        rows = [
+        return [
             {
                 "id": practice.external_id or practice.id,
                 "title": practice.title,
@@ -411,26 +449,31 @@ async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> 
             for hit, practice in found
             if practice is not None
         ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False))
-        elif not rows:
-            print("No shared practice matches.")
-        else:
-            for number, row in enumerate(rows, start=1):
-                print(f"{number:>3}. {row['score']:.3f}  {row['title']}  [{row['id']}]")
-        return 0
 
-    return await with_app(settings, search)
+    rows = await reading(settings, search)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        print("No shared practice matches.")
+    else:
+        for number, row in enumerate(rows, start=1):
+            print(f"{number:>3}. {row['score']:.3f}  {row['title']}  [{row['id']}]")
+    return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; operator mistakes end with a message, not a traceback."""
-    args = parser().parse_args(argv)
-    logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
-    try:
-        settings = Settings()
-        return asyncio.run(_until_signalled(args.handler(args, settings)))
-    except (
+def operator_errors() -> tuple[type[Exception], ...]:
+    """Return the errors an operator can fix: one line, exit status 2, no traceback.
+
+    Imported only once one was raised, so that no command loads modules it does not use.
+    """
+    from bot.runtimes.telegram import TokenRefused
+    from handlers.contest import CalendarFileError
+    from storage.backup import BackupError
+    from storage.database import DatabaseError
+    from storage.practice_files import PracticeFileError
+    from storage.units import UnitsFileError
+
+    return (
         BackupError,
         DatabaseError,
         UnitsFileError,
@@ -438,8 +481,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         CalendarFileError,
         TokenRefused,
         OSError,
-    ) as error:
-        print(f"khoroo-bot: {error}", file=sys.stderr)
-        return 2
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; operator mistakes end with a message, not a traceback."""
+    args = parser().parse_args(argv)
+    logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
+    try:
+        from bot.settings import Settings
+
+        settings = Settings()
+        return int(asyncio.run(_until_signalled(args.handler(args, settings))))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        if isinstance(error, operator_errors()):
+            print(f"khoroo-bot: {error}", file=sys.stderr)
+            return 2
+        raise

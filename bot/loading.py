@@ -1,0 +1,47 @@
+"""What start-up loads from the database: the units on first start, the FAQ with what
+trainers taught it, and the search index of shared practices.
+
+Kept apart from the composition root, so read-only commands load them without the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.faq import teach
+from handlers.library import search_document
+from knowledge.faq import FaqBase
+from knowledge.search import SearchIndex
+from storage.database import Database
+from storage.faq import FaqRecords
+from storage.practices import Practices
+from storage.units import Units, read_units
+
+log = logging.getLogger(__name__)
+
+
+async def load_practice_index(database: Database) -> SearchIndex:
+    """Index every shared practice once; the handlers keep it current as practices change."""
+    index = SearchIndex()
+    async with database.transaction() as session:
+        for practice in await Practices(session).shared():
+            index.add(search_document(practice))
+    return index
+
+
+async def load_faq(database: Database) -> FaqBase:
+    """Load the knowledge base and what trainers taught it since."""
+    faq = FaqBase.load()
+    async with database.transaction() as session:
+        for lesson in await FaqRecords(session).lessons():
+            teach(faq, lesson)
+    return faq
+
+
+async def seed_units(database: Database) -> None:
+    """Load Ulaanbaatar's districts when the database has none yet."""
+    async with database.transaction() as session:
+        units = Units(session)
+        if await units.count() == 0:
+            change = await units.replace(read_units())
+            log.info("seeded %d districts", change.added)
