@@ -9,7 +9,6 @@ build the whole application.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import logging
@@ -19,7 +18,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot import logs
 from bot.runtimes import KINDS
 
 if TYPE_CHECKING:
@@ -413,6 +411,8 @@ async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> 
 
 async def _until_signalled(work: Awaitable[int]) -> int:
     """Run the command; SIGTERM or SIGINT cancels it, so it shuts down gracefully."""
+    import asyncio
+
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -486,7 +486,11 @@ def operator_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; operator mistakes end with a message, not a traceback."""
-    args = parser().parse_args(argv)
+    args = parser().parse_args(argv)  # --help and mistakes end here, having imported little
+    import asyncio
+
+    from bot import logs
+
     logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
     try:
         from bot.settings import Settings
