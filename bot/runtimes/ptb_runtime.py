@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.runtimes.telegram import PostedPoll, Refusal, TelegramRuntime, TokenRefused
 from bot.transport import Hooks
@@ -136,7 +138,9 @@ class PtbRuntime(TelegramRuntime):
 
     def _refusal(self, error: Exception) -> Refusal | None:
         if isinstance(error, RetryAfter):
-            wait = error.retry_after
+            with warnings.catch_warnings():  # an int now, a timedelta later: both are read
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return Refusal(429, error.message, seconds)
         if not isinstance(error, TelegramError):
