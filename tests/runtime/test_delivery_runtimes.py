@@ -15,6 +15,8 @@ from tests.runtime.harness import LiveBot
 USER = 7301
 
 
+# PTB reads its own deprecated RetryAfter.retry_after when it raises one.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_refusals_are_handled_alike(live: LiveBot, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.WARNING)
     await live.say(USER, "/start")
