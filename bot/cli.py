@@ -37,7 +37,7 @@ EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
 
 def parser() -> argparse.ArgumentParser:
     """Describe the commands."""
-    root = argparse.ArgumentParser(prog="khoroo-bot", description=__doc__)
+    root = argparse.ArgumentParser(prog="khoroo-bot", description="The `khoroo-bot` command line.")
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the Telegram bot")

@@ -162,15 +162,17 @@ class TelegramRuntime(ABC):
         await asyncio.shield(self._stopped)
 
     async def _shut_down(self) -> None:
-        if self._server is not None:
-            await self._server.stop()
-        await self._stop_polling()
-        await self.finish_updates()
-        for task in self._workers:
-            task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers.clear()
-        await self._close()
+        try:
+            if self._server is not None:
+                await self._server.stop()
+            await self._stop_polling()
+            await self.finish_updates()
+        finally:  # whatever failed above, the workers stop and the connections close
+            for task in self._workers:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers.clear()
+            await self._close()
 
     async def finish_updates(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait (at shutdown) until the updates being handled have sent their replies."""
