@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from handlers.faq import teach
 from handlers.library import search_document
 from knowledge.faq import FaqBase
 from knowledge.search import SearchIndex
@@ -31,6 +30,10 @@ async def load_practice_index(database: Database) -> SearchIndex:
 
 async def load_faq(database: Database) -> FaqBase:
     """Load the knowledge base and what trainers taught it since."""
+    # Imported here: the FAQ flow brings the contest and the dispatcher, which
+    # `practices search` does not need.
+    from handlers.faq import teach
+
     faq = FaqBase.load()
     async with database.transaction() as session:
         for lesson in await FaqRecords(session).lessons():
