@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
-from bot.runtimes.aiogram_runtime import AiogramRuntime  # noqa: E402
+from bot.runtimes import telegram_runtime  # noqa: E402
 from bot.sender import Sender, SenderConfig  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.models import Announcement, Delivery, User  # noqa: E402
@@ -63,7 +63,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 )
             fake.rate_limit(per_second=limit)
             fake.forbid_chats(forbidden)
-            runtime = AiogramRuntime(app, settings.token())
+            runtime = telegram_runtime(
+                "aiogram", app.hooks(), settings.token(), api_url=settings.telegram_api_url
+            )
             config = SenderConfig(
                 rate=args.rate, batch=args.batch, in_flight=args.in_flight, contest_check=3600
             )
@@ -72,7 +74,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             try:
                 await sender.run_until_idle(runtime)
             finally:
-                await runtime.bot.session.close()
+                await runtime.stop()
             wall = time.monotonic() - began
 
             calls = [c for c in fake.calls("sendMessage") if c.status != 429]

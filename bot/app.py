@@ -6,29 +6,25 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
+from bot.loading import load_faq, seed_units
 from bot.reminders import Reminders
+from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
+from bot.transport import Hooks
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
-from handlers.faq import teach
 from handlers.flood import FloodGuard
-from handlers.i18n import Catalogue
+from handlers.i18n import LANGUAGES, Catalogue
 from handlers.messages import SendPoll
-from handlers.routes import build_router
+from handlers.routes import build_router, command_menu
 from handlers.vote_admin import poll_sent as vote_poll_sent
-from knowledge.faq import FaqBase
 from storage.database import Database
-from storage.faq import FaqRecords
 from storage.library import PracticeLibrary
-from storage.units import Units, read_units
 from storage.users import Users
-
-if TYPE_CHECKING:
-    from bot.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +37,33 @@ class App:
     database: Database
     services: Services
     dispatcher: Dispatcher
-    sender: Sender
+    sender: Sender | None  # None: announcements wait for a separate `khoroo-bot sender`
     live_results: LiveResults
     reminders: Reminders
     library_sync: LibrarySync
     # Background work started by a Telegram runtime next to update handling; each worker
     # gets the runtime (to send with) and runs until cancelled.
     workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
+
+    def hooks(self) -> Hooks:
+        """Give a runtime what it serves and the callbacks it calls, so it never calls up here."""
+        catalogue = self.services.catalogue
+        menus: dict[str | None, list[tuple[str, str]]] = {
+            None: command_menu(catalogue, catalogue.default)
+        }
+        menus.update((language, command_menu(catalogue, language)) for language in LANGUAGES)
+        return Hooks(
+            handle=self.dispatcher.handle,
+            command_menus=menus,
+            mark_unreachable=self.mark_unreachable,
+            poll_sent=self.poll_sent,
+            named=self.named,
+            workers=tuple(self.workers),
+        )
+
+    def named(self, username: str) -> None:
+        """Remember the bot's @username (for links the handlers build)."""
+        self.services.bot_username = username
 
     async def mark_unreachable(self, chat_id: int) -> None:
         """Remember that a user blocked the bot, so broadcasts skip them."""
@@ -64,11 +80,11 @@ class App:
         await self.database.dispose()
 
 
-async def build_app(settings: Settings, *, migrate: bool = True) -> App:
-    """Open and migrate the database, seed the units on first start, and wire the core."""
-    # Imported here: the sender uses the runtimes' Failure, and the runtimes import App.
-    from bot.sender import Sender, SenderConfig
+async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = True) -> App:
+    """Open and migrate the database, seed the units on first start, and wire the core.
 
+    Without the sender, announcements and contest notices wait for a `khoroo-bot sender`.
+    """
     database = Database(settings.database_url)
     if migrate:
         await database.upgrade()
@@ -77,7 +93,6 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     library = PracticeLibrary()
     async with database.transaction() as session:
         await library.load(session)
-    sender = Sender(database, catalogue, SenderConfig.from_settings(settings))
     live = LiveResults(
         database,
         catalogue,
@@ -103,26 +118,11 @@ async def build_app(settings: Settings, *, migrate: bool = True) -> App:
     flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
     dispatcher = Dispatcher(database, services, build_router(), flood)
     sync = LibrarySync(database, library, settings.library_sync)
-    app = App(settings, database, services, dispatcher, sender, live, reminders, sync)
-    # The announcement sender (and the contest notices), live vote results and auto-close,
-    # adoption reminders, and practices changed by other processes, beside update handling.
-    app.workers += [sync.run, live.run, live.auto_close, sender.run, reminders.run]
+    outbox = Sender(database, catalogue, SenderConfig.from_settings(settings)) if sender else None
+    app = App(settings, database, services, dispatcher, outbox, live, reminders, sync)
+    # Live vote results and auto-close, adoption reminders, practices changed by other
+    # processes, and the announcement sender (with the contest notices), beside updates.
+    app.workers += [sync.run, live.run, live.auto_close, reminders.run]
+    if outbox is not None:
+        app.workers.append(outbox.run)
     return app
-
-
-async def load_faq(database: Database) -> FaqBase:
-    """Load the knowledge base and what trainers taught it since."""
-    faq = FaqBase.load()
-    async with database.transaction() as session:
-        for lesson in await FaqRecords(session).lessons():
-            teach(faq, lesson)
-    return faq
-
-
-async def seed_units(database: Database) -> None:
-    """Load Ulaanbaatar's districts when the database has none yet."""
-    async with database.transaction() as session:
-        units = Units(session)
-        if await units.count() == 0:
-            change = await units.replace(read_units(), audit=False)
-            log.info("seeded %d districts", change.added)

@@ -1,9 +1,14 @@
-"""The `khoroo-bot` command line."""
+"""The `khoroo-bot` command line.
+
+Each command imports what it uses when it runs: `--help` needs only argparse; `faq ask` and
+`practices search` read the database without the bot, its frameworks or the migrations
+(which run only if the database is not ready for them); only `run`, `sender` and `chat`
+build the whole application.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import logging
@@ -11,40 +16,32 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot import logs
-from bot.app import App, build_app
-from bot.projector import Projector
-from bot.runtimes.telegram import TokenRefused
-from bot.settings import Settings
-from handlers.html import plain
-from handlers.i18n import LANGUAGES, Catalogue
-from storage.backup import BackupError, export_all, import_all, read_backup, write_backup
-from storage.contest import Contest
-from storage.contest_files import CalendarFileError, read_stages
-from storage.database import DatabaseError
-from storage.practice_files import (
-    FORMATS,
-    PracticeFileError,
-    export_practices,
-    import_rows,
-    read_rows,
-)
-from storage.practices import CATEGORIES, STATUSES
-from storage.units import Units, UnitsFileError, parse_move, read_mapping, read_units
+from bot.runtimes import KINDS
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
+    from bot.webhook import Webhook
+    from handlers.i18n import Catalogue
+    from storage.database import Database
 
 log = logging.getLogger("khoroo_bot")
+T = TypeVar("T")
 
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+# storage.practice_files.FORMATS, written out so that `--help` imports no storage (a test
+# checks that they agree).
+EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
 
 
 def parser() -> argparse.ArgumentParser:
     """Describe the commands."""
-    root = argparse.ArgumentParser(prog="khoroo-bot", description=__doc__)
+    root = argparse.ArgumentParser(prog="khoroo-bot", description="The `khoroo-bot` command line.")
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the Telegram bot")
-    run.add_argument("--runtime", choices=("aiogram", "ptb"), default="aiogram")
+    run.add_argument("--runtime", choices=KINDS, default="aiogram")
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
     run.add_argument(
         "--no-sender",
@@ -121,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
     practices_import.add_argument("--dry-run", action="store_true", help="report, store nothing")
     practices_import.set_defaults(handler=cmd_practices_import)
     practices_export = practice_commands.add_parser("export", help="export every practice")
-    practices_export.add_argument("--format", choices=FORMATS, default="jsonl")
+    practices_export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
     practices_export.add_argument(
         "-o", "--output", type=Path, help="the file to write (default: standard output)"
     )
@@ -134,32 +131,94 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-async def with_app(settings: Settings, work: Callable[[App], Awaitable[int]]) -> int:
-    """Build the app, run the work, and always release the database."""
-    app = await build_app(settings)
+async def with_app(
+    settings: Settings, work: Callable[[App], Awaitable[int]], **options: Any
+) -> int:
+    """Build the whole application, run the work, and always release the database."""
+    from bot.app import build_app
+
+    app = await build_app(settings, **options)
     try:
         return await work(app)
     finally:
         await app.close()
 
 
+async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the migrated database (units seeded on first start), run the work, release it."""
+    from bot.loading import seed_units
+    from storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        await database.upgrade()
+        await seed_units(database)
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+async def reading(settings: Settings, read: Callable[[Database], Awaitable[T]]) -> T:
+    """Read from the database without migrating it, unless it is new or behind this version."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        try:
+            return await read(database)
+        except DBAPIError:
+            # No tables yet, or a table or column this version needs: migrate, read again.
+            await database.upgrade()
+            return await read(database)
+    finally:
+        await database.dispose()
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot with the chosen runtime."""
+    """Run the bot with the chosen runtime, by long polling or a webhook."""
     token = settings.token()
+    webhook = webhook_settings(settings) if args.webhook else None
 
     async def serve(app: App) -> int:
-        if args.runtime == "ptb" and args.webhook:
-            raise SystemExit("The webhook is served by the aiogram runtime: drop --runtime ptb.")
+        from bot.projector import Projector
+        from bot.runtimes import telegram_runtime
+
+        runtime = telegram_runtime(
+            args.runtime, app.hooks(), token, api_url=settings.telegram_api_url, webhook=webhook
+        )
         projector = Projector(app)  # the votes' projector pages, beside the bot
         await projector.start(settings.projector_host, settings.projector_port)
         try:
-            if args.runtime == "ptb":
-                return await _serve_ptb(app, token)
-            return await _serve_aiogram(app, token, webhook=args.webhook)
+            _freeze_start_up_objects()
+            await runtime.serve()
+            return 0
         finally:
             await projector.stop()
 
-    return await with_app(settings, serve)
+    return await with_app(settings, serve, sender=not args.no_sender)
+
+
+def webhook_settings(settings: Settings) -> Webhook:
+    """Take the webhook's address and secret; refuse to start without either."""
+    from bot.webhook import Webhook, valid_secret
+
+    if not settings.webhook_url:
+        raise SystemExit(
+            "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
+        )
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret:
+        raise SystemExit(
+            "--webhook needs WEBHOOK_SECRET: without it anyone who finds the address could post "
+            "updates in any user's name. Set it to a random value, e.g. `openssl rand -hex 32`."
+        )
+    if not valid_secret(secret):
+        raise SystemExit(
+            "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)."
+        )
+    return Webhook(settings.webhook_url, secret, settings.webhook_host, settings.webhook_port)
 
 
 def _freeze_start_up_objects() -> None:
@@ -172,53 +231,18 @@ def _freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-async def _serve_aiogram(app: App, token: str, *, webhook: bool) -> int:
-    from bot.runtimes.aiogram_runtime import AiogramRuntime
-
-    runtime = AiogramRuntime(app, token)
-    settings = app.settings
-    _freeze_start_up_objects()
-    try:
-        if not webhook:
-            await runtime.run_polling()
-            return 0
-        if not settings.webhook_url:
-            raise SystemExit(
-                "--webhook needs WEBHOOK_URL (the public HTTPS address Telegram posts to)."
-            )
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        await runtime.serve_webhook(
-            settings.webhook_url, secret, settings.webhook_host, settings.webhook_port
-        )
-        return 0
-    finally:
-        await runtime.stop()
-
-
-async def _serve_ptb(app: App, token: str) -> int:
-    from bot.runtimes.ptb_runtime import PtbRuntime
-
-    runtime = PtbRuntime(app, token)
-    _freeze_start_up_objects()
-    try:
-        await runtime.start()
-        await asyncio.Event().wait()
-        return 0
-    finally:
-        await runtime.stop()
-
-
 async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
     """Work through the outbox until stopped; it needs only the token and the database."""
-    from bot.runtimes.aiogram_runtime import AiogramRuntime
-
     token = settings.token()
 
     async def send(app: App) -> int:
-        runtime = AiogramRuntime(app, token)
+        from bot.runtimes import telegram_runtime
+
+        runtime = telegram_runtime("aiogram", app.hooks(), token, api_url=settings.telegram_api_url)
         try:
-            await runtime.prepare()  # checks the token before anything is claimed
+            await runtime.connect()  # checks the token before anything is claimed
             log.info("sender started at %s messages a second", settings.sender_rate)
+            assert app.sender is not None, "with_app builds the sender"
             await app.sender.run(runtime)
             return 0
         finally:
@@ -229,10 +253,13 @@ async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> int:
     """Add or update contest stages from a file."""
+    from storage.contest import Contest
+    from storage.contest_files import read_stages
+
     specs = read_stages(args.file)
 
-    async def upsert(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def upsert(database: Database) -> int:
+        async with database.transaction() as session:
             change = await Contest(session).upsert(specs)
         for spec in specs:
             print(
@@ -242,7 +269,7 @@ async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> in
         print(f"Stages: {change.added} added, {change.updated} updated.")
         return 0
 
-    return await with_app(settings, upsert)
+    return await with_database(settings, upsert)
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -259,38 +286,40 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply migrations."""
 
-    async def done(app: App) -> int:
+    async def done(database: Database) -> int:
         print("The database is up to date.")
         return 0
 
-    return await with_app(settings, done)
+    return await with_database(settings, done)
 
 
 async def cmd_export_all(args: argparse.Namespace, settings: Settings) -> int:
     """Write every table (but private and transient ones) to a JSON backup."""
+    from storage.backup import export_all, write_backup
 
-    async def dump(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def dump(database: Database) -> int:
+        async with database.transaction() as session:
             document = await export_all(session)
         rows = write_backup(args.output, document)
         print(f"Backup written to {args.output}: {rows} rows.")
         return 0
 
-    return await with_app(settings, dump)
+    return await with_database(settings, dump)
 
 
 async def cmd_import_all(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup into an empty database."""
+    from storage.backup import import_all, read_backup
 
     document = read_backup(args.file)
 
-    async def restore(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def restore(database: Database) -> int:
+        async with database.transaction() as session:
             counts = await import_all(session, document)
         print(f"Restored {sum(counts.values())} rows from {args.file}.")
         return 0
 
-    return await with_app(settings, restore)
+    return await with_database(settings, restore)
 
 
 class _DryRun(Exception):
@@ -299,14 +328,16 @@ class _DryRun(Exception):
 
 async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     """Replace the units with a file's, moving what points to removed ones as mapped."""
+    from storage.units import Units, parse_move, read_mapping, read_units
+
     specs = read_units(args.file)
     moves: list[tuple[str, str]] = []
     for value in args.map:  # OLD=NEW, or the name of a mapping file
         moves += [parse_move(value)] if "=" in value else read_mapping(Path(value))
 
-    async def replace(app: App) -> int:
+    async def replace(database: Database) -> int:
         try:
-            async with app.database.transaction() as session:
+            async with database.transaction() as session:
                 change = await Units(session).replace(specs, moves)
                 if args.dry_run:
                     raise _DryRun
@@ -320,52 +351,54 @@ async def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
 
-    return await with_app(settings, replace)
+    return await with_database(settings, replace)
 
 
 async def cmd_faq_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer a question as the bot would (with what trainers taught it)."""
+    from bot.loading import load_faq
+    from handlers.html import plain
+
     language = args.language or settings.default_language
-
-    async def ask(app: App) -> int:
-        assert app.services.faq is not None
-        result = app.services.faq.ask(args.question, language)
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "topic": result.topic,
-                        "score": result.score,
-                        "answer": result.answer,
-                        "suggestions": result.suggestions,
-                    },
-                    ensure_ascii=False,
-                )
+    faq = await reading(settings, load_faq)
+    result = faq.ask(args.question, language)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "topic": result.topic,
+                    "score": result.score,
+                    "answer": result.answer,
+                    "suggestions": result.suggestions,
+                },
+                ensure_ascii=False,
             )
-        elif result.topic is not None:
-            print(plain(result.answer))
-        elif result.suggestions:
-            print("Did you mean: " + ", ".join(result.suggestions))
-        else:
-            print("No answer in the knowledge base.")
-        return 0
-
-    return await with_app(settings, ask)
+        )
+    elif result.topic is not None:
+        print(plain(result.answer))
+    elif result.suggestions:
+        print("Did you mean: " + ", ".join(result.suggestions))
+    else:
+        print("No answer in the knowledge base.")
+    return 0
 
 
 async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> int:
     """Upsert practices from a file and say, line by line, what happened."""
-    rows = read_rows(args.file, sheet=args.sheet)
+    from handlers.i18n import Catalogue
+    from storage.practice_files import import_rows, read_rows
+    from storage.practices import STATUSES
 
-    async def upsert(app: App) -> int:
-        catalogue = app.services.catalogue
+    rows = read_rows(args.file, sheet=args.sheet)
+    catalogue = Catalogue.load(default=settings.default_language)
+    names = category_names(catalogue)
+    statuses = labels(catalogue, "status", STATUSES)
+
+    async def upsert(database: Database) -> int:
         try:
-            async with app.database.transaction() as session:
+            async with database.transaction() as session:
                 report = await import_rows(
-                    session,
-                    rows,
-                    category_names=category_names(catalogue),
-                    status_names=labels(catalogue, "status", STATUSES),
+                    session, rows, category_names=names, status_names=statuses
                 )
                 if args.dry_run:
                     raise _DryRun
@@ -387,16 +420,21 @@ async def cmd_practices_import(args: argparse.Namespace, settings: Settings) -> 
         )
         return 1 if report.refused else 0
 
-    return await with_app(settings, upsert)
+    return await with_database(settings, upsert)
 
 
 def category_names(catalogue: Catalogue) -> dict[str, str]:
     """Map each category's label in every language (without its emoji) to its id."""
+    from storage.practices import CATEGORIES
+
     return labels(catalogue, "category", CATEGORIES)
 
 
 def labels(catalogue: Catalogue, group: str, ids: Sequence[str]) -> dict[str, str]:
     """Map each label of a group in every language (without its emoji) to its id."""
+    from handlers.html import plain
+    from handlers.i18n import LANGUAGES
+
     names = {}
     for language in LANGUAGES:
         for id_ in ids:
@@ -407,9 +445,10 @@ def labels(catalogue: Catalogue, group: str, ids: Sequence[str]) -> dict[str, st
 
 async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write every practice to a file or standard output."""
+    from storage.practice_files import export_practices
 
-    async def export(app: App) -> int:
-        async with app.database.transaction() as session:
+    async def export(database: Database) -> int:
+        async with database.transaction() as session:
             content = await export_practices(session, args.format)
         if args.output is not None:
             args.output.write_bytes(content)
@@ -419,11 +458,13 @@ async def cmd_practices_export(args: argparse.Namespace, settings: Settings) -> 
             sys.stdout.write(content.decode("utf-8-sig"))
         return 0
 
-    return await with_app(settings, export)
+    return await with_database(settings, export)
 
 
 async def _until_signalled(work: Awaitable[int]) -> int:
     """Run the command; SIGTERM or SIGINT cancels it, so it shuts down gracefully."""
+    import asyncio
+
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -437,11 +478,14 @@ async def _until_signalled(work: Awaitable[int]) -> int:
 
 async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> int:
     """Print the shared practices that match a query, best first, as the bot ranks them."""
+    from storage.library import PracticeLibrary
 
-    async def search(app: App) -> int:
-        async with app.database.transaction() as session:
-            found = await app.services.library.search(session, args.query, limit=max(args.limit, 0))
-        rows = [
+    async def search(database: Database) -> list[dict[str, Any]]:
+        library = PracticeLibrary()
+        async with database.transaction() as session:
+            await library.load(session)
+            found = await library.search(session, args.query, limit=max(args.limit, 0))
+        return [
             {
                 "id": hit.practice.external_id or hit.practice.id,
                 "title": hit.practice.title,
@@ -454,26 +498,31 @@ async def cmd_practices_search(args: argparse.Namespace, settings: Settings) -> 
             }
             for hit in found.found
         ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False))
-        elif not rows:
-            print("No shared practice matches.")
-        else:
-            for number, row in enumerate(rows, start=1):
-                print(f"{number:>3}. {row['score']:.3f}  {row['title']}  [{row['id']}]")
-        return 0
 
-    return await with_app(settings, search)
+    rows = await reading(settings, search)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        print("No shared practice matches.")
+    else:
+        for number, row in enumerate(rows, start=1):
+            print(f"{number:>3}. {row['score']:.3f}  {row['title']}  [{row['id']}]")
+    return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; operator mistakes end with a message, not a traceback."""
-    args = parser().parse_args(argv)
-    logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
-    try:
-        settings = Settings()
-        return asyncio.run(_until_signalled(args.handler(args, settings)))
-    except (
+def operator_errors() -> tuple[type[Exception], ...]:
+    """Return the errors an operator can fix: one line, exit status 2, no traceback.
+
+    Imported only once one was raised, so that no command loads modules it does not use.
+    """
+    from bot.runtimes.telegram import TokenRefused
+    from storage.backup import BackupError
+    from storage.contest_files import CalendarFileError
+    from storage.database import DatabaseError
+    from storage.practice_files import PracticeFileError
+    from storage.units import UnitsFileError
+
+    return (
         BackupError,
         DatabaseError,
         UnitsFileError,
@@ -481,8 +530,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         CalendarFileError,
         TokenRefused,
         OSError,
-    ) as error:
-        print(f"khoroo-bot: {error}", file=sys.stderr)
-        return 2
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; operator mistakes end with a message, not a traceback."""
+    args = parser().parse_args(argv)  # --help and mistakes end here, having imported little
+    import asyncio
+
+    from bot import logs
+
+    logs.configure(logging.INFO if args.command in {"run", "sender"} else logging.WARNING)
+    try:
+        from bot.settings import Settings
+
+        settings = Settings()
+        return int(asyncio.run(_until_signalled(args.handler(args, settings))))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        if isinstance(error, operator_errors()):
+            print(f"khoroo-bot: {error}", file=sys.stderr)
+            return 2
+        raise

@@ -31,11 +31,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from bot.contest_notices import contest_notices
-from bot.runtimes.telegram import Failure
 from bot.settings import Settings
+from bot.transport import Failure, Transport
 from handlers.html import truncate
 from handlers.i18n import Catalogue
 from handlers.messages import EditText, Reply, SendDocument, SendPhoto, SendText
@@ -56,16 +56,6 @@ log = logging.getLogger(__name__)
 PRIVATE_INTERVAL = timedelta(seconds=1)  # Telegram: about one message a second to a chat
 GROUP_INTERVAL = timedelta(seconds=3)  # ... and 20 a minute to a group
 MAX_BACKOFF = 600.0
-
-
-class Transport(Protocol):
-    """What the sender needs of a Telegram runtime: send one reply, classify a failure."""
-
-    async def send(self, reply: Reply, chat_id: int) -> None:
-        """Send one reply to a chat."""
-
-    def classify(self, error: Exception) -> tuple[Failure, float]:
-        """Say what kind of failure an exception is, and how long to wait for a 429."""
 
 
 def _default(name: str) -> Any:

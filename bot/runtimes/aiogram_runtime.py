@@ -1,18 +1,21 @@
-"""The aiogram runtime: long polling or a webhook on aiohttp; it only translates."""
+"""The aiogram runtime: aiogram's Bot API calls and long polling, nothing else."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -23,34 +26,33 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultUnion,
     InputMediaPhoto,
     InputPollOption,
     InputTextMessageContent,
     MediaUnion,
     Update,
 )
-from aiohttp import web
+from pydantic import ValidationError
 
-from bot.app import App
-from bot.runtimes.telegram import Failure, TelegramRuntime, TokenRefused
+from bot.runtimes.telegram import PostedPoll, Refusal, TelegramRuntime, TokenRefused
+from bot.transport import Hooks
 from bot.updates import ALLOWED_UPDATES
-from handlers.messages import (
-    AnswerButton,
-    AnswerInline,
-    EditText,
-    Keyboard,
-    Reply,
-    SendAlbum,
-    SendDocument,
-    SendPhoto,
-    SendPoll,
-    SendText,
-    StopPoll,
-)
+from bot.webhook import MalformedUpdate, Webhook
+from handlers.messages import InlineResult, Keyboard
 
-log = logging.getLogger(__name__)
 HTML = "HTML"
-WEBHOOK_PATH = "/telegram/webhook"
+TELEGRAM_API = "https://api.telegram.org"
+# What aiogram's exceptions stand for, in Telegram's error codes (its network errors, a 413
+# among them, have none: like PTB's, they may work later).
+_STATUS: tuple[tuple[type[TelegramAPIError], int], ...] = (
+    (TelegramBadRequest, 400),
+    (TelegramUnauthorizedError, 401),
+    (TelegramForbiddenError, 403),
+    (TelegramNotFound, 404),
+    (TelegramConflictError, 409),
+    (TelegramServerError, 500),
+)
 
 
 def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
@@ -81,9 +83,16 @@ def _file(content: str | bytes, filename: str) -> str | BufferedInputFile:
 class AiogramRuntime(TelegramRuntime):
     """Serve the bot with aiogram 3."""
 
-    def __init__(self, app: App, token: str) -> None:
-        super().__init__(app)
-        api = TelegramAPIServer.from_base(app.settings.telegram_api_url)
+    def __init__(
+        self,
+        hooks: Hooks,
+        token: str,
+        *,
+        api_url: str = TELEGRAM_API,
+        webhook: Webhook | None = None,
+    ) -> None:
+        super().__init__(hooks, webhook=webhook)
+        api = TelegramAPIServer.from_base(api_url)
         self.bot = Bot(token, session=AiohttpSession(api=api))
         self.dispatcher = Dispatcher()
         router = Router(name="khoroo-bot")
@@ -95,26 +104,25 @@ class AiogramRuntime(TelegramRuntime):
         ):
             observer.register(self._on_event)
         self.dispatcher.include_router(router)
+        # Told by aiogram itself when its polling runs, so stopping needs none of its insides.
+        self._polling_runs = asyncio.Event()
+        self.dispatcher.startup.register(self._polling_runs.set)
+        self.dispatcher.shutdown.register(self._polling_runs.clear)
+        self._polling: asyncio.Future[None] | None = None
 
     async def _on_event(self, event: Any, event_update: Update) -> None:
         await self.process(event_update.model_dump(mode="json", by_alias=True, exclude_none=True))
 
-    async def prepare(self) -> None:
-        """Check the token, learn the bot's username, and set the command menu."""
+    async def _get_username(self) -> str:
         try:
             me = await self.bot.get_me()
         except TelegramUnauthorizedError:
             raise TokenRefused from None
-        self.bot_username = me.username or ""
-        self.app.services.bot_username = self.bot_username
-        await self.set_commands()
+        return me.username or ""
 
-    async def run_polling(self) -> None:
-        """Long-poll until stopped."""
-        await self.prepare()
+    async def _start_polling(self) -> asyncio.Future[Any] | None:
         await self.bot.delete_webhook(drop_pending_updates=False)
-        self.start_workers()
-        polling = asyncio.ensure_future(
+        self._polling = asyncio.ensure_future(
             self.dispatcher.start_polling(
                 self.bot,
                 allowed_updates=list(ALLOWED_UPDATES),
@@ -122,159 +130,140 @@ class AiogramRuntime(TelegramRuntime):
                 close_bot_session=False,
             )
         )
+        runs = asyncio.ensure_future(self._polling_runs.wait())
         try:
-            await asyncio.shield(polling)
-        except asyncio.CancelledError:
-            # Cancelled (SIGTERM): aiogram leaves its long poll running when cancelled from
-            # outside, so ask it to stop the way it expects, and wait until it has.
-            if self.dispatcher._running_lock.locked():
-                await self.dispatcher.stop_polling()
-            await asyncio.gather(polling, return_exceptions=True)
-            raise
+            await asyncio.wait({self._polling, runs}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            runs.cancel()
+        if self._polling.done():
+            self._polling.result()  # it failed to start: say why
+        return self._polling
 
-    async def stop(self) -> None:
-        """Stop polling, let the updates in progress finish, stop the workers, and close."""
-        if self.dispatcher._running_lock.locked():
+    async def _stop_polling(self) -> None:
+        polling = self._polling
+        if polling is None:
+            return
+        # Cancelling start_polling from outside would leave its long poll running; aiogram
+        # stops it the way it expects when asked.
+        if self._polling_runs.is_set() and not polling.done():
             await self.dispatcher.stop_polling()
-        await self.finish_updates()
-        await self.stop_workers()
+        await asyncio.gather(polling, return_exceptions=True)
+
+    async def _close(self) -> None:
         await self.bot.session.close()
 
-    def webhook_app(self, secret: str | None) -> web.Application:
-        """Build the aiohttp app that receives Telegram's webhook and answers /healthz."""
-        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-
-        application = web.Application()
-        SimpleRequestHandler(
-            dispatcher=self.dispatcher,
-            bot=self.bot,
-            secret_token=secret,
-            handle_in_background=False,
-        ).register(application, path=WEBHOOK_PATH)
-        application.router.add_get("/healthz", _healthz)
-        return application
-
-    async def serve_webhook(self, url: str, secret: str | None, host: str, port: int) -> None:
-        """Listen first, then register the webhook with Telegram, and serve until cancelled."""
-        await self.prepare()
-        runner = web.AppRunner(self.webhook_app(secret))
-        await runner.setup()
+    def _check_update(self, update: dict[str, Any]) -> dict[str, Any]:
         try:
-            await web.TCPSite(runner, host, port).start()
-            await self.bot.set_webhook(
-                url.rstrip("/") + WEBHOOK_PATH,
-                secret_token=secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-            log.info("webhook listening on %s:%s", host, port)
-            self.start_workers()
-            await asyncio.Event().wait()
-        finally:
-            # Stop taking updates, let the ones in progress finish, then close.
-            await runner.cleanup()
+            checked = Update.model_validate(update, context={"bot": self.bot})
+        except ValidationError as error:
+            raise MalformedUpdate(f"not an update: {error.error_count()} problems") from None
+        return checked.model_dump(mode="json", by_alias=True, exclude_none=True)
 
-    async def set_command_menu(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        """Call setMyCommands."""
+    def _refusal(self, error: Exception) -> Refusal | None:
+        if isinstance(error, TelegramRetryAfter):
+            return Refusal(429, error.message, float(error.retry_after))
+        if isinstance(error, TelegramNetworkError):
+            return Refusal(None, error.message)
+        if not isinstance(error, TelegramAPIError):
+            return None
+        status = next((code for kind, code in _STATUS if isinstance(error, kind)), 0)
+        return Refusal(status, error.message)
+
+    async def _set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
+
+    async def _set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
         await self.bot.set_my_commands(
             [BotCommand(command=c, description=d) for c, d in commands], language_code=language
         )
 
-    def classify(self, error: Exception) -> tuple[Failure, float]:
-        """Map aiogram's exceptions to failure kinds."""
-        if isinstance(error, TelegramForbiddenError):
-            return Failure.UNREACHABLE, 0
-        if isinstance(error, TelegramRetryAfter):
-            return Failure.RETRY_AFTER, float(error.retry_after)
-        if isinstance(error, TelegramBadRequest) and "not modified" in str(error):
-            return Failure.NOT_MODIFIED, 0
-        if isinstance(error, TelegramBadRequest) and _no_such_chat(str(error)):
-            return Failure.INVALID, 0
-        if isinstance(error, TelegramServerError | TelegramNetworkError | TimeoutError):
-            return Failure.TEMPORARY, 0
-        return Failure.OTHER, 0
+    async def _send_message(self, chat_id: int, text: str, buttons: Keyboard) -> None:
+        await self.bot.send_message(chat_id, text, parse_mode=HTML, reply_markup=markup(buttons))
 
-    async def send(self, reply: Reply, chat_id: int) -> None:
-        """Perform one reply in the given chat."""
-        bot = self.bot
-        match reply:
-            case SendText():
-                await bot.send_message(
-                    chat_id, reply.text, parse_mode=HTML, reply_markup=markup(reply.buttons)
-                )
-            case EditText():
-                await bot.edit_message_text(
-                    text=reply.text,
-                    chat_id=chat_id,
-                    message_id=reply.message_id,
-                    parse_mode=HTML,
-                    reply_markup=markup(reply.buttons),
-                )
-            case AnswerButton():
-                await bot.answer_callback_query(
-                    reply.callback_id, text=reply.text, show_alert=reply.alert
-                )
-            case SendPhoto():
-                await bot.send_photo(
-                    chat_id,
-                    _file(reply.photo, reply.filename),
-                    caption=reply.caption or None,
-                    parse_mode=HTML,
-                    reply_markup=markup(reply.buttons),
-                )
-            case SendDocument():
-                await bot.send_document(
-                    chat_id,
-                    _file(reply.document, reply.filename),
-                    caption=reply.caption or None,
-                    parse_mode=HTML,
-                )
-            case SendAlbum():
-                media: list[MediaUnion] = [
-                    InputMediaPhoto(
-                        media=photo,
-                        caption=reply.caption if i == 0 and reply.caption else None,
-                        parse_mode=HTML if i == 0 and reply.caption else None,
-                    )
-                    for i, photo in enumerate(reply.photos)
-                ]
-                await bot.send_media_group(chat_id, media=media)
-            case SendPoll():
-                message = await bot.send_poll(
-                    chat_id,
-                    reply.question,
-                    options=[InputPollOption(text=o) for o in reply.options],
-                    is_anonymous=reply.anonymous,
-                    allows_multiple_answers=reply.multiple,
-                )
-                if message.poll is not None:
-                    await self.app.poll_sent(reply, message.poll.id, chat_id, message.message_id)
-            case StopPoll():
-                await bot.stop_poll(chat_id, reply.message_id)
-            case AnswerInline():
-                await bot.answer_inline_query(
-                    reply.inline_query_id,
-                    results=[
-                        InlineQueryResultArticle(
-                            id=r.id,
-                            title=r.title,
-                            description=r.description or None,
-                            input_message_content=InputTextMessageContent(
-                                message_text=r.text, parse_mode=HTML
-                            ),
-                            reply_markup=markup(r.buttons),
-                        )
-                        for r in reply.results
-                    ],
-                    next_offset=reply.next_offset,
-                    cache_time=reply.cache_time,
-                    is_personal=True,
-                )
+    async def _edit_message_text(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard
+    ) -> None:
+        await self.bot.edit_message_text(
+            text=text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=HTML,
+            reply_markup=markup(buttons),
+        )
 
+    async def _answer_callback_query(self, callback_id: str, text: str | None, alert: bool) -> None:
+        await self.bot.answer_callback_query(callback_id, text=text, show_alert=alert)
 
-def _no_such_chat(description: str) -> bool:
-    text = description.lower()
-    return "chat not found" in text or "user not found" in text or "peer_id_invalid" in text
+    async def _send_photo(
+        self,
+        chat_id: int,
+        photo: str | bytes,
+        filename: str,
+        caption: str | None,
+        buttons: Keyboard,
+    ) -> None:
+        await self.bot.send_photo(
+            chat_id,
+            _file(photo, filename),
+            caption=caption,
+            parse_mode=HTML,
+            reply_markup=markup(buttons),
+        )
 
+    async def _send_document(
+        self, chat_id: int, document: str | bytes, filename: str, caption: str | None
+    ) -> None:
+        await self.bot.send_document(
+            chat_id, _file(document, filename), caption=caption, parse_mode=HTML
+        )
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+    async def _send_media_group(
+        self, chat_id: int, photos: Sequence[tuple[str, str | None]]
+    ) -> None:
+        media: list[MediaUnion] = [
+            InputMediaPhoto(media=photo, caption=caption, parse_mode=HTML if caption else None)
+            for photo, caption in photos
+        ]
+        await self.bot.send_media_group(chat_id, media=media)
+
+    async def _send_poll(
+        self, chat_id: int, question: str, options: list[str], anonymous: bool, multiple: bool
+    ) -> PostedPoll | None:
+        message = await self.bot.send_poll(
+            chat_id,
+            question,
+            options=[InputPollOption(text=o) for o in options],
+            is_anonymous=anonymous,
+            allows_multiple_answers=multiple,
+        )
+        if message.poll is None:
+            return None
+        return PostedPoll(message.poll.id, message.message_id)
+
+    async def _stop_poll(self, chat_id: int, message_id: int) -> None:
+        await self.bot.stop_poll(chat_id, message_id)
+
+    async def _answer_inline_query(
+        self,
+        query_id: str,
+        results: Sequence[InlineResult],
+        next_offset: str,
+        cache_time: int,
+    ) -> None:
+        articles: list[InlineQueryResultUnion] = [
+            InlineQueryResultArticle(
+                id=r.id,
+                title=r.title,
+                description=r.description or None,
+                input_message_content=InputTextMessageContent(message_text=r.text, parse_mode=HTML),
+                reply_markup=markup(r.buttons),
+            )
+            for r in results
+        ]
+        await self.bot.answer_inline_query(
+            query_id,
+            results=articles,
+            next_offset=next_offset,
+            cache_time=cache_time,
+            is_personal=True,
+        )

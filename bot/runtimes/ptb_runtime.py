@@ -1,10 +1,15 @@
-"""The python-telegram-bot runtime: long polling; it only translates."""
+"""The python-telegram-bot runtime: PTB's Bot API calls and long polling, nothing else."""
 
 from __future__ import annotations
 
+import asyncio
+import warnings
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -15,27 +20,37 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
-from telegram.ext import Application, ContextTypes, TypeHandler
-
-from bot.app import App
-from bot.runtimes.telegram import Failure, TelegramRuntime, TokenRefused
-from bot.updates import ALLOWED_UPDATES
-from handlers.messages import (
-    AnswerButton,
-    AnswerInline,
-    EditText,
-    Keyboard,
-    Reply,
-    SendAlbum,
-    SendDocument,
-    SendPhoto,
-    SendPoll,
-    SendText,
-    StopPoll,
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
 )
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.runtimes.telegram import PostedPoll, Refusal, TelegramRuntime, TokenRefused
+from bot.transport import Hooks
+from bot.updates import ALLOWED_UPDATES
+from bot.webhook import MalformedUpdate, Webhook
+from handlers.messages import InlineResult, Keyboard
 
 HTML = ParseMode.HTML
+TELEGRAM_API = "https://api.telegram.org"
+# What PTB's exceptions stand for, in Telegram's error codes. PTB reports 5xx answers and
+# connection problems alike as NetworkError (BadRequest is one too, so it comes first).
+_STATUS: tuple[tuple[type[TelegramError], int | None], ...] = (
+    (BadRequest, 400),
+    (InvalidToken, 401),
+    (Forbidden, 403),
+    (EndPointNotFound, 404),
+    (Conflict, 409),
+    (NetworkError, None),
+)
 
 
 def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
@@ -63,150 +78,170 @@ def _file(content: str | bytes, filename: str) -> str | InputFile:
 class PtbRuntime(TelegramRuntime):
     """Serve the bot with python-telegram-bot."""
 
-    def __init__(self, app: App, token: str) -> None:
-        super().__init__(app)
-        api = app.settings.telegram_api_url
+    def __init__(
+        self,
+        hooks: Hooks,
+        token: str,
+        *,
+        api_url: str = TELEGRAM_API,
+        webhook: Webhook | None = None,
+    ) -> None:
+        super().__init__(hooks, webhook=webhook)
         self.application = (
             Application.builder()
             .token(token)
-            .base_url(f"{api}/bot")
-            .base_file_url(f"{api}/file/bot")
+            .base_url(f"{api_url}/bot")
+            .base_file_url(f"{api_url}/file/bot")
             .concurrent_updates(True)  # our dispatcher keeps each user's updates in order
             .build()
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
 
     @property
-    def bot(self):  # type: ignore[no-untyped-def]
+    def bot(self) -> Bot:
         """Return PTB's bot."""
         return self.application.bot
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.process(update.to_dict())
 
-    async def start(self) -> None:
-        """Check the token, set the command menu and start long polling."""
+    async def _get_username(self) -> str:
         try:
-            await self.application.initialize()
+            await self.application.initialize()  # calls getMe
         except InvalidToken:
             raise TokenRefused from None
-        self.bot_username = self.bot.username or ""
-        self.app.services.bot_username = self.bot_username
-        await self.set_commands()
+        return self.bot.username or ""
+
+    async def _start_polling(self) -> asyncio.Future[Any] | None:
         await self.bot.delete_webhook(drop_pending_updates=False)
         assert self.application.updater is not None
         await self.application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
         await self.application.start()
-        self.start_workers()
+        return None  # PTB's updater retries by itself and never ends on its own
 
-    async def stop(self) -> None:
-        """Stop the workers and polling, and shut the application down."""
-        await self.stop_workers()
+    async def _stop_polling(self) -> None:
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self.application.running:
-            await self.application.stop()
+            await self.application.stop()  # handles the updates already fetched
+
+    async def _close(self) -> None:
         await self.application.shutdown()
 
-    async def set_command_menu(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        """Call setMyCommands."""
+    def _check_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        try:
+            checked = Update.de_json(update, self.bot)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise MalformedUpdate(f"not an update: {error!r}") from None
+        return checked.to_dict()
+
+    def _refusal(self, error: Exception) -> Refusal | None:
+        if isinstance(error, RetryAfter):
+            with warnings.catch_warnings():  # an int now, a timedelta later: both are read
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            return Refusal(429, error.message, seconds)
+        if not isinstance(error, TelegramError):
+            return None
+        status = next((code for kind, code in _STATUS if isinstance(error, kind)), 0)
+        return Refusal(status, error.message)
+
+    async def _set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
+
+    async def _set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
         await self.bot.set_my_commands(
             [BotCommand(c, d) for c, d in commands], language_code=language
         )
 
-    def classify(self, error: Exception) -> tuple[Failure, float]:
-        """Map PTB's exceptions to failure kinds."""
-        if isinstance(error, Forbidden):
-            return Failure.UNREACHABLE, 0
-        if isinstance(error, RetryAfter):
-            wait = error.retry_after
-            return Failure.RETRY_AFTER, (
-                wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            )
-        if isinstance(error, BadRequest) and "not modified" in str(error).lower():
-            return Failure.NOT_MODIFIED, 0
-        if isinstance(error, BadRequest):
-            text = str(error).lower()
-            if "chat not found" in text or "user not found" in text or "peer_id_invalid" in text:
-                return Failure.INVALID, 0
-            return Failure.OTHER, 0
-        # PTB raises NetworkError (TimedOut is one) for 5xx answers and connection problems.
-        if isinstance(error, NetworkError | TimeoutError):
-            return Failure.TEMPORARY, 0
-        return Failure.OTHER, 0
+    async def _send_message(self, chat_id: int, text: str, buttons: Keyboard) -> None:
+        await self.bot.send_message(chat_id, text, parse_mode=HTML, reply_markup=markup(buttons))
 
-    async def send(self, reply: Reply, chat_id: int) -> None:
-        """Perform one reply in the given chat."""
-        bot = self.bot
-        match reply:
-            case SendText():
-                await bot.send_message(
-                    chat_id, reply.text, parse_mode=HTML, reply_markup=markup(reply.buttons)
+    async def _edit_message_text(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard
+    ) -> None:
+        await self.bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=HTML,
+            reply_markup=markup(buttons),
+        )
+
+    async def _answer_callback_query(self, callback_id: str, text: str | None, alert: bool) -> None:
+        await self.bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+
+    async def _send_photo(
+        self,
+        chat_id: int,
+        photo: str | bytes,
+        filename: str,
+        caption: str | None,
+        buttons: Keyboard,
+    ) -> None:
+        await self.bot.send_photo(
+            chat_id,
+            _file(photo, filename),
+            caption=caption,
+            parse_mode=HTML,
+            reply_markup=markup(buttons),
+        )
+
+    async def _send_document(
+        self, chat_id: int, document: str | bytes, filename: str, caption: str | None
+    ) -> None:
+        await self.bot.send_document(
+            chat_id, _file(document, filename), caption=caption, parse_mode=HTML
+        )
+
+    async def _send_media_group(
+        self, chat_id: int, photos: Sequence[tuple[str, str | None]]
+    ) -> None:
+        media = [
+            InputMediaPhoto(photo, caption=caption, parse_mode=HTML if caption else None)
+            for photo, caption in photos
+        ]
+        await self.bot.send_media_group(chat_id, media)
+
+    async def _send_poll(
+        self, chat_id: int, question: str, options: list[str], anonymous: bool, multiple: bool
+    ) -> PostedPoll | None:
+        message = await self.bot.send_poll(
+            chat_id,
+            question,
+            options,
+            is_anonymous=anonymous,
+            allows_multiple_answers=multiple,
+        )
+        if message.poll is None:
+            return None
+        return PostedPoll(message.poll.id, message.message_id)
+
+    async def _stop_poll(self, chat_id: int, message_id: int) -> None:
+        await self.bot.stop_poll(chat_id, message_id)
+
+    async def _answer_inline_query(
+        self,
+        query_id: str,
+        results: Sequence[InlineResult],
+        next_offset: str,
+        cache_time: int,
+    ) -> None:
+        await self.bot.answer_inline_query(
+            query_id,
+            [
+                InlineQueryResultArticle(
+                    r.id,
+                    r.title,
+                    InputTextMessageContent(r.text, parse_mode=HTML),
+                    description=r.description or None,
+                    reply_markup=markup(r.buttons),
                 )
-            case EditText():
-                await bot.edit_message_text(
-                    reply.text,
-                    chat_id=chat_id,
-                    message_id=reply.message_id,
-                    parse_mode=HTML,
-                    reply_markup=markup(reply.buttons),
-                )
-            case AnswerButton():
-                await bot.answer_callback_query(
-                    reply.callback_id, text=reply.text, show_alert=reply.alert
-                )
-            case SendPhoto():
-                await bot.send_photo(
-                    chat_id,
-                    _file(reply.photo, reply.filename),
-                    caption=reply.caption or None,
-                    parse_mode=HTML,
-                    reply_markup=markup(reply.buttons),
-                )
-            case SendDocument():
-                await bot.send_document(
-                    chat_id,
-                    _file(reply.document, reply.filename),
-                    caption=reply.caption or None,
-                    parse_mode=HTML,
-                )
-            case SendAlbum():
-                media = [
-                    InputMediaPhoto(
-                        photo,
-                        caption=reply.caption if i == 0 and reply.caption else None,
-                        parse_mode=HTML if i == 0 and reply.caption else None,
-                    )
-                    for i, photo in enumerate(reply.photos)
-                ]
-                await bot.send_media_group(chat_id, media)
-            case SendPoll():
-                message = await bot.send_poll(
-                    chat_id,
-                    reply.question,
-                    list(reply.options),
-                    is_anonymous=reply.anonymous,
-                    allows_multiple_answers=reply.multiple,
-                )
-                if message.poll is not None:
-                    await self.app.poll_sent(reply, message.poll.id, chat_id, message.message_id)
-            case StopPoll():
-                await bot.stop_poll(chat_id, reply.message_id)
-            case AnswerInline():
-                await bot.answer_inline_query(
-                    reply.inline_query_id,
-                    [
-                        InlineQueryResultArticle(
-                            r.id,
-                            r.title,
-                            InputTextMessageContent(r.text, parse_mode=HTML),
-                            description=r.description or None,
-                            reply_markup=markup(r.buttons),
-                        )
-                        for r in reply.results
-                    ],
-                    next_offset=reply.next_offset,
-                    cache_time=reply.cache_time,
-                    is_personal=True,
-                )
+                for r in results
+            ],
+            next_offset=next_offset,
+            cache_time=cache_time,
+            is_personal=True,
+        )

@@ -11,25 +11,24 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import App, build_app
-from bot.runtimes.aiogram_runtime import AiogramRuntime
-from bot.runtimes.ptb_runtime import PtbRuntime
+from bot.runtimes import KINDS, telegram_runtime
 from bot.runtimes.telegram import TelegramRuntime
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram, SentMessage
 
-RUNTIMES = ("aiogram", "ptb")
+RUNTIMES = KINDS
 
 
 class LiveBot:
     """A running bot and the fake Telegram it talks to, driven as users would."""
 
     def __init__(
-        self, fake: FakeTelegram, runtime: TelegramRuntime, polling: asyncio.Task[None] | None
+        self, fake: FakeTelegram, app: App, runtime: TelegramRuntime, serving: asyncio.Task[None]
     ) -> None:
         self.fake = fake
+        self.app = app
         self.runtime = runtime
-        self.polling = polling
-        self.app: App = runtime.app
+        self.serving = serving
         self.done: Counter[int] = Counter()
         runtime.observers.append(self._observe)
 
@@ -40,14 +39,13 @@ class LiveBot:
     async def settle(self, update: dict[str, Any], times: int = 1) -> None:
         """Wait until the bot has handled the update (and sent its replies)."""
         update_id = int(update["update_id"])
-        polling = self.polling
+        serving = self.serving
         await self.fake.wait_for(
-            lambda: self.done[update_id] >= times or (polling is not None and polling.done()),
-            timeout=10,
+            lambda: self.done[update_id] >= times or serving.done(), timeout=10
         )
-        if polling is not None and polling.done():
-            polling.result()  # polling stopped: show why
-            raise AssertionError("polling stopped")
+        if serving.done():
+            serving.result()  # receiving updates stopped: show why
+            raise AssertionError("the bot stopped serving")
 
     async def settle_all(self, updates: list[dict[str, Any]], timeout: float = 60) -> None:  # noqa: ASYNC109
         """Wait until the bot has handled every one of these updates (in any order)."""
@@ -93,25 +91,23 @@ def settings_for(settings: Settings, fake: FakeTelegram) -> Settings:
 
 
 @asynccontextmanager
-async def live_bot(kind: str, settings: Settings, fake: FakeTelegram) -> AsyncIterator[LiveBot]:
+async def live_bot(
+    kind: str, settings: Settings, fake: FakeTelegram, *, sender: bool = True
+) -> AsyncIterator[LiveBot]:
     """Build the app, start the chosen runtime polling the fake server, and stop it after."""
     settings = settings_for(settings, fake)
-    app = await build_app(settings, migrate=False)
-    token = settings.token()
-    if kind == "aiogram":
-        runtime: TelegramRuntime = AiogramRuntime(app, token)
-        polling = asyncio.create_task(runtime.run_polling())  # type: ignore[attr-defined]
-    else:
-        runtime = PtbRuntime(app, token)
-        polling = None
-        await runtime.start()  # type: ignore[attr-defined]
-    if polling is not None:  # a polling task that dies wakes the waiters at once
-        polling.add_done_callback(lambda _: fake.notify())
-    live = LiveBot(fake, runtime, polling)
+    app = await build_app(settings, migrate=False, sender=sender)
+    runtime = telegram_runtime(
+        kind, app.hooks(), settings.token(), api_url=settings.telegram_api_url
+    )
+    serving: asyncio.Task[None] | None = None
     try:
-        yield live
+        await runtime.start()
+        serving = asyncio.create_task(runtime.run_until_stopped())
+        serving.add_done_callback(lambda _: fake.notify())  # a bot that stops wakes the waiters
+        yield LiveBot(fake, app, runtime, serving)
     finally:
-        await runtime.stop()  # type: ignore[attr-defined]
-        if polling is not None:
-            await asyncio.gather(polling, return_exceptions=True)
+        await runtime.stop()
+        if serving is not None:
+            await asyncio.gather(serving, return_exceptions=True)
         await app.close()

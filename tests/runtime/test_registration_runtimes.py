@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_app
-from bot.runtimes.aiogram_runtime import AiogramRuntime
-from bot.runtimes.ptb_runtime import PtbRuntime
-from bot.runtimes.telegram import TelegramRuntime, TokenRefused
+from bot.runtimes import telegram_runtime
+from bot.runtimes.telegram import TokenRefused
 from bot.settings import Settings
 from storage.models import User
 from tests.fake_telegram import FakeTelegram
-from tests.runtime.harness import LiveBot, live_bot, settings_for
+from tests.runtime.harness import RUNTIMES, LiveBot, live_bot, settings_for
 
 USER = 5001
 
@@ -108,22 +107,16 @@ async def test_restart_in_the_middle_of_registration(kind, settings: Settings, f
         assert (user.registered, user.khoroo_number, user.role) == (True, 7, "other")
 
 
-@pytest.mark.parametrize("kind", ["aiogram", "ptb"])
+@pytest.mark.parametrize("kind", RUNTIMES)
 async def test_a_refused_token_is_reported(kind, settings: Settings):
     async with FakeTelegram(token="111:RIGHT") as fake:
         app = await build_app(settings_for(settings, fake), migrate=False)
-        runtime: TelegramRuntime
-        if kind == "aiogram":
-            runtime = AiogramRuntime(app, "111:WRONG")
-            start = runtime.prepare
-        else:
-            runtime = PtbRuntime(app, "111:WRONG")
-            start = runtime.start
+        runtime = telegram_runtime(kind, app.hooks(), "111:WRONG", api_url=fake.base_url)
         try:
             with pytest.raises(TokenRefused):
-                await start()
+                await runtime.start()
         finally:
-            await runtime.stop()  # type: ignore[attr-defined]
+            await runtime.stop()
             await app.close()
 
 
@@ -136,7 +129,7 @@ async def test_stopping_lets_the_replies_in_flight_arrive(
         gate = fake.hold("sendMessage")  # Telegram is slow to take the reply
         update = fake.user_sends(USER, "/help")
         await fake.wait_for(lambda: fake.held)
-        stopping = asyncio.create_task(live.runtime.stop())  # type: ignore[attr-defined]
+        stopping = asyncio.create_task(live.runtime.stop())
         for _ in range(20):
             await asyncio.sleep(0)
         assert not stopping.done()  # it waits for the reply being sent

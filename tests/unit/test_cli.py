@@ -120,3 +120,66 @@ async def test_console_submits_a_practice(app, tmp_path: Path):
     assert "хамгийн багадаа 5 тэмдэгт" in text and "Илгээхийн өмнө шалгана уу" in text
     saved = await practice(app)
     assert saved.status == "submitted" and saved.khoroo_number == 4
+
+
+# What each quick command must not load: the bot, its frameworks, migrations, charts, sheets.
+THE_BOT = ("aiogram", "telegram", "aiohttp", "alembic", "matplotlib", "openpyxl", "segno")
+THE_APP = ("bot.app", "bot.runtimes.telegram", "handlers.routes", "bot.sender")
+PROGRAM = ("sqlalchemy", "pydantic", "pydantic_settings", "yaml", "asyncio", "storage", "handlers")
+
+
+def loaded_by(arguments: list[str], folder: Path, database_url: str | None = None) -> set[str]:
+    """Run the command line in a fresh interpreter; return the modules it imported."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    listing = folder / "modules.json"
+    program = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        "try:\n    main(sys.argv[2:])\n"
+        "except SystemExit:\n    pass\n"
+        "open(sys.argv[1], 'w').write(json.dumps(sorted(sys.modules)))\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        environment["DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-c", program, str(listing), *arguments],
+        cwd=folder,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    return set(json.loads(listing.read_text()))
+
+
+def within(modules: set[str], packages: tuple[str, ...]) -> set[str]:
+    return {m for m in modules if any(m == p or m.startswith(p + ".") for p in packages)}
+
+
+def test_help_imports_only_the_command_line(tmp_path: Path):
+    modules = loaded_by(["--help"], tmp_path)
+    assert within(modules, THE_BOT + THE_APP + PROGRAM) == set()
+
+
+def test_faq_ask_and_search_read_without_the_bot(tmp_path: Path, database_url: str):
+    for command in (["faq", "ask", "Сайн туршлага гэж юу вэ"], ["practices", "search", "хог"]):
+        modules = loaded_by(command, tmp_path, database_url)
+        assert "storage.database" in modules  # they did read the database
+        assert within(modules, THE_BOT + THE_APP) == set(), command
+
+
+def test_the_export_formats_are_the_exporters():
+    from bot.cli import EXPORT_FORMATS
+    from storage.practice_files import FORMATS
+
+    assert EXPORT_FORMATS == FORMATS
+
+
+def test_operator_errors_are_exceptions():
+    from bot.cli import operator_errors
+
+    assert all(issubclass(kind, Exception) for kind in operator_errors())

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
-from bot.runtimes.aiogram_runtime import AiogramRuntime
-from bot.runtimes.telegram import Failure
+from bot.runtimes import telegram_runtime
+from bot.runtimes.telegram import TelegramRuntime
 from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
+from bot.transport import Failure
 from handlers.messages import Reply, SendText
 from storage.models import Announcement, Delivery, User
 from tests.conftest import POSTGRES_URL
@@ -56,7 +57,7 @@ class VirtualClock:
 class Watched:
     """The real aiogram runtime as transport, noting the virtual time of each send."""
 
-    def __init__(self, runtime: AiogramRuntime, clock: VirtualClock) -> None:
+    def __init__(self, runtime: TelegramRuntime, clock: VirtualClock) -> None:
         self.runtime = runtime
         self.clock = clock
         self.times: list[tuple[int, float]] = []
@@ -90,9 +91,17 @@ async def bot_app(settings: Settings, fake: FakeTelegram) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def transport(bot_app: App, clock: VirtualClock) -> AsyncIterator[Watched]:
-    runtime = AiogramRuntime(bot_app, bot_app.settings.token())
+    runtime = aiogram_runtime(bot_app)
     yield Watched(runtime, clock)
-    await runtime.bot.session.close()
+    await runtime.stop()
+
+
+def aiogram_runtime(app: App) -> TelegramRuntime:
+    """The aiogram runtime, not started: the sender only sends with it."""
+    settings = app.settings
+    return telegram_runtime(
+        "aiogram", app.hooks(), settings.token(), api_url=settings.telegram_api_url
+    )
 
 
 def make_sender(app: App, clock: VirtualClock, **config: Any) -> Sender:
@@ -364,7 +373,7 @@ async def test_two_senders_share_one_outbox_on_postgresql(bot_app, fake, transpo
     async with bot_app.database.transaction() as session:
         session.add(Announcement(text="Хоёр илгээгч", audience={"kind": "all"}))
     second_app = await build_app(bot_app.settings, migrate=False)
-    second_runtime = AiogramRuntime(second_app, bot_app.settings.token())
+    second_runtime = aiogram_runtime(second_app)
     try:
         config = SenderConfig(rate=400, batch=10, in_flight=4, contest_check=3600)
         one = Sender(bot_app.database, bot_app.services.catalogue, config)
@@ -373,7 +382,7 @@ async def test_two_senders_share_one_outbox_on_postgresql(bot_app, fake, transpo
             one.run_until_idle(transport.runtime), two.run_until_idle(second_runtime)
         )
     finally:
-        await second_runtime.bot.session.close()
+        await second_runtime.stop()
         await second_app.close()
     assert received(fake, users) == Counter(dict.fromkeys(users, 1))
     assert one.stats.sent > 0 and two.stats.sent > 0
