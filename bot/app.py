@@ -132,10 +132,10 @@ async def load_practice_index(database: Database) -> SearchIndex:
 
 
 async def load_faq(database: Database) -> FaqBase:
-    """Load the knowledge base and what trainers taught it since."""
+    """Load the knowledge base and what trainers taught it since (withdrawn lessons left out)."""
     faq = FaqBase.load()
     async with database.transaction() as session:
-        for lesson in await FaqRecords(session).lessons():
+        for lesson in await FaqRecords(session).lessons(include_withdrawn=False):
             teach(faq, lesson)
     return faq
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 from handlers import library
 from handlers.context import Context
 from handlers.dispatcher import Router
+from handlers.handover import handover_list_data
 from handlers.html import Html
 from handlers.i18n import Catalogue, format_date
 from handlers.messages import Button, Keyboard, SendText
+from handlers.permissions import is_admin
 from handlers.practice_card import place, send_card, short_title, stored_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.adoptions import PROGRESS, RATINGS, Adoptions, AuthorMessages
@@ -47,8 +49,17 @@ def own_khoroo(user: User, practice: Practice) -> bool:
 
 
 def may_act_for(user: User, adoption: Adoption) -> bool:
-    """Tell whether the user is an officer of the adopting khoroo."""
-    return (user.district_id, user.khoroo_number) == (adoption.district_id, adoption.khoroo_number)
+    """Tell whether the user reports on and rates the adoption: the officer who adopted it,
+    or the one an admin handed it to (moving one's profile to the khoroo is not enough)."""
+    return adoption.user_id is not None and adoption.user_id == user.id
+
+
+def may_see(user: User, adoption: Adoption) -> bool:
+    """Tell whether the user may look at the adoption: its officer, or one of its khoroo."""
+    return may_act_for(user, adoption) or (user.district_id, user.khoroo_number) == (
+        adoption.district_id,
+        adoption.khoroo_number,
+    )
 
 
 async def practice_buttons(ctx: Context, practice: Practice) -> list[tuple[Button, ...]]:
@@ -191,10 +202,22 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
         lines.append(ctx.t("adoption.card.change", text=adoption.change or ""))
         if adoption.figures:
             lines.append(ctx.t("adoption.card.figures", text=adoption.figures))
-    rows: list[tuple[Button, ...]] = [(ctx.button("adoption.report", f"{PREFIX}:p:{adoption.id}"),)]
-    if adoption.status == "done":
-        key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
-        rows.append((ctx.button(key, f"{PREFIX}:e:{adoption.id}"),))
+    holder = await Users(ctx.session).get(adoption.user_id) if adoption.user_id else None
+    lines.append(
+        ctx.t(
+            "adoption.card.holder",
+            id=adoption.id,
+            user=holder.first_name if holder else ctx.t("adoption.nobody"),
+        )
+    )
+    rows: list[tuple[Button, ...]] = []
+    if may_act_for(ctx.user, adoption):
+        rows.append((ctx.button("adoption.report", f"{PREFIX}:p:{adoption.id}"),))
+        if adoption.status == "done":
+            key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
+            rows.append((ctx.button(key, f"{PREFIX}:e:{adoption.id}"),))
+    if await is_admin(ctx):
+        rows.append((ctx.button("handover.button", handover_list_data(adoption.id)),))
     rows.append((ctx.button("adoption.open_practice", f"sr:o:{adoption.practice_id}"),))
     rows.append((ctx.button("adoption.mine", f"{PREFIX}:l:1"),))
     (ctx.show if edit else ctx.send)(Html("\n".join(lines)), tuple(rows))
@@ -210,14 +233,20 @@ async def adoptions_command(ctx: Context) -> None:
     await show_adoptions(ctx, edit=False)
 
 
-async def own_adoption(ctx: Context, raw_id: str) -> Adoption | None:
-    """Return the adoption a button names if the user's khoroo made it, else answer why not."""
+async def own_adoption(ctx: Context, raw_id: str, *, acting: bool = True) -> Adoption | None:
+    """Return the adoption a button names if the user may act on it (or, not acting, look
+    at it: its khoroo's officers and admins may), else answer why not."""
     adoption = await Adoptions(ctx.session).get(int(raw_id)) if raw_id.isdigit() else None
     if adoption is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return None
-    if not may_act_for(ctx.user, adoption):
-        ctx.answer(ctx.t("adoption.not_yours"), alert=True)
+    allowed = may_act_for(ctx.user, adoption) or (
+        not acting and (may_see(ctx.user, adoption) or await is_admin(ctx))
+    )
+    if not allowed:
+        ctx.answer(
+            ctx.t("adoption.not_yours" if acting else "adoption.not_your_khoroo"), alert=True
+        )
         return None
     return adoption
 
@@ -245,7 +274,7 @@ async def on_adoption(ctx: Context) -> None:
         ctx.answer()
         await show_adoptions(ctx, int(argument))
     elif action in ("m", "p", "e"):
-        adoption = await own_adoption(ctx, argument)
+        adoption = await own_adoption(ctx, argument, acting=action != "m")
         if adoption is None:
             return
         if action == "m":

@@ -81,7 +81,7 @@ async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
     if practice.submitter_id == ctx.user.id and practice.status == "returned":
         rows.append((ctx.button("mine.edit", f"mine:e:{practice.id}"),))
     admin = await is_admin(ctx)
-    if admin or await review.may_decide(ctx, practice, "approve"):
+    if await review.may_decide(ctx, practice, "approve"):  # never on one's own khoroo's
         rows.extend(review.decision_buttons(ctx.t, practice, admin=admin))
     rows.append((ctx.button("mine.back", "mine:p:1"),))
     return tuple(rows)
