@@ -163,3 +163,36 @@ async def test_a_former_self_declared_trainer_has_no_rights(app):
     await chat.send("/profile")
     profile = plain(chat.last().text)
     assert "Сургагч багш (өмнө нь сонгосон)" in profile and "тусгай эрхгүй" in profile
+
+
+async def test_an_admin_hands_an_adoption_over_from_its_card(app):
+    from tests.support.library import share
+
+    adopter, colleague = Chat(app, 41, first_name="Бат"), Chat(app, 42, first_name="Дорж")
+    admin = Chat(app, ADMIN_ID)
+    await register(admin, khoroo="9")
+    await register(adopter)
+    await register(colleague)
+    practice_id = await share(app, "Ахмадын клуб")
+    await adopter.send(f"/start p_{practice_id}")
+    await adopter.press("Бид нутагшуулна")
+    await colleague.press_data("ad:m:1")  # a colleague sees it, without the report button
+    assert "хариуцсан ажилтан: Бат" in plain(colleague.last().text)
+    assert not any("Явцаа тайлагнах" in label for label in colleague.last().labels())
+    await colleague.press_data("ad:p:1")
+    assert "тайлагнаж, үнэлнэ" in colleague.notices[-1]
+    await colleague.press_data("ho:t:1:42")  # only admins hand over
+    assert "зөвхөн админ" in colleague.notices[-1]
+
+    await admin.press_data("ad:m:1")
+    await admin.press("Өөр ажилтанд шилжүүлэх")
+    replies = await admin.press("Дорж")
+    assert "Дорж хариуцах боллоо" in plain(admin.last().text)
+    assert any(getattr(r, "chat_id", None) == 41 for r in replies)  # the former officer hears
+    refusals = len(colleague.notices)
+    await colleague.press_data("ad:p:1")
+    assert len(colleague.notices) == refusals  # no refusal this time
+    assert colleague.last().labels()[0].startswith("🗓")  # asked where the adoption stands
+    async with app.database.transaction() as session:
+        actions = [e.action for e in await session.scalars(select(AuditEntry))]
+    assert actions == ["adoption.handover"]
