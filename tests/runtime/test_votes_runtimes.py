@@ -41,8 +41,9 @@ async def seed_users(live: LiveBot, user_ids: range | list[int], role: str | Non
                     registered=True,
                 )
             )
-            if role is not None:
-                session.add(RoleGrant(user_id=user_id, role=role))
+        await session.flush()  # the users first: grants refer to them
+        if role is not None:
+            session.add_all(RoleGrant(user_id=user_id, role=role) for user_id in user_ids)
 
 
 async def open_vote(
