@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # the fake server lives in tests/
 from sqlalchemy import select  # noqa: E402
 
 from storage.database import Database, upgrade  # noqa: E402
-from storage.models import Ballot, User  # noqa: E402
+from storage.models import Ballot, RoleGrant, User  # noqa: E402
 from storage.votes import Votes  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
@@ -157,11 +157,13 @@ async def seed(url: str, participants: int) -> tuple[str, int]:
     try:
         async with database.transaction() as session:
             for user_id in [TRAINER, *range(FIRST_VOTER, FIRST_VOTER + participants)]:
-                role = "trainer" if user_id == TRAINER else "officer"
                 session.add(
-                    User(id=user_id, first_name=f"User{user_id}", role=role, registered=True)
+                    User(
+                        id=user_id, first_name=f"User{user_id}", position="officer", registered=True
+                    )
                 )
             await session.flush()
+            session.add(RoleGrant(user_id=TRAINER, role="trainer"))
             vote = await Votes(session).create(
                 owner_id=TRAINER,
                 question="Аль туршлагыг нутагшуулах вэ?",

@@ -24,7 +24,7 @@ async def load_faq(database: Database) -> FaqBase:
 
     faq = FaqBase.load()
     async with database.transaction() as session:
-        for lesson in await FaqRecords(session).lessons():
+        for lesson in await FaqRecords(session).lessons(include_withdrawn=False):
             teach(faq, lesson)
     return faq
 

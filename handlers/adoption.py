@@ -20,9 +20,11 @@ from handlers import library, menu, validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
+from handlers.handover import handover_list_data
 from handlers.html import Html
 from handlers.i18n import Catalogue, format_date
 from handlers.messages import Button, Keyboard, SendText
+from handlers.permissions import is_admin
 from handlers.practice_card import (
     SearchOpen,
     place,
@@ -63,8 +65,17 @@ def own_khoroo(user: User, practice: Practice) -> bool:
 
 
 def may_act_for(user: User, adoption: Adoption) -> bool:
-    """Tell whether the user is an officer of the adopting khoroo."""
-    return (user.district_id, user.khoroo_number) == (adoption.district_id, adoption.khoroo_number)
+    """Tell whether the user reports on and rates the adoption: the officer who adopted it,
+    or the one an admin handed it to (moving one's profile to the khoroo is not enough)."""
+    return adoption.user_id is not None and adoption.user_id == user.id
+
+
+def may_see(user: User, adoption: Adoption) -> bool:
+    """Tell whether the user may look at the adoption: its officer, or one of its khoroo."""
+    return may_act_for(user, adoption) or (user.district_id, user.khoroo_number) == (
+        adoption.district_id,
+        adoption.khoroo_number,
+    )
 
 
 async def practice_buttons(ctx: Context, practice: Practice) -> list[tuple[Button, ...]]:
@@ -207,12 +218,22 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
         lines.append(ctx.t("adoption.card.change", text=adoption.change or ""))
         if adoption.figures:
             lines.append(ctx.t("adoption.card.figures", text=adoption.figures))
-    rows: list[tuple[Button, ...]] = [
-        (ctx.button("adoption.report", AdoptionPress("p", adoption.id)),)
-    ]
-    if adoption.status == "done":
-        key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
-        rows.append((ctx.button(key, AdoptionPress("e", adoption.id)),))
+    holder = await Users(ctx.session).get(adoption.user_id) if adoption.user_id else None
+    lines.append(
+        ctx.t(
+            "adoption.card.holder",
+            id=adoption.id,
+            user=holder.first_name if holder else ctx.t("adoption.nobody"),
+        )
+    )
+    rows: list[tuple[Button, ...]] = []
+    if may_act_for(ctx.user, adoption):
+        rows.append((ctx.button("adoption.report", AdoptionPress("p", adoption.id)),))
+        if adoption.status == "done":
+            key = "adoption.evaluate_again" if adoption.rating else "adoption.evaluate"
+            rows.append((ctx.button(key, AdoptionPress("e", adoption.id)),))
+    if await is_admin(ctx):
+        rows.append((ctx.button("handover.button", handover_list_data(adoption.id)),))
     rows.append((ctx.button("adoption.open_practice", SearchOpen(adoption.practice_id)),))
     rows.append((ctx.button("adoption.mine", AdoptionPress("l", 1)),))
     (ctx.show if edit else ctx.send)(Html("\n".join(lines)), tuple(rows))
@@ -228,14 +249,20 @@ async def adoptions_command(ctx: Context) -> None:
     await show_adoptions(ctx, edit=False)
 
 
-async def own_adoption(ctx: Context, adoption_id: int) -> Adoption | None:
-    """Return the adoption a button names if the user's khoroo made it, else answer why not."""
+async def own_adoption(ctx: Context, adoption_id: int, *, acting: bool = True) -> Adoption | None:
+    """Return the adoption a button names if the user may act on it (or, not acting, look
+    at it: its khoroo's officers and admins may), else answer why not."""
     adoption = await Adoptions(ctx.session).get(adoption_id)
     if adoption is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return None
-    if not may_act_for(ctx.user, adoption):
-        ctx.answer(ctx.t("adoption.not_yours"), alert=True)
+    allowed = may_act_for(ctx.user, adoption) or (
+        not acting and (may_see(ctx.user, adoption) or await is_admin(ctx))
+    )
+    if not allowed:
+        ctx.answer(
+            ctx.t("adoption.not_yours" if acting else "adoption.not_your_khoroo"), alert=True
+        )
         return None
     return adoption
 
@@ -262,7 +289,7 @@ async def on_adoption(ctx: Context, press: AdoptionPress) -> None:
         ctx.answer()
         await show_adoptions(ctx, argument)
     else:
-        adoption = await own_adoption(ctx, argument)
+        adoption = await own_adoption(ctx, argument, acting=action != "m")
         if adoption is None:
             return
         if action == "m":

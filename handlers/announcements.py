@@ -19,13 +19,14 @@ from handlers.contest import admin_step, local_year, require_admin, when
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.messages import Button, SendDocument, SendPhoto, SendText, rows
-from handlers.registration import KHOROOS_PER_ROW, ROLES
+from handlers.registration import KHOROOS_PER_ROW
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step
-from storage.announcements import AUDIENCES, Announcements
+from storage.announcements import AUDIENCES, TARGETED_ROLES, Announcements
 from storage.audit import AuditLog
 from storage.contest import Contest
 from storage.models import Announcement
 from storage.units import Units
+from storage.users import POSITIONS
 
 MEDIA_KINDS = ("photo", "document")
 # The audience step's buttons: a kind of audience (its argument), back to the kinds, a
@@ -64,6 +65,17 @@ ENTITIES = ("lt", "gt", "amp", "quot")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*(/?)>")
 _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]*);")
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+
+
+# The "roles" audience: officers by the position they gave, or people by a granted role.
+ROLES = (*POSITIONS, *TARGETED_ROLES)
+
+
+def target_name(ctx: Context, target: str) -> str:
+    """Return how a position or a granted role reads in the audience picker."""
+    if target in POSITIONS:
+        return ctx.t(f"position.{target}")
+    return ctx.t(f"roles.audience.{target}")
 
 
 # -- the HTML check -------------------------------------------------------------------------
@@ -191,8 +203,8 @@ async def ask_audience(ctx: Context, run: FormRun) -> Prompt:
         return await _ask_khoroos(ctx, pick, other, done)
     if kind == "roles":
         chosen = set(pick.get("roles", []))
-        buttons = [_toggle(ctx, ctx.t(f"role.{r}"), r in chosen, ROLE, r) for r in ROLES]
-        names = [ctx.t(f"role.{r}") for r in ROLES if r in chosen]
+        buttons = [_toggle(ctx, target_name(ctx, r), r in chosen, ROLE, r) for r in ROLES]
+        names = [target_name(ctx, r) for r in ROLES if r in chosen]
         text = ctx.t("announce.pick_roles", chosen=_listed(ctx, names))
         return Prompt(text, (*rows(buttons, 1), (other, done)))
     kinds = tuple(
@@ -428,7 +440,7 @@ async def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
         ]
         return ctx.t("announce.audience_khoroos", names=", ".join(names))
     if kind == "roles":
-        names = [ctx.t(f"role.{r}") for r in audience.get("roles", []) if r in ROLES]
+        names = [target_name(ctx, r) for r in audience.get("roles", []) if r in ROLES]
         return ctx.t("announce.audience_roles", names=", ".join(names))
     if kind == "not_submitted":
         return ctx.t("announce.audience_not_submitted", year=str(audience.get("year", "")))

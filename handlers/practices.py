@@ -90,7 +90,7 @@ async def card_buttons(ctx: Context, practice: Practice) -> Keyboard:
     if practice.submitter_id == ctx.user.id and allows("resubmit", practice.status):
         rows.append((ctx.button("mine.edit", MinePress("e", practice.id)),))
     admin = await is_admin(ctx)
-    if admin or await review.may_decide(ctx, practice, "approve"):
+    if await review.may_decide(ctx, practice, "approve"):  # never on one's own khoroo's
         rows.extend(review.decision_buttons(ctx.t, practice, admin=admin))
     rows.append((ctx.button("mine.back", MinePress("p", 1)),))
     return tuple(rows)

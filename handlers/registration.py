@@ -1,7 +1,8 @@
-"""Registration: language, district, khoroo and role, then the main menu.
+"""Registration: language, district, khoroo and position, then the main menu.
 
 The same steps change a registered user's profile: the settings screen runs only the
-steps it needs (district and khoroo, or role).
+steps it needs (district and khoroo, or position). The position is what the officer does;
+it grants no rights (those come from admins: handlers/roles.py, handlers/invitations.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from handlers.messages import Button, rows
 from handlers.steps import Again, Answer, Form, FormRun, Invalid, Prompt, Step
 from storage.models import District
 from storage.units import Units, khoroo_number, unit_matcher
+from storage.users import POSITIONS, Users
 
-ROLES = ("officer", "trainer", "other")
 # What registration says, per kind of units (storage/units.py KINDS): districts and
 # khoroos, or aimags and soums.
 UNIT_TEXTS = {
@@ -51,7 +52,7 @@ class LanguagePress(Callback, prefix="language"):
 class SettingsPress(Callback, prefix="settings"):
     """Change one part of the profile."""
 
-    part: Literal["language", "district", "role"]
+    part: Literal["language", "district", "position"]
 
 
 async def ask_language(ctx: Context, run: FormRun) -> Prompt:
@@ -161,15 +162,15 @@ async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Aga
     return number
 
 
-async def ask_role(ctx: Context, run: FormRun) -> Prompt:
-    """Offer the roles."""
-    buttons = [ctx.button(f"role.{role}", FORM.data("role", role)) for role in ROLES]
-    return Prompt(ctx.t("registration.role"), rows(buttons, 1))
+async def ask_position(ctx: Context, run: FormRun) -> Prompt:
+    """Offer the positions."""
+    buttons = [ctx.button(f"position.{p}", FORM.data("position", p)) for p in POSITIONS]
+    return Prompt(ctx.t("registration.position"), rows(buttons, 1))
 
 
-async def accept_role(ctx: Context, run: FormRun, answer: Answer) -> str:
-    """Take a role button."""
-    if answer.choice not in ROLES:
+async def accept_position(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a position button."""
+    if answer.choice not in POSITIONS:
         raise Invalid("error.button_expected")
     return answer.choice
 
@@ -180,7 +181,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
     user.language = values.get("language", user.language)
     user.district_id = values.get("district", user.district_id)
     user.khoroo_number = values.get("khoroo", user.khoroo_number)
-    user.role = values.get("role", user.role)
+    user.position = values.get("position", user.position)
     if run.only is not None and user.registered:
         ctx.send(ctx.t("settings.saved"))
         await show_settings(ctx, edit=False)
@@ -194,7 +195,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
 
 
 async def profile_values(ctx: Context) -> dict[str, Any]:
-    """Return the user's district, khoroo and role as display texts."""
+    """Return the user's district, khoroo and position as display texts."""
     user = ctx.user
     district = await Units(ctx.session).district(user.district_id) if user.district_id else None
     not_set = ctx.t("settings.not_set")
@@ -205,8 +206,24 @@ async def profile_values(ctx: Context) -> dict[str, Any]:
     return {
         "district": district.name(ctx.language) if district else not_set,
         "khoroo": (khoroo.name(ctx.language) if khoroo else None) or user.khoroo_number or not_set,
-        "role": ctx.t(f"role.{user.role}") if user.role in ROLES else not_set,
+        "position": position_name(ctx, user.position),
     }
+
+
+def position_name(ctx: Context, position: str | None) -> str:
+    """Return how a position reads; "trainer" was offered before positions replaced roles."""
+    if position in POSITIONS or position == "trainer":
+        return ctx.t(f"position.{position}")
+    return ctx.t("settings.not_set")
+
+
+async def granted_roles(ctx: Context) -> str:
+    """Return the roles admins granted the user, as the profile shows them."""
+    roles = sorted(await Users(ctx.session).roles_of(ctx.user.id))
+    if ctx.is_admin and "admin" not in roles:
+        roles.insert(0, "admin")
+    names = [ctx.t(f"roles.name.{role}") for role in roles]
+    return ", ".join(names) if names else ctx.t("settings.no_roles")
 
 
 FORM = Form(
@@ -216,7 +233,7 @@ FORM = Form(
         Step("language", ask_language, accept_language),
         Step("district", ask_district, accept_district),
         Step("khoroo", ask_khoroo, accept_khoroo),
-        Step("role", ask_role, accept_role),
+        Step("position", ask_position, accept_position),
     ),
     finish,
 )
@@ -242,12 +259,13 @@ async def show_settings(ctx: Context, *, edit: bool = True) -> None:
         "settings.title",
         language=ctx.t(f"language.{user.language}"),
         subscribed=ctx.t("settings.enabled" if user.subscribed else "settings.disabled"),
+        roles=await granted_roles(ctx),
         **await profile_values(ctx),
     )
     buttons = (
         (ctx.button("settings.language", SettingsPress("language")),),
         (ctx.button("settings.district", SettingsPress("district")),),
-        (ctx.button("settings.role", SettingsPress("role")),),
+        (ctx.button("settings.position", SettingsPress("position")),),
         (ctx.button("nav.menu", menu.HOME),),
     )
     if edit:
@@ -281,8 +299,8 @@ async def on_settings(ctx: Context, press: SettingsPress) -> None:
         await show_languages(ctx)
     elif part == "district":
         await FORM.begin(ctx, only=("district", "khoroo"))
-    elif part == "role":
-        await FORM.begin(ctx, only=("role",))
+    elif part == "position":
+        await FORM.begin(ctx, only=("position",))
     else:
         await show_settings(ctx)
 

@@ -15,7 +15,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import plain
 from handlers.messages import Button, Keyboard
-from handlers.permissions import ADMIN, is_admin, is_reviewer
+from handlers.permissions import ADMIN, is_admin, is_reviewer, own_practice
 from handlers.practice_card import MinePress, Texts, card_of, send_card, texts_for
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from storage.audit import AuditLog
@@ -46,12 +46,23 @@ def decision_data(decision: str, practice_id: int) -> str:
 
 
 async def may_decide(ctx: Context, practice: Practice, decision: str) -> bool:
-    """Tell whether the user may take this decision on this practice."""
+    """Tell whether the user may take this decision on this practice.
+
+    Nobody decides on their own khoroo's practice (or one they submitted), admins included:
+    another reviewer of the district or an admin does.
+    """
+    if own_practice(ctx.user, practice):
+        return False
     if await is_admin(ctx):
         return True
     if decision == "select":  # the capital level is the admins'
         return False
     return await is_reviewer(ctx, practice.district_id)
+
+
+def refusal(ctx: Context, practice: Practice) -> str:
+    """Return the catalogue key saying why the user may not decide on the practice."""
+    return "review.own_khoroo" if own_practice(ctx.user, practice) else "review.not_allowed"
 
 
 def decision_buttons(t: Texts, practice: Practice, *, admin: bool) -> Keyboard:
@@ -79,11 +90,12 @@ async def notify_reviewers(ctx: Context, practice: Practice) -> None:
     card = card_of(practice)
     for reviewer in reviewers:
         t = texts_for(ctx, reviewer.language)
-        ctx.send(t("review.incoming"), chat_id=reviewer.id)
+        own = own_practice(reviewer, practice)  # told, but offered no decision
+        ctx.send(t("review.incoming_own" if own else "review.incoming"), chat_id=reviewer.id)
         send_card(
             ctx,
             card,
-            decision_buttons(t, practice, admin=reviewer.id in admins),
+            () if own else decision_buttons(t, practice, admin=reviewer.id in admins),
             chat_id=reviewer.id,
             language=reviewer.language,
         )
@@ -97,7 +109,7 @@ async def on_review(ctx: Context, press: ReviewPress) -> None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     if not await may_decide(ctx, practice, decision):
-        ctx.answer(ctx.t("review.not_allowed"), alert=True)
+        ctx.answer(ctx.t(refusal(ctx, practice)), alert=True)
         return
     if not allows(decision, practice.status):
         ctx.answer(
@@ -159,7 +171,7 @@ async def finish_comment(ctx: Context, run: FormRun) -> None:
     if practice is None or decision not in NEEDS_COMMENT:
         ctx.send(ctx.t("error.outdated_button"))
     elif not await may_decide(ctx, practice, decision):
-        ctx.send(ctx.t("review.not_allowed"))
+        ctx.send(ctx.t(refusal(ctx, practice)))
     elif not allows(decision, practice.status):
         ctx.send(ctx.t("review.already", status=plain(ctx.t(f"status.{practice.status}"))))
     else:

@@ -280,8 +280,22 @@ async def join(ctx: Context, typed: str) -> bool:
     if vote is None:
         ctx.send(ctx.t("votes.unknown_code", code=code))
         return False
+    # The code opens the vote in this chat: the ballot's buttons count from here on.
+    await Votes(ctx.session).join(vote, ctx.incoming.chat_id)
     await show_ballot(ctx, vote)
     return True
+
+
+async def may_use_ballot(ctx: Context, vote: VoteSession) -> bool:
+    """Tell whether a ballot press comes from a chat the vote was opened in by its code.
+
+    Ballot buttons name the vote by its id, which anyone can guess: the code (or link) is
+    what lets someone vote and read live results. In a group, whoever presses the ballot
+    the bot posted there votes; the press arrives with that group's chat id.
+    """
+    if vote.owner_id == ctx.user.id:
+        return True
+    return await Votes(ctx.session).joined(vote, ctx.incoming.chat_id)
 
 
 async def on_button(ctx: Context, press: VotePress) -> None:
@@ -289,6 +303,9 @@ async def on_button(ctx: Context, press: VotePress) -> None:
     vote = await Votes(ctx.session).get(press.vote)
     if vote is None:
         ctx.answer(ctx.t("error.outdated_button"))
+        return
+    if not await may_use_ballot(ctx, vote):
+        ctx.answer(ctx.t("votes.join_first"), alert=True)
         return
     action = press.action
     index = press.option if press.option is not None else -1

@@ -93,6 +93,11 @@ class Adoptions:
             return None
         return adoption
 
+    async def hand_over(self, adoption: Adoption, user_id: int) -> None:
+        """Make another officer responsible for reporting on and rating the adoption."""
+        adoption.user_id = user_id
+        await self.session.flush()
+
     async def of_khoroo_all(
         self, district_id: int, khoroo_number: int, *, limit: int = 10, offset: int = 0
     ) -> Sequence[Adoption]:

@@ -31,12 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Announcement, Delivery, Practice, SendBudget, User
+from storage.models import Announcement, Delivery, Practice, RoleGrant, SendBudget, User
+from storage.users import KHOROO_STAFF, POSITIONS
 
 # Audience kinds, in the order an admin is offered them.
 AUDIENCES = ("all", "districts", "khoroos", "roles", "not_submitted")
-# The profile role whose khoroo's missing submission the reminders are about.
-OFFICER = "officer"
+# Granted roles an announcement may target (admins by configuration are not in the
+# database, so "admin" would miss some: it is not offered).
+TARGETED_ROLES = ("trainer", "reviewer", "juror")
 # Delivery states: live ones are claimed, the others are final.
 PENDING, SENDING = "pending", "sending"
 SENT, FAILED, UNREACHABLE, INVALID, CANCELLED = (
@@ -79,10 +81,19 @@ def audience_filter(audience: dict[str, Any]) -> Any:
         ]
         return or_(*pairs) if pairs else false()
     if kind == "roles":
-        return User.role.in_(list(audience.get("roles", [])))
+        # Positions say what officers do; roles are what admins granted. Either may be named.
+        chosen = list(audience.get("roles", []))
+        positions = [p for p in chosen if p in POSITIONS]
+        roles = [r for r in chosen if r in TARGETED_ROLES]
+        return or_(
+            User.position.in_(positions) if positions else false(),
+            exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(roles))
+            if roles
+            else false(),
+        )
     if kind == "not_submitted":
         return and_(
-            User.role == OFFICER,
+            User.position.in_(KHOROO_STAFF),
             User.district_id.is_not(None),
             User.khoroo_number.is_not(None),
             ~submitted_khoroo(audience.get("year")),

@@ -60,6 +60,8 @@ def _encode(value: Any) -> Any:
 
 def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     decoded = {}
+    if table.name == "users" and "role" in row and "position" not in row:
+        row = {**row, "position": row["role"]}  # a backup from before positions (0900)
     for name, value in row.items():
         column = table.columns.get(name)
         if column is None:

@@ -77,9 +77,38 @@ class FaqRecords:
         await self.session.flush()
         return lesson
 
-    async def lessons(self) -> Sequence[FaqLesson]:
-        """Return every lesson in the order taught."""
-        return (await self.session.scalars(select(FaqLesson).order_by(FaqLesson.id))).all()
+    async def lessons(self, *, include_withdrawn: bool = False) -> Sequence[FaqLesson]:
+        """Return the lessons in the order taught; withdrawn ones only when asked."""
+        query = select(FaqLesson).order_by(FaqLesson.id)
+        if not include_withdrawn:
+            query = query.where(FaqLesson.withdrawn_at.is_(None))
+        return (await self.session.scalars(query)).all()
+
+    async def lesson(self, lesson_id: int) -> FaqLesson | None:
+        """Return one lesson, withdrawn or not."""
+        return await self.session.get(FaqLesson, lesson_id)
+
+    async def taught(self, *, limit: int, offset: int = 0) -> Sequence[FaqLesson]:
+        """Return lessons for the trainers' list, the newest first."""
+        result = await self.session.scalars(
+            select(FaqLesson).order_by(FaqLesson.id.desc()).limit(limit).offset(offset)
+        )
+        return result.all()
+
+    async def count_lessons(self) -> int:
+        """Return how many lessons were taught, withdrawn ones included."""
+        return int(await self.session.scalar(select(func.count()).select_from(FaqLesson)) or 0)
+
+    def edit(self, lesson: FaqLesson, answer: str, by: int, moment: datetime) -> None:
+        """Replace a taught topic's answer, remembering who did it and when."""
+        lesson.answer, lesson.edited_by, lesson.edited_at = answer, by, moment
+
+    def withdraw(self, lesson: FaqLesson, by: int, moment: datetime) -> bool:
+        """Withdraw a lesson so it is no longer served; False when it already was."""
+        if lesson.withdrawn_at is not None:
+            return False
+        lesson.withdrawn_by, lesson.withdrawn_at = by, moment
+        return True
 
     async def rate(self, user_id: int, topic_id: str, helpful: bool) -> None:
         """Record a user's opinion of an answer, replacing an earlier one."""

@@ -117,7 +117,8 @@ class User(Base):
         ForeignKey("districts.id", ondelete="SET NULL"), default=None
     )
     khoroo_number: Mapped[int | None] = mapped_column(Integer, default=None)
-    role: Mapped[str | None] = mapped_column(String(20), default=None)
+    # What the officer says they do (governor, social worker...): profile data, no rights.
+    position: Mapped[str | None] = mapped_column(String(20), default=None)
     registered: Mapped[bool] = mapped_column(Boolean, default=False)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,7 +128,7 @@ class User(Base):
 
 
 class RoleGrant(Base):
-    """A privilege granted by an admin: admin, reviewer (of one district) or trainer."""
+    """A privilege granted by an admin: admin, reviewer (of one district), trainer or juror."""
 
     __tablename__ = "role_grants"
     __table_args__ = (UniqueConstraint("user_id", "role", "district_id"),)
@@ -278,6 +279,11 @@ class FaqLesson(Base):
     language: Mapped[str] = mapped_column(String(8), default="mn")
     created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who last edited the answer, and who withdrew the lesson (a withdrawn one is not served).
+    edited_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class FaqFeedback(Base):
@@ -323,6 +329,22 @@ class VoteSession(Base):
     poll_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class VoteJoin(Base):
+    """A chat a vote was opened in by its code or link: a voter's own chat, or a group.
+
+    Ballot buttons name a vote by its id, which is easy to guess: a press counts only from
+    a chat listed here, so a vote's code stays the key to it.
+    """
+
+    __tablename__ = "vote_joins"
+    __table_args__ = (UniqueConstraint("vote_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote_sessions.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Ballot(Base):
@@ -507,6 +529,33 @@ class SendBudget(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     next_at: Mapped[datetime] = mapped_column()  # the first free slot
+
+
+# --- Invitations: links an admin makes that grant a role to whoever opens them ---
+
+
+class Invitation(Base):
+    """A deep link granting a role: N uses until it expires or an admin revokes it.
+
+    Only the token's SHA-256 is kept, so the database alone cannot be turned into links.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="CASCADE"), default=None
+    )
+    uses: Mapped[int] = mapped_column(Integer, default=1)  # how many people it may grant
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    district: Mapped[District | None] = relationship(lazy="joined")
 
 
 # --- Audit: who did what with privileges, and when ---

@@ -9,6 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RoleGrant, User
 
+# What an officer does, as they say at registration; profile data that grants no rights.
+POSITIONS = ("governor", "secretary", "social_worker", "officer", "other")
+# The positions of a khoroo's own staff, who are reminded about its submissions.
+KHOROO_STAFF = ("governor", "secretary", "social_worker", "officer")
+
 
 class Users:
     """Repository of users; it never commits (the caller owns the transaction)."""
@@ -43,6 +48,24 @@ class Users:
     async def grants(self, user_id: int) -> Sequence[RoleGrant]:
         """Return the privileges granted to the user."""
         result = await self.session.scalars(select(RoleGrant).where(RoleGrant.user_id == user_id))
+        return result.all()
+
+    async def roles_of(self, user_id: int) -> set[str]:
+        """Return the names of the roles granted to the user."""
+        return {grant.role for grant in await self.grants(user_id)}
+
+    async def of_khoroo(self, district_id: int, khoroo_number: int, limit: int) -> Sequence[User]:
+        """Return registered users of a khoroo, the earliest registered first."""
+        result = await self.session.scalars(
+            select(User)
+            .where(
+                User.district_id == district_id,
+                User.khoroo_number == khoroo_number,
+                User.registered.is_(True),
+            )
+            .order_by(User.created_at, User.id)
+            .limit(limit)
+        )
         return result.all()
 
     async def by_username(self, username: str) -> User | None:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.tally import Tally, tally
-from storage.models import Ballot, Base, User, VoteSession, utcnow
+from storage.models import Ballot, Base, User, VoteJoin, VoteSession, utcnow
 
 # Letters and digits that cannot be misheard or misread for another: no 0/O, no 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -46,6 +46,14 @@ def _ballot_upsert(dialect: str) -> Any:
             "cast_at": statement.excluded.cast_at,
         },
     )
+
+
+@functools.cache
+def _join_insert(dialect: str) -> Any:
+    """Return INSERT .. ON CONFLICT DO NOTHING of a vote join, built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Base.metadata.tables[VoteJoin.__tablename__])
+    return statement.on_conflict_do_nothing(index_elements=[VoteJoin.vote_id, VoteJoin.chat_id])
 
 
 class Votes:
@@ -145,6 +153,20 @@ class Votes:
                 "cast_at": utcnow(),
             },
         )
+
+    async def join(self, vote: VoteSession, chat_id: int) -> None:
+        """Remember that the vote was opened by its code or link in this chat."""
+        await self.session.execute(
+            _join_insert(self.session.get_bind().dialect.name),
+            {"vote_id": vote.id, "chat_id": chat_id, "joined_at": utcnow()},
+        )
+
+    async def joined(self, vote: VoteSession, chat_id: int) -> bool:
+        """Tell whether the vote was opened by its code or link in this chat."""
+        found = await self.session.scalar(
+            select(VoteJoin.id).where(VoteJoin.vote_id == vote.id, VoteJoin.chat_id == chat_id)
+        )
+        return found is not None
 
     async def withdraw(self, vote: VoteSession, voter_id: int) -> None:
         """Remove the voter's ballot (a retracted poll answer, or no choice left)."""

@@ -70,7 +70,7 @@ def conversation(fake: FakeTelegram, user_id: int) -> list[dict]:
     texts = ["/start", "mn", "Баянгол", "5"]
     updates = [fake.user_sends(user_id, text) for text in texts]
     press = {"message_id": 1, "date": 0, "chat": {"id": user_id, "type": "private"}}
-    updates.append(fake.user_presses(user_id, press, "registration:role:officer", check=False))
+    updates.append(fake.user_presses(user_id, press, "registration:position:officer", check=False))
     updates.append(fake.user_sends(user_id, "/help"))
     return updates
 
@@ -103,7 +103,9 @@ async def test_two_processes_share_one_database(database_url):
         finally:
             await database.dispose()
         assert len(users) == len(USERS)
-        assert all((u.registered, u.khoroo_number, u.role) == (True, 5, "officer") for u in users)
+        assert all(
+            (u.registered, u.khoroo_number, u.position) == (True, 5, "officer") for u in users
+        )
         assert claimed == sum(len(updates) for updates in bursts.values())
         for user in USERS:
             texts = [m.text or "" for m in fake.sent_messages(user)]

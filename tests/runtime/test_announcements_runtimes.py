@@ -15,6 +15,7 @@ from storage.contest import Contest, StageSpec
 from storage.models import Announcement, Practice, User, utcnow
 from tests.conftest import ADMIN_ID
 from tests.runtime.harness import LiveBot
+from tests.support.chat import grant_role
 
 OFFICER, OTHER_DISTRICT, TRAINER = 7101, 7102, 7103
 
@@ -32,20 +33,21 @@ async def register(
     user_id: int,
     district: str = "Баянгол",
     khoroo: str = "5",
-    role: str = "Хорооны ажилтан",
+    position: str = "Хорооны ажилтан",
 ) -> None:
     await live.say(user_id, "/start", first_name=f"U{user_id}")
     await live.press(user_id, "Монгол")
     await live.press(user_id, district)
     await live.say(user_id, khoroo)
-    await live.press(user_id, role)
+    await live.press(user_id, position)
 
 
 async def everyone(live: LiveBot) -> None:
     await register(live, ADMIN_ID)
     await register(live, OFFICER)
     await register(live, OTHER_DISTRICT, district="Хан-Уул", khoroo="3")
-    await register(live, TRAINER, district="Хан-Уул", khoroo="3", role="Сургагч багш")
+    await register(live, TRAINER, district="Хан-Уул", khoroo="3", position="Бусад")
+    await grant_role(live.app, TRAINER, "trainer")  # granted by an admin, never chosen
 
 
 def got(live: LiveBot, user_id: int, text: str) -> int:
@@ -104,7 +106,7 @@ async def test_only_the_chosen_district_and_role_receive(live: LiveBot):
     await live.press(ADMIN_ID, "Одоо")
     assert "Хүлээн авагч: 2" in live.last_text(ADMIN_ID)
     await live.press(ADMIN_ID, "Хүлээн авагч")
-    await live.press(ADMIN_ID, "Албан үүргээр")
+    await live.press(ADMIN_ID, "Албан тушаал, эрхээр")
     await live.press(ADMIN_ID, "Сургагч багш")
     await live.press(ADMIN_ID, "Болсон")
     assert "Хүлээн авагч: 1" in live.last_text(ADMIN_ID)

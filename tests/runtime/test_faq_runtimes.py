@@ -8,22 +8,24 @@ from handlers.faq import TOPICS_PER_PAGE
 from knowledge.faq import FaqBase
 from storage.models import FaqFeedback
 from tests.runtime.harness import LiveBot
+from tests.support.chat import grant_role
 
 OFFICER, TRAINER = 6001, 6002
 
 
-async def register(live: LiveBot, user_id: int, role: str) -> None:
+async def register(live: LiveBot, user_id: int, position: str) -> None:
     await live.say(user_id, "/start")
     await live.press(user_id, "Монгол")
     await live.press(user_id, "Налайх")
     await live.say(user_id, "3")
-    await live.press(user_id, role)
+    await live.press(user_id, position)
 
 
 async def test_questions_are_answered_browsed_and_taught(live: LiveBot):
     fake = live.fake
     await register(live, OFFICER, "Хорооны ажилтан")
-    await register(live, TRAINER, "Сургагч багш")
+    await register(live, TRAINER, "Бусад")
+    await grant_role(live.app, TRAINER, "trainer")
 
     replies = await live.say(OFFICER, "sain turshlagiig yaaj todorhoiloh ve")
     assert replies[-1].text.startswith("Сайн туршлагыг")  # the identify topic's answer

@@ -12,11 +12,11 @@ from tests.support.practices import PROBLEM, RESULTS, SOLUTION, TITLE, grant, pr
 AUTHOR, REVIEWER = 7001, 7002
 
 
-async def register(live: LiveBot, user_id: int, first_name: str) -> None:
+async def register(live: LiveBot, user_id: int, first_name: str, khoroo: str = "5") -> None:
     await live.say(user_id, "/start", first_name=first_name)
     await live.press(user_id, "Монгол")
     await live.press(user_id, "Баянгол")
-    await live.say(user_id, "5")
+    await live.say(user_id, khoroo)
     await live.press(user_id, "Хорооны ажилтан")
 
 
@@ -30,7 +30,7 @@ async def test_submit_with_a_restart_review_return_and_resubmit(
 ):
     async with live_bot(kind, settings, fake) as live:
         await register(live, AUTHOR, "Сараа")
-        await register(live, REVIEWER, "Бат")
+        await register(live, REVIEWER, "Бат", khoroo="8")  # not the author's own khoroo
         await grant(live.app, REVIEWER, "bayangol")
         await live.press(AUTHOR, "Туршлага илгээх")
         await live.say(AUTHOR, "Хог")

@@ -101,10 +101,10 @@ async def test_restart_in_the_middle_of_registration(kind, settings: Settings, f
         await first.press(USER, "Хан-Уул")
     async with live_bot(kind, settings, fake) as second:
         await second.say(USER, "7")
-        assert "албан үүрэг" in second.last_text(USER)
+        assert "албан тушаал" in second.last_text(USER)
         await second.press(USER, "Бусад")
         user = await registered(second, USER)
-        assert (user.registered, user.khoroo_number, user.role) == (True, 7, "other")
+        assert (user.registered, user.khoroo_number, user.position) == (True, 7, "other")
 
 
 @pytest.mark.parametrize("kind", RUNTIMES)

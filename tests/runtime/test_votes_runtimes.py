@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.settings import Settings
-from storage.models import Ballot, User, VoteSession, utcnow
+from storage.models import Ballot, RoleGrant, User, VoteSession, utcnow
 from storage.votes import Votes
 from tests.fake_telegram import FakeTelegram, Upload
 from tests.runtime.harness import LiveBot, live_bot
@@ -27,8 +27,8 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"live_results_interval": 0.0, "vote_close_check": 0.05})
 
 
-async def seed_users(live: LiveBot, user_ids: range | list[int], role: str = "officer") -> None:
-    """Register users directly: registration has its own tests."""
+async def seed_users(live: LiveBot, user_ids: range | list[int], role: str | None = None) -> None:
+    """Register users directly (registration has its own tests); a role is granted."""
     async with live.app.database.transaction() as session:
         for user_id in user_ids:
             session.add(
@@ -37,10 +37,13 @@ async def seed_users(live: LiveBot, user_ids: range | list[int], role: str = "of
                     first_name=f"User{user_id}",
                     language="mn",
                     khoroo_number=1,
-                    role=role,
+                    position="officer",
                     registered=True,
                 )
             )
+        await session.flush()  # the users first: grants refer to them
+        if role is not None:
+            session.add_all(RoleGrant(user_id=user_id, role=role) for user_id in user_ids)
 
 
 async def open_vote(

@@ -19,6 +19,7 @@ from handlers.messages import (
     Reply,
     SendText,
 )
+from storage.users import Users
 
 _update_ids = itertools.count(1)
 
@@ -152,11 +153,25 @@ class Chat:
 
 
 async def register(
-    chat: Chat, *, district: str = "Баянгол", khoroo: str = "5", role: str = "Хорооны ажилтан"
+    chat: Chat,
+    *,
+    district: str = "Баянгол",
+    khoroo: str = "5",
+    position: str = "Хорооны ажилтан",
+    grant: str | None = None,
 ) -> None:
-    """Register the user through the real flow (Mongolian)."""
+    """Register the user through the real flow (Mongolian); ``grant`` gives them a role
+    as an admin would (the position chosen grants nothing)."""
     await chat.send("/start")
     await chat.press("Монгол")
     await chat.press(district)
     await chat.send(khoroo)
-    await chat.press(role)
+    await chat.press(position)
+    if grant is not None:
+        await grant_role(chat.app, chat.user_id, grant)
+
+
+async def grant_role(app: App, user_id: int, role: str, district_id: int | None = None) -> None:
+    """Grant a role the way an admin's /grant does (the tests of /grant are in test_roles)."""
+    async with app.database.transaction() as session:
+        await Users(session).grant(user_id, role, district_id, granted_by=None)

@@ -155,7 +155,7 @@ async def test_another_khoroo_cannot_report_on_an_adoption(app):
     neighbour = Chat(app, NEIGHBOUR)
     await register(neighbour, district="Налайх", khoroo="3")
     await neighbour.press_data("ad:p:1")
-    assert "өөр хороо" in neighbour.notices[-1]
+    assert "тайлагнаж, үнэлнэ" in neighbour.notices[-1]
 
 
 async def test_reminders_are_sent_once_each(app):

@@ -36,12 +36,13 @@ async def officers(app) -> dict[str, Chat]:
         "bayangol5": (101, "Баянгол", "5", "Хорооны ажилтан"),
         "bayangol7": (102, "Баянгол", "7", "Хорооны ажилтан"),
         "khanuul3": (103, "Хан-Уул", "3", "Хорооны ажилтан"),
-        "trainer": (104, "Хан-Уул", "3", "Сургагч багш"),
+        "trainer": (104, "Хан-Уул", "3", "Бусад"),
     }
     out = {}
-    for name, (user_id, district, khoroo, role) in chats.items():
+    for name, (user_id, district, khoroo, position) in chats.items():
         chat = Chat(app, user_id)
-        await register(chat, district=district, khoroo=khoroo, role=role)
+        grant = "trainer" if name == "trainer" else None
+        await register(chat, district=district, khoroo=khoroo, position=position, grant=grant)
         out[name] = chat
     return out
 
@@ -130,7 +131,7 @@ async def test_preview_counts_the_chosen_districts_khoroos_and_roles(clocked):
     assert "Хан-Уул 3-р хороо" in plain(boss.last().text)
 
     await boss.press("Хүлээн авагч")
-    await boss.press("Албан үүргээр")
+    await boss.press("Албан тушаал, эрхээр")
     await boss.press("Сургагч багш")
     await boss.press("Болсон")
     assert "Хүлээн авагч: 1" in plain(boss.last().text)
@@ -169,7 +170,7 @@ async def test_khoroos_that_have_not_submitted(clocked):
     await boss.press("Туршлага илгээгээгүй хороод")
     await boss.press("Одоо")
     # Баянгол 5 (the admin and 101) submitted; Баянгол 7 only has a draft; Хан-Уул 3 nothing.
-    # Officers only: the trainer of Хан-Уул 3 is not counted.
+    # Khoroo staff only: the trainer of Хан-Уул 3 (position "other") is not counted.
     assert "Хүлээн авагч: 2" in plain(boss.last().text)
 
 

@@ -188,7 +188,6 @@ def test_the_core_has_no_import_cycles():
     assert import_cycles(CORE) == []
 
 
-@pytest.mark.xfail(reason="bot.app -> bot.sender -> bot.runtimes.telegram -> bot.app (issue 12)")
 def test_the_program_has_no_import_cycles():
     assert import_cycles(("bot", *CORE)) == []
 

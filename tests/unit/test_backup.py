@@ -17,7 +17,7 @@ from tests.support.practices import button, grant, sent_to, submit
 async def populate(app) -> None:
     author, reviewer = Chat(app, 51), Chat(app, 52)
     await register(author)
-    await register(reviewer)
+    await register(reviewer, khoroo="8")
     await grant(app, 52, "bayangol")
     replies = await submit(author, photos=2)
     await reviewer.press_data(button(sent_to(replies, 52), "Батлах").data or "")

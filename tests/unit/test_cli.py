@@ -62,7 +62,10 @@ async def test_console_chat_registers_with_numbered_buttons(app, tmp_path: Path)
     await console.run()
     text = out.getvalue()
     assert "[1] 🇲🇳 Монгол" in text
-    assert "Бүртгэл амжилттай боллоо: Хан-Уул дүүргийн 3-р хороо, Сургагч багш." in text
+    assert (
+        "Бүртгэл амжилттай боллоо: Хан-Уул дүүргийн 3-р хороо, Хорооны нарийн бичгийн дарга."
+        in text
+    )
     assert "Таны тохиргоо" in text and "👋" in text
 
 

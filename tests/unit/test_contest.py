@@ -168,7 +168,7 @@ async def test_reminders_before_the_deadline_go_once_each_to_khoroos_without_a_p
     submitted, waiting, trainer = Chat(clocked, 101), Chat(clocked, 102), Chat(clocked, 103)
     await register(submitted, khoroo="5")
     await register(waiting, khoroo="7")
-    await register(trainer, khoroo="7", role="Сургагч багш")
+    await register(trainer, khoroo="7", position="Бусад", grant="trainer")
     async with clocked.database.transaction() as session:
         district = (await session.get(User, 101)).district_id  # type: ignore[union-attr]
         session.add(

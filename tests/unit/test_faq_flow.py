@@ -67,7 +67,7 @@ async def test_unknown_question_is_answered_by_a_trainer_and_learned(app):
     asker, other, trainer = Chat(app, 10), Chat(app, 11, language_code="en"), Chat(app, 12)
     await register(asker)
     await register(other)
-    await register(trainer, role="Сургагч багш")
+    await register(trainer, grant="trainer")
     question = "Хорооны цахилгааны тариф хэд вэ"
     await asker.send(question)
     assert "сургагч багш нарт дамжууллаа" in plain(asker.last().text)

@@ -23,7 +23,7 @@ async def test_a_practice_approved_elsewhere_becomes_searchable(settings):
     try:
         author, reviewer = Chat(elsewhere, 61), Chat(elsewhere, 62)
         await register(author)
-        await register(reviewer)
+        await register(reviewer, khoroo="8")
         await grant(elsewhere, 62, "bayangol")
         replies = await submit(author)
         await reviewer.press_data(button(sent_to(replies, 62), "Батлах").data or "")

@@ -31,9 +31,10 @@ async def test_registration_lands_on_main_menu(app):
     await chat.press("Хан-Уул")
     assert "Хан-Уул" in plain(chat.last().text)
     await chat.send("12")
-    await chat.press("Сургагч багш")
+    assert "албан тушаал" in plain(chat.last().text)
+    await chat.press("Хорооны Засаг дарга")
     texts = [plain(s.text) for s in chat.screens.values()]
-    assert any("Хан-Уул дүүргийн 12-р хороо, Сургагч багш" in t for t in texts)
+    assert any("Хан-Уул дүүргийн 12-р хороо, Хорооны Засаг дарга" in t for t in texts)
     assert "Үндсэн цэс" in plain(chat.last().text)
     assert chat.last().labels() == [
         "📝 Туршлага илгээх",
@@ -45,10 +46,10 @@ async def test_registration_lands_on_main_menu(app):
         "⚙️ Тохиргоо",
     ]
     saved = await user(app, 1)
-    assert (saved.registered, saved.khoroo_number, saved.role, saved.language) == (
+    assert (saved.registered, saved.khoroo_number, saved.position, saved.language) == (
         True,
         12,
-        "trainer",
+        "governor",
         "mn",
     )
 
@@ -85,7 +86,7 @@ async def test_wrong_inputs_are_explained_and_keep_the_answers(app):
     await chat.send("7")
     await chat.press("Бусад")
     saved = await user(app, 3)
-    assert (saved.khoroo_number, saved.role) == (7, "other")
+    assert (saved.khoroo_number, saved.position) == (7, "other")
 
 
 async def test_a_district_can_be_typed(app):
@@ -131,7 +132,7 @@ async def test_restart_in_the_middle_continues_where_the_user_was(settings):
     try:
         chat.app = second
         await chat.send("20")
-        assert "албан үүрэг" in plain(chat.last().text)
+        assert "албан тушаал" in plain(chat.last().text)
         await chat.press("Хорооны ажилтан")
         saved = await user(second, 7)
         assert (saved.registered, saved.khoroo_number) == (True, 20)
@@ -157,7 +158,7 @@ async def test_quick_messages_of_one_user_apply_in_order(app):
     await chat.press("Баянгол")
     # Two messages arriving together: the second must see the state the first left.
     results = await asyncio.gather(chat.send("3"), chat.send("/cancel"))
-    assert any("албан үүрэг" in t for t in chat.texts(results[0]))
+    assert any("албан тушаал" in t for t in chat.texts(results[0]))
     assert any("цуцаллаа" in t for t in chat.texts(results[1]))
     async with app.database.transaction() as session:
         state = await session.get(ConversationState, 9)
@@ -187,7 +188,7 @@ async def test_an_old_button_is_answered_and_the_step_shown_again(app):
 async def test_every_button_press_is_answered_once(app):
     chat = Chat(app, 11)
     await register(chat)
-    for data in ("menu:settings", "menu:subscription", "nonsense:1", "settings:role", "x" * 64):
+    for data in ("menu:settings", "menu:subscription", "nonsense:1", "settings:position", "x" * 64):
         replies = await chat.press_data(data)
         assert len([r for r in replies if isinstance(r, AnswerButton)]) == 1, data
 

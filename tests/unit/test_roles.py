@@ -94,7 +94,7 @@ async def test_vote_control_is_audited(app):
     from storage.votes import Votes
 
     trainer = Chat(app, 44)
-    await register(trainer, role="Сургагч багш")
+    await register(trainer, grant="trainer")
     async with app.database.transaction() as session:
         vote = await Votes(session).create(
             owner_id=44, question="Аль нь?", options=["А", "Б"], kind="single",

@@ -178,7 +178,7 @@ async def test_every_subscriber_gets_it_once_and_the_admin_sees_progress(
     )
     async with bot_app.database.transaction() as session:
         for user in await session.scalars(select(User)):
-            user.role = "officer"
+            user.position = "officer"
 
     sender = make_sender(bot_app, clock, rate=10, progress=0.5)
     await sender.run_until_idle(transport)

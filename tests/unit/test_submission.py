@@ -28,7 +28,7 @@ async def test_full_submission_with_a_restart_and_wrong_input_at_each_step(setti
     first = await build_app(settings, migrate=False)
     chat = Chat(first, 21, first_name="Сараа")
     reviewer = Chat(first, 22)
-    await register(reviewer)
+    await register(reviewer, khoroo="8")  # not the author's khoroo
     await grant(first, 22, "bayangol")
     await register(chat, district="Баянгол", khoroo="5")
 
@@ -181,7 +181,7 @@ async def test_similar_practices_are_offered_after_the_title(app):
     await register(author)
     await submit(author)
     admin = Chat(app, 900)
-    await register(admin)
+    await register(admin, khoroo="9")
     await admin.press_data("rv:a:1")
 
     chat = Chat(app, 26)
@@ -198,7 +198,7 @@ async def test_similar_practices_are_offered_after_the_title(app):
 async def test_attachments_album_and_limit(app):
     chat = Chat(app, 27)
     reviewer = Chat(app, 28)
-    await register(reviewer)
+    await register(reviewer, khoroo="8")
     await grant(app, 28, None)  # a capital-level reviewer sees every district
     await register(chat)
     await chat.send("/submit")

@@ -51,7 +51,7 @@ def live(app):
 
 async def trainer(app, user_id: int = TRAINER) -> Chat:
     chat = Chat(app, user_id, first_name="Сургагч")
-    await register(chat, role="Сургагч багш")
+    await register(chat, grant="trainer")
     return chat
 
 
@@ -215,11 +215,9 @@ async def test_forged_management_presses_are_refused(app):
     assert (await stored(app, vote.id)).state == "open"
     # The role is checked at every press: a trainer who lost the role is refused too.
     async with app.database.transaction() as session:
-        from storage.models import User
+        from storage.users import Users
 
-        user = await session.get(User, TRAINER)
-        assert user is not None
-        user.role = "officer"
+        assert await Users(session).revoke(TRAINER, "trainer", None)
     replies = await owner.press_data(f"va:{vote.id}:c", vote.results_message_id)
     assert "зөвхөн сургагч багш" in (sent(replies, AnswerButton)[0].text or "")
     assert (await stored(app, vote.id)).state == "open"
