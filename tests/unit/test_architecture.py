@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("bot", "handlers", "knowledge", "storage")
 # What each layer may import from the project.
