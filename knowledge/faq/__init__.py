@@ -375,9 +375,9 @@ class FaqBase:
         }
         pseudo: dict[str, dict[int, float]] = {}
         for index, by_field in enumerate(fields):
-            for name, words in by_field.items():
-                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * len(words) / average[name])
-                for word in words:
+            for name, field_words in by_field.items():
+                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * len(field_words) / average[name])
+                for word in field_words:
                     row = pseudo.setdefault(word, {})
                     row[index] = row.get(index, 0.0) + norm
         # Impacts are saturated term frequencies scaled to 0-1; idf is applied per question.
