@@ -6,15 +6,15 @@ as the text it is compared with (`knowledge.text.terms`), so one spelling covers
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.text import terms
+from knowledge.text import fold_words, stem, terms
 
 GLOSSARY_FILE = Path(__file__).parent / "glossary.yaml"
 # A phrase longer than this is not looked for (and is refused when loading).
@@ -32,9 +32,13 @@ class Glossary:
     phrases: dict[tuple[str, ...], frozenset[int]]
     members: tuple[frozenset[str], ...]
     longest: int
+    # Folded (unstemmed) spellings of each district, and the district code they name.
+    places: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @classmethod
-    def from_groups(cls, groups: Sequence[Sequence[str]]) -> Glossary:
+    def from_groups(
+        cls, groups: Sequence[Sequence[str]], places: Mapping[str, Sequence[str]] | None = None
+    ) -> Glossary:
         """Build a glossary from groups of words and phrases (any script, any ending)."""
         phrases: dict[tuple[str, ...], set[int]] = {}
         members: list[frozenset[str]] = []
@@ -44,13 +48,22 @@ class Glossary:
                 key = tuple(terms(text))
                 if not key:
                     continue
-                phrases.setdefault(key, set()).add(number)
                 if len(key) == 1:
                     singles.add(key[0])
+                for variant in _english_forms(text):
+                    key = tuple(terms(variant))
+                    if key:
+                        phrases.setdefault(key, set()).add(number)
             members.append(frozenset(singles))
         frozen = {key: frozenset(found) for key, found in phrases.items()}
         longest = max((len(key) for key in frozen), default=0)
-        return cls(frozen, tuple(members), longest)
+        spellings: dict[tuple[str, ...], str] = {}
+        for code, names in (places or {}).items():
+            for name in (code, *names):
+                key = tuple(fold_words(name))
+                if key:
+                    spellings[key] = code
+        return cls(frozen, tuple(members), longest, spellings)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Glossary:
@@ -75,7 +88,15 @@ class Glossary:
             for item in group:
                 if len(terms(item)) > MAX_PHRASE:
                     raise GlossaryError(f"{file}: group {number}: {item!r} is too long")
-        return cls.from_groups(groups)
+        places = data.get("places") or {}
+        if not isinstance(places, dict) or not all(
+            isinstance(code, str)
+            and isinstance(names, list)
+            and all(isinstance(name, str) and name.strip() for name in names)
+            for code, names in places.items()
+        ):
+            raise GlossaryError(f"{file}: places must map district codes to lists of names")
+        return cls.from_groups(groups, places)
 
     def expand(self, stems: Sequence[str]) -> list[frozenset[str]]:
         """Return, per position of a stemmed text, the related stems the glossary adds.
@@ -103,6 +124,55 @@ class Glossary:
                 related[position] |= found
             start += size
         return [frozenset(found - {stem}) for found, stem in zip(related, stems, strict=True)]
+
+    def places_in(self, keys: Sequence[str]) -> list[tuple[int, int, str]]:
+        """Find districts named in folded words: (start, number of words, code), in order.
+
+        A word names a district when it is a spelling of it, or that spelling with a case
+        ending ("Баянголд", "songinokhairkhanii"); a short spelling (BZD) must match whole.
+        """
+        found: list[tuple[int, int, str]] = []
+        start = 0
+        while start < len(keys):
+            for spelling, code in self.places.items():
+                size = len(spelling)
+                if all(
+                    _names(keys[start + i], part) if start + i < len(keys) else False
+                    for i, part in enumerate(spelling)
+                ):
+                    found.append((start, size, code))
+                    start += size
+                    break
+            else:
+                start += 1
+        return found
+
+
+def _english_forms(text: str) -> set[str]:
+    """Return an English phrase with its last word's plural, -ing and singular forms.
+
+    The Mongolian stemmer leaves English endings alone, so "dog" would not find "dogs";
+    Mongolian (Cyrillic) phrases are returned as they are.
+    """
+    words = text.split()
+    last = words[-1] if words else ""
+    if not last.isascii() or not last.isalpha() or len(last) < 3:
+        return {text}
+    forms = {last, last + "s", last + "es", last + "ing", last + "ed"}
+    if last.endswith("e"):
+        forms.update((last[:-1] + "ing", last + "d"))
+    if last.endswith("s") and len(last) > 3:
+        forms.add(last[:-1])
+    if last.endswith("y"):
+        forms.add(last[:-1] + "ies")
+    return {" ".join([*words[:-1], form]) for form in forms}
+
+
+def _names(word: str, spelling: str) -> bool:
+    """Tell whether a folded word is a spelling, or the spelling with an ending."""
+    if word == spelling:
+        return True
+    return len(spelling) >= 4 and word.startswith(spelling) and stem(word) == stem(spelling)
 
 
 @cache

@@ -200,6 +200,7 @@ _STOPWORDS_SOURCE = (
     # English
     " the a an of how what which who where when why to in for and is are"
     " was were do does i we you it this that with about"
+    " at from into their has have had can some any than"
 )
 
 
