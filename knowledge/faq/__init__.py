@@ -37,7 +37,7 @@ Confidence = Literal["confident", "unsure", "none"]
 # calibrated on tests/data/faq_tuning.jsonl and checked on the held-out sets (see
 # benchmarks/faq.py): reworded in-scope questions reach CONFIDENT, off-topic questions and
 # small talk stay below it, and UNSURE keeps "did you mean" for partial matches.
-CONFIDENT = 39.0
+CONFIDENT = 38.0
 UNSURE = 22.0
 # A confident answer also needs this lead over the runner-up, so a question two topics
 # explain about equally well gets "did you mean" instead of a coin toss.
@@ -52,10 +52,10 @@ CLOSENESS_WEIGHT = 0.2
 # How much a question word counts when it meets an entry only through another word: one of
 # its family or a typo of it, or a word of its glossary group.
 FAMILY_CREDIT = 0.85
-GLOSSARY_CREDIT = 0.4
+GLOSSARY_CREDIT = 0.3
 # A word family needs this long a shared prefix, covering this share of the shorter term.
 FAMILY_PREFIX = 4
-FAMILY_SHARE = 0.7
+FAMILY_SHARE = 0.8
 # A typo is a term this similar to an indexed one, in terms long enough for a typo.
 TERM_SIMILARITY = 84.0
 MIN_FUZZY_TERM = 5
@@ -247,6 +247,10 @@ class FaqBase:
 
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Score every topic against the question (0-100), best first; empty if nothing matches."""
+        return [(topic, score) for topic, score, _ in self._rank(question)]
+
+    def _rank(self, question: str) -> list[tuple[str, float, float]]:
+        """Return (topic, score 0-100, share of the question's weight it meets), best first."""
         if self._stale:
             self._reindex()
         stems = self._terms(question)
@@ -255,6 +259,7 @@ class FaqBase:
         query = [_lemma(stem) for stem in stems]
         related = [{_lemma(other) for other in near} for near in self._glossary.expand(stems)]
         scores = [0.0] * len(self._entries)
+        covered = [0.0] * len(self._entries)
         overlap: dict[int, float] = {}
         total = 0.0
         seen: set[str] = set()
@@ -271,17 +276,22 @@ class FaqBase:
                 weight = self._unknown_idf
             total += weight
             best: dict[int, float] = {}
+            reach: dict[int, float] = {}
             shared: dict[int, float] = {}
             for other, credit in matches.items():
                 value = credit * min(weight, self._idf[other])
                 for entry, impact in self._impacts[other].items():
                     if value * impact > best.get(entry, 0.0):
                         best[entry] = value * impact
+                    if credit > reach.get(entry, 0.0):
+                        reach[entry] = credit
                 for example in self._example_postings.get(other, ()):
                     if value > shared.get(example, 0.0):
                         shared[example] = value
             for entry, value in best.items():
                 scores[entry] += value
+            for entry, credit in reach.items():
+                covered[entry] += weight * credit
             for example, value in shared.items():
                 overlap[example] = overlap.get(example, 0.0) + value
         # Closeness to one example question (weighted Dice): a question worded like an
@@ -296,6 +306,7 @@ class FaqBase:
                 entry.id,
                 100.0
                 * ((1.0 - CLOSENESS_WEIGHT) * scores[i] / total + CLOSENESS_WEIGHT * closeness[i]),
+                covered[i] / total,
             )
             for i, entry in enumerate(self._entries)
             if scores[i] > 0.0
