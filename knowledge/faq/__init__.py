@@ -247,10 +247,6 @@ class FaqBase:
 
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Score every topic against the question (0-100), best first; empty if nothing matches."""
-        return [(topic, score) for topic, score, _ in self._rank(question)]
-
-    def _rank(self, question: str) -> list[tuple[str, float, float]]:
-        """Return (topic, score 0-100, share of the question's weight it meets), best first."""
         if self._stale:
             self._reindex()
         stems = self._terms(question)
@@ -259,7 +255,6 @@ class FaqBase:
         query = [_lemma(stem) for stem in stems]
         related = [{_lemma(other) for other in near} for near in self._glossary.expand(stems)]
         scores = [0.0] * len(self._entries)
-        covered = [0.0] * len(self._entries)
         overlap: dict[int, float] = {}
         total = 0.0
         seen: set[str] = set()
@@ -276,22 +271,17 @@ class FaqBase:
                 weight = self._unknown_idf
             total += weight
             best: dict[int, float] = {}
-            reach: dict[int, float] = {}
             shared: dict[int, float] = {}
             for other, credit in matches.items():
                 value = credit * min(weight, self._idf[other])
                 for entry, impact in self._impacts[other].items():
                     if value * impact > best.get(entry, 0.0):
                         best[entry] = value * impact
-                    if credit > reach.get(entry, 0.0):
-                        reach[entry] = credit
                 for example in self._example_postings.get(other, ()):
                     if value > shared.get(example, 0.0):
                         shared[example] = value
             for entry, value in best.items():
                 scores[entry] += value
-            for entry, credit in reach.items():
-                covered[entry] += weight * credit
             for example, value in shared.items():
                 overlap[example] = overlap.get(example, 0.0) + value
         # Closeness to one example question (weighted Dice): a question worded like an
@@ -306,7 +296,6 @@ class FaqBase:
                 entry.id,
                 100.0
                 * ((1.0 - CLOSENESS_WEIGHT) * scores[i] / total + CLOSENESS_WEIGHT * closeness[i]),
-                covered[i] / total,
             )
             for i, entry in enumerate(self._entries)
             if scores[i] > 0.0
