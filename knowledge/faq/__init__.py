@@ -38,7 +38,7 @@ Confidence = Literal["confident", "unsure", "none"]
 # benchmarks/faq.py): reworded in-scope questions reach CONFIDENT, off-topic questions and
 # small talk stay below it, and UNSURE keeps "did you mean" for partial matches.
 CONFIDENT = 38.0
-UNSURE = 22.0
+UNSURE = 16.0
 # A confident answer also needs this lead over the runner-up, so a question two topics
 # explain about equally well gets "did you mean" instead of a coin toss.
 MARGIN = 8.0
