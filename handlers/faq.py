@@ -10,6 +10,7 @@ from handlers.messages import Button, Keyboard, SendText
 from handlers.permissions import is_trainer
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from knowledge.faq import FaqBase, FaqEntry
+from knowledge.faq.sources import source_title
 from knowledge.text import fold
 from storage.faq import FaqRecords
 from storage.models import FaqLesson
@@ -37,6 +38,9 @@ async def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
     # Answers come from the curated data files (or a trainer, escaped when taught): trusted
     # HTML that starts with its own bold heading.
     text = entry.answer_in(ctx.language)
+    line = source_line(ctx, entry)
+    if line is not None:
+        text += "\n\n" + line
     if topic_id == LIVE_CALENDAR_TOPIC:
         calendar = await contest.calendar_text(ctx)
         if calendar is not None:
@@ -51,6 +55,14 @@ async def answer_card(ctx: Context, topic_id: str) -> tuple[str, Keyboard]:
         (ctx.button("faq.browse", "faq:all:1"), ctx.button("nav.menu", "menu:home")),
     )
     return text, buttons
+
+
+def source_line(ctx: Context, entry: FaqEntry) -> str | None:
+    """Name the documents an answer rests on by their short titles (None: it names none)."""
+    if not entry.sources:
+        return None  # general guidance says so in its own text; taught answers name no source
+    titles = "; ".join(source_title(name, ctx.language) for name in entry.sources)
+    return ctx.t("faq.source", titles=titles, n=len(entry.sources))
 
 
 async def answer_question(ctx: Context) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from rapidfuzz import fuzz, process
 
+from knowledge.faq.sources import SOURCES
 from knowledge.glossary import Glossary, bundled
 from knowledge.text import fold, terms
 
@@ -98,7 +99,7 @@ _VERB_ENDINGS = ("alt", "elt", "olt", "lt", "h", "s", "j")
 MIN_LEMMA = 5
 _TAGS = re.compile(r"<[^>]+>")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_KEYS = {"id", "order", "title", "answer", "examples", "related"}
+_KEYS = {"id", "order", "title", "answer", "examples", "related", "sources", "general"}
 _REQUIRED = {"id", "title", "answer", "examples"}
 
 
@@ -117,6 +118,10 @@ class FaqEntry:
     related: tuple[str, ...] = ()
     order: int = 1000
     source: Path | None = None
+    # The documents the answer rests on (file names from `knowledge.faq.sources`), and
+    # whether it also goes beyond them; an answer that does says so in its own text.
+    sources: tuple[str, ...] = ()
+    general: bool = False
 
     def title_in(self, language: str) -> str:
         """Return the title in the language, Mongolian when the language is not covered."""
@@ -457,6 +462,15 @@ def _parse(file: Path) -> FaqEntry:
     order = data.get("order", 1000)
     if not isinstance(order, int) or isinstance(order, bool):
         raise FaqError(f"{file}: order must be a whole number")
+    sources = data.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(item, str) for item in sources):
+        raise FaqError(f"{file}: sources must be a list of source file names")
+    unknown_sources = [name for name in sources if name not in SOURCES]
+    if unknown_sources:
+        raise FaqError(f"{file}: unknown source(s) {', '.join(unknown_sources)}")
+    general = data.get("general", False)
+    if not isinstance(general, bool):
+        raise FaqError(f"{file}: general must be true or false")
     return FaqEntry(
         id=topic,
         title=title,
@@ -465,6 +479,8 @@ def _parse(file: Path) -> FaqEntry:
         related=tuple(related),
         order=order,
         source=file,
+        sources=tuple(sources),
+        general=general,
     )
 
 
