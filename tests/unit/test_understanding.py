@@ -103,6 +103,13 @@ def test_greetings_around_a_question_are_courtesy(base: FaqBase) -> None:
     assert with_greeting.topic == "iso9001"
 
 
+def test_an_ending_after_a_hyphen_belongs_to_the_word() -> None:
+    assert terms("ХСАЗ-ын үе шат") == terms("ХСАЗын үе шат") == terms("hsaz-iin uye shat")
+    assert terms("СӨХ-той") == terms("СӨХтэй")
+    # A word of its own after a hyphen stays a word.
+    assert terms("ажлын-алба") == terms("ажлын алба")
+
+
 # --- learning from misses ----------------------------------------------------------------
 
 
