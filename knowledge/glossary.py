@@ -6,7 +6,7 @@ as the text it is compared with (`knowledge.text.terms`), so one spelling covers
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -98,11 +98,14 @@ class Glossary:
             raise GlossaryError(f"{file}: places must map district codes to lists of names")
         return cls.from_groups(groups, places)
 
-    def expand(self, stems: Sequence[str]) -> list[frozenset[str]]:
+    def expand(
+        self, stems: Sequence[str], alone: Callable[[str], bool] | None = None
+    ) -> list[frozenset[str]]:
         """Return, per position of a stemmed text, the related stems the glossary adds.
 
         A phrase of several words lends the group's one-word members to each of its words,
-        so "бие засах газар" gives every one of its words "жорлон"; a stem never lists itself.
+        so "бие засах газар" gives every one of its words "жорлон"; no word of the text is listed.
+        A word matching on its own is widened only when `alone` (if given) says so.
         """
         related: list[set[str]] = [set() for _ in stems]
         if not self.longest:
@@ -114,7 +117,7 @@ class Glossary:
             size = min(self.longest, len(stems) - start)
             while size and tuple(stems[start : start + size]) not in self.phrases:
                 size -= 1
-            if not size:
+            if not size or (size == 1 and alone is not None and not alone(stems[start])):
                 start += 1
                 continue
             found: set[str] = set()
@@ -123,7 +126,10 @@ class Glossary:
             for position in range(start, start + size):
                 related[position] |= found
             start += size
-        return [frozenset(found - {stem}) for found, stem in zip(related, stems, strict=True)]
+        # A word typed in the text is matched as typed: lent to its neighbours too, one
+        # word of a document would count for two ("ахмад настан" meeting only "ахмад").
+        typed = set(stems)
+        return [frozenset(found - typed) for found in related]
 
     def places_in(self, keys: Sequence[str]) -> list[tuple[int, int, str]]:
         """Find districts named in folded words: (start, number of words, code), in order.

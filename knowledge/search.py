@@ -684,7 +684,10 @@ class SearchIndex:
         # Stop words are not indexed, so a query of only stop words finds nothing.
         content = [w for w in words if w not in STOPWORDS]
         stems = [stem(word) for word in content]
-        related = self._glossary.expand(stems)
+        # A word the practices use finds them itself, and widening it would let the many
+        # practices that use a synonym outnumber them; a phrase (бие засах газар) or a
+        # word they never use (elderly) is widened.
+        related = self._glossary.expand(stems, alone=lambda term: term not in self._df)
         seen: set[str] = set()
         result = []
         for position, (word, term) in enumerate(zip(content, stems, strict=True)):
