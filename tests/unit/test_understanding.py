@@ -79,7 +79,13 @@ def test_heldout_questions_find_their_topic_and_off_topic_stays_unanswered(
         (item["q"], item["topic"], guess(base.ask(item["q"], item["lang"]))) for item in in_scope
     ]
     misses = [miss for miss in misses if miss[1] != miss[2]]
-    assert 1 - len(misses) / len(in_scope) >= 0.8, misses
+    # The top-1 topic (answered, or first in "did you mean"): 0.80 measured; the floor
+    # leaves room for one or two questions of a new topic.
+    assert 1 - len(misses) / len(in_scope) >= 0.78, misses
+    for kind in ("latin", "english"):
+        of_kind = [item for item in in_scope if item["kind"] == kind]
+        missed = [miss for miss in misses if any(miss[0] == item["q"] for item in of_kind)]
+        assert 1 - len(missed) / len(of_kind) >= 0.85, (kind, missed)
     wrong = [
         (item["q"], answer.topic)
         for item in in_scope
