@@ -8,27 +8,51 @@ and p95 latency and recall@3 over the labelled queries, for
 baseline gets its texts lowercased and stripped of punctuation once up front
 (``utils.default_process``), which helps it and costs nothing per query.
 
-Run: ``uv run python benchmarks/search.py [--sizes 1000,10000,100000]``.
+The held-out queries (``tests/data/search_heldout.jsonl``: English, synonym and
+place-and-topic queries written apart from the index's tuning) are reported as
+recall@3 by kind at every size; ``--baseline REF`` also measures them, on the labelled
+practices alone, for the search of a git revision (its ``knowledge/`` package, run in a
+process of its own).
+
+Run: ``uv run python benchmarks/search.py [--sizes 1000,10000,100000] [--baseline main]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
 ROOT = Path(__file__).resolve().parents[1]
+# Set by the baseline run: a directory holding another revision's `knowledge` package.
+KNOWLEDGE_ROOT = os.environ.get("SEARCH_BENCH_KNOWLEDGE")
 sys.path.insert(0, str(ROOT))
+if KNOWLEDGE_ROOT:
+    sys.path.insert(0, KNOWLEDGE_ROOT)
 
 from knowledge.search import SearchDocument, SearchIndex  # noqa: E402
-from tests.support.search_data import load, to_document  # noqa: E402
+from tests.support.search_data import load  # noqa: E402
+
+
+def to_document(record: dict[str, Any]) -> SearchDocument:
+    """Turn a practice record into a document, with the fields this revision knows."""
+    known = {item.name for item in dataclasses.fields(SearchDocument)}
+    values = {**record, "tags": tuple(record.get("tags", ()))}
+    return SearchDocument(**{name: value for name, value in values.items() if name in known})
+
 
 FIELDS = ("title", "problem", "solution", "results")
 SEED = 20240605
@@ -125,6 +149,15 @@ def run_baseline(
     return latencies, found
 
 
+def recall_by_kind(index: SearchIndex, queries: list[dict]) -> dict[str, float]:
+    """Return recall@3 of the held-out queries per kind."""
+    found: dict[str, list[bool]] = {}
+    for query in queries:
+        hits = index.search(query["query"], limit=3).hits
+        found.setdefault(query["kind"], []).append(query["expected"] in {hit.id for hit in hits})
+    return {kind: round(sum(values) / len(values), 4) for kind, values in found.items()}
+
+
 def summary(latencies: list[float], found: list[bool]) -> dict:
     """Summarise one engine's run."""
     return {
@@ -135,7 +168,7 @@ def summary(latencies: list[float], found: list[bool]) -> dict:
     }
 
 
-def bench_size(size: int, practices: list[dict], queries: list[dict]) -> dict:
+def bench_size(size: int, practices: list[dict], queries: list[dict], heldout: list[dict]) -> dict:
     """Build a corpus of `size` practices and measure both engines on it."""
     rng = random.Random(SEED + size)
     generator = Generator(practices, rng)
@@ -170,6 +203,7 @@ def bench_size(size: int, practices: list[dict], queries: list[dict]) -> dict:
     update_ms = (time.perf_counter() - start) * 1000 / len(edits)
 
     ours_latency, ours_found = run_ours(index, queries)
+    heldout_latency, _ = run_ours(index, heldout)
 
     sample_size = BASELINE_QUERIES.get(size)
     sampled = queries
@@ -186,6 +220,8 @@ def bench_size(size: int, practices: list[dict], queries: list[dict]) -> dict:
         "build_s": round(build_s, 2),
         "update_ms_per_practice": round(update_ms, 3),
         "ours": summary(ours_latency, ours_found),
+        "ours_heldout_recall_at_3": recall_by_kind(index, heldout),
+        "ours_all_queries_p95_ms": round(percentile(ours_latency + heldout_latency, 0.95), 3),
         "baseline_wratio": summary(base_latency, base_found),
         "ours_on_baseline_queries": summary(ours_sampled_latency, ours_sampled_found),
         "baseline_queries_subsampled": sampled is not queries,
@@ -196,28 +232,69 @@ def bench_size(size: int, practices: list[dict], queries: list[dict]) -> dict:
     return result
 
 
+def labelled_only(practices: list[dict], queries: list[dict], heldout: list[dict]) -> dict:
+    """Measure recall@3 over the labelled practices alone (what a baseline run reports)."""
+    index = SearchIndex()
+    for record in practices:
+        index.add(to_document(record))
+    _, found = run_ours(index, queries)
+    return {
+        "labelled_recall_at_3": round(sum(found) / len(found), 4),
+        "heldout_recall_at_3": recall_by_kind(index, heldout),
+    }
+
+
+def baseline(ref: str) -> dict:
+    """Measure the search of git revision `ref` in a separate process."""
+    with tempfile.TemporaryDirectory() as directory:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "knowledge"], check=True, capture_output=True
+        ).stdout
+        archive_path = Path(directory) / "knowledge.tar"
+        archive_path.write_bytes(archive)
+        with tarfile.open(archive_path) as tar:
+            tar.extractall(directory, filter="data")
+        output = subprocess.run(
+            [sys.executable, __file__, "--labelled-only"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SEARCH_BENCH_KNOWLEDGE": directory},
+        ).stdout
+    result: dict = json.loads(output)
+    return result
+
+
 def main() -> None:
     """Run the benchmark for each size and print the results as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--baseline", metavar="REF", help="also measure this git revision")
+    parser.add_argument(
+        "--labelled-only", action="store_true", help="only recall over the labelled practices"
+    )
     args = parser.parse_args()
     practices = load("practices.jsonl")
     queries = load("search_queries.jsonl")
-    results = [bench_size(int(size), practices, queries) for size in args.sizes.split(",") if size]
-    print(
-        json.dumps(
-            {
-                "labelled_queries": len(queries),
-                "real_practices": len(practices),
-                "seed": SEED,
-                "baseline": "process.extract(query, texts, scorer=fuzz.WRatio, limit=3), "
-                "texts and query passed through utils.default_process",
-                "sizes": results,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-    )
+    heldout = load("search_heldout.jsonl")
+    if args.labelled_only:
+        print(json.dumps(labelled_only(practices, queries, heldout), indent=2))
+        return
+    report: dict = {
+        "labelled_queries": len(queries),
+        "heldout_queries": len(heldout),
+        "real_practices": len(practices),
+        "seed": SEED,
+        "baseline": "process.extract(query, texts, scorer=fuzz.WRatio, limit=3), "
+        "texts and query passed through utils.default_process",
+        "labelled_practices_only": labelled_only(practices, queries, heldout),
+    }
+    if args.baseline:
+        report[f"labelled_practices_only_{args.baseline}"] = baseline(args.baseline)
+    report["sizes"] = [
+        bench_size(int(size), practices, queries, heldout) for size in args.sizes.split(",") if size
+    ]
+    print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

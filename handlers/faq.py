@@ -298,7 +298,7 @@ def teach(faq: FaqBase, lesson: FaqLesson) -> None:
     """Apply a trainer's lesson to the loaded knowledge base (at start-up, and when taught)."""
     if lesson.answer is None:
         if lesson.topic_id in {e.id for e in faq.entries()}:
-            faq.add_example(lesson.topic_id, lesson.question)
+            faq.learn(lesson.question, lesson.topic_id)
         return
     answer = f"<b>{escape(lesson.question)}</b>\n{escape(lesson.answer)}"
     faq.add_entry(

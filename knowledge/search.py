@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from itertools import pairwise
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.text import STOPWORDS, fold_words, stem, terms
+from knowledge.glossary import Glossary, bundled
+from knowledge.text import STOPWORDS, fold_word, fold_words, stem, terms
 
 __all__ = [
     "Filters",
@@ -77,7 +79,15 @@ _SCORE_WHOLE_TIER = 512
 # (their count and their relevance bounds share one byte per document).
 _MAX_TITLE_SCAN = 20_000
 _MAX_QUERY_TERMS = 64
-_FACETS = ("district", "category", "status", "year")
+_FACETS = ("district", "khoroo", "category", "status", "year")
+# A word of the glossary found in a query also looks for the rest of its group, for less.
+_GLOSSARY_WEIGHT = 0.5
+# "6-р хороо", "6r horoo", "хороо 6", "6 дугаар хороо": a number, an optional ordinal
+# ending, and the word хороо (folded and stemmed) before or after it.
+_KHOROO_NUMBER = re.compile(r"(\d{1,2})(?:r|dogar)?")
+_ORDINALS = frozenset(("r", "dogar"))
+_KHOROO = stem(fold_word("хороо"))
+_DISTRICT = stem(fold_word("дүүрэг"))
 
 
 def typo_budget(length: int) -> int:
@@ -103,6 +113,7 @@ class SearchDocument:
     category: str | None = None
     status: str | None = None
     year: int | None = None
+    khoroo: int | None = None
 
 
 def _as_set(value: object) -> frozenset[object] | None:
@@ -126,10 +137,11 @@ class Filters:
     year: int | Collection[int] | None = None
     year_from: int | None = None
     year_to: int | None = None
+    khoroo: int | Collection[int] | None = None
 
     def accepts(self, doc: SearchDocument) -> bool:
         """Tell whether a document passes every filter."""
-        for name in ("district", "category", "status", "year"):
+        for name in _FACETS:
             allowed = _as_set(getattr(self, name))
             if allowed is not None and getattr(doc, name) not in allowed:
                 return False
@@ -237,12 +249,17 @@ class SearchIndex:
 
     def __init__(
         self,
+        glossary: Glossary | None = None,
         *,
         dense_min_df: int = _DENSE_MIN_DF,
         score_whole_tier: int = _SCORE_WHOLE_TIER,
         max_title_scan: int = _MAX_TITLE_SCAN,
     ) -> None:
-        """Create an empty index; the keywords move the pruning thresholds (tests force them)."""
+        """Create an empty index; queries are widened with the glossary (the bundled one).
+
+        The keywords move the pruning thresholds (tests force them).
+        """
+        self._glossary = glossary if glossary is not None else bundled()
         self._dense_min_df = dense_min_df
         self._score_whole_tier = score_whole_tier
         self._max_title_scan = max_title_scan
@@ -416,9 +433,71 @@ class SearchIndex:
         filters: Filters | None = None,
     ) -> SearchPage:
         """Return one page of documents matching query, best first, and the total count."""
-        query_terms = self._parse(query)
-        if not query_terms or limit <= 0:
+        if limit <= 0:
             return SearchPage([], 0)
+        words, districts, khoroo = self._places(fold_words(query))
+        query_terms = self._parse(words)
+        accepted = self._accepted(filters)
+        if districts or khoroo is not None:
+            # A place named in the query narrows the search to it rather than being
+            # matched as words; if nothing there matches, the rest of the query still does.
+            narrowed = accepted
+            if districts:
+                narrowed &= self._facet_mask("district", districts)
+            if khoroo is not None:
+                narrowed &= self._facet_mask("khoroo", (khoroo,))
+            if not query_terms:
+                return self._listing(narrowed, limit, offset)
+            page = self._ranked(query_terms, narrowed, limit, offset)
+            if page.total:
+                return page
+        if not query_terms:
+            return SearchPage([], 0)
+        return self._ranked(query_terms, accepted, limit, offset)
+
+    def _listing(self, accepted: int, limit: int, offset: int) -> SearchPage:
+        """Return the accepted documents in id order (a query naming only a place)."""
+        lanes = accepted.to_bytes(len(self._docs), "little")
+        docs = self._docs
+        ids = sorted(
+            (doc.id for slot in _positions(lanes, 1) if (doc := docs[slot]) is not None),
+            key=_id_key,
+        )
+        hits = [Hit(doc_id, 0.0) for doc_id in ids[offset : offset + limit]]
+        return SearchPage(hits, len(ids))
+
+    def _places(self, keys: list[str]) -> tuple[list[str], set[str], int | None]:
+        """Split the districts and the khoroo number a query names from its other words."""
+        drop: set[int] = set()
+        districts: set[str] = set()
+        for start, size, code in self._glossary.places_in(keys):
+            districts.add(code)
+            drop.update(range(start, start + size))
+            after = start + size
+            if after < len(keys) and stem(keys[after]) == _DISTRICT:
+                drop.add(after)
+        khoroo = None
+        for position, key in enumerate(keys):
+            number = _KHOROO_NUMBER.fullmatch(key)
+            if number is None or position in drop:
+                continue
+            following = position + 1
+            if following < len(keys) and keys[following] in _ORDINALS:
+                following += 1
+            if following < len(keys) and stem(keys[following]) == _KHOROO:
+                drop.update(range(position, following + 1))
+            elif position and stem(keys[position - 1]) == _KHOROO:
+                drop.update((position - 1, position))
+            else:
+                continue
+            khoroo = int(number.group(1))
+            break
+        return [key for position, key in enumerate(keys) if position not in drop], districts, khoroo
+
+    def _ranked(
+        self, query_terms: list[_QueryTerm], accepted: int, limit: int, offset: int
+    ) -> SearchPage:
+        """Rank the accepted documents that match enough of the query terms."""
         size = len(self._docs)
         live = len(self._slot_of)
         parts = [self._term_scores(qt, live, size) for qt in query_terms]
@@ -430,7 +509,7 @@ class SearchIndex:
         need = 1 if n <= 2 else (n + 1) // 2
         # Byte lane `slot` of `matched` counts the query terms that document
         # has; big-integer arithmetic adds every term's lanes at C speed.
-        matched = sum(part.presence for part in parts) & self._accepted(filters) * 255
+        matched = sum(part.presence for part in parts) & accepted * 255
         lanes = matched.to_bytes(size, "little")
         total = lanes.translate(_at_least(need)).count(1)
 
@@ -613,20 +692,28 @@ class SearchIndex:
             level = lower
         return scored
 
-    def _parse(self, query: str) -> list[_QueryTerm]:
-        """Turn a query into distinct query terms with their vocabulary expansions."""
-        words = fold_words(query)
+    def _parse(self, words: list[str]) -> list[_QueryTerm]:
+        """Turn a query's folded words into distinct query terms with their expansions."""
         # Stop words are not indexed, so a query of only stop words finds nothing.
         content = [w for w in words if w not in STOPWORDS]
+        stems = [stem(word) for word in content]
+        # A word the practices use finds them itself, and widening it would let the many
+        # practices that use a synonym outnumber them; a phrase (бие засах газар) or a
+        # word they never use (elderly) is widened.
+        related = self._glossary.expand(stems, alone=lambda term: term not in self._df)
         seen: set[str] = set()
         result = []
-        for position, word in enumerate(content):
-            term = stem(word)
+        for position, (word, term) in enumerate(zip(content, stems, strict=True)):
             if term in seen:
                 continue
             seen.add(term)
             qt = _QueryTerm(word, term)
             self._expand(qt, is_last=position == len(content) - 1)
+            # Synonyms and translations count for less than the words typed, so a practice
+            # in the officer's own words ranks first.
+            for other in related[position]:
+                if other in self._df and qt.expansions.get(other, 0.0) < _GLOSSARY_WEIGHT:
+                    qt.expansions[other] = _GLOSSARY_WEIGHT
             result.append(qt)
         # Matched-term counts live in one byte per document.
         return result[:_MAX_QUERY_TERMS]

@@ -128,6 +128,9 @@ _LATIN_UNITS = {
 _LATIN_RE = re.compile("|".join(sorted(_LATIN_UNITS, key=len, reverse=True)))
 _DOUBLED_RE = re.compile(r"(.)\1+")
 _WORD_RE = re.compile(r"[^\W_]+")
+# A case ending written after a hyphen (ХСАЗ-ын, СӨХ-той, hsaz-iin) belongs to the word
+# before it; left apart, the ending would be a word of its own.
+_HYPHEN_ENDING_RE = re.compile(r"(?<=[^\W\d_])[-‐‑–](?=[^\W\d_]{1,3}\b)")
 # Apostrophes stand for ь/ъ in Latin habits, so they join rather than split.
 _APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`´", ""))
 
@@ -197,6 +200,7 @@ _STOPWORDS_SOURCE = (
     # English
     " the a an of how what which who where when why to in for and is are"
     " was were do does i we you it this that with about"
+    " at from into their has have had can some any than"
 )
 
 
@@ -248,6 +252,7 @@ def fold_word(word: str) -> str:
 def fold_words(text: str) -> list[str]:
     """Split text into words and return the key of each, in order."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
+    text = _HYPHEN_ENDING_RE.sub("", text)
     keys = []
     for raw in _WORD_RE.findall(text):
         key = fold_word(raw)

@@ -39,6 +39,7 @@ def search_document(practice: Practice) -> SearchDocument:
         category=practice.category,
         status=practice.status,
         year=practice.year,
+        khoroo=practice.khoroo_number,
     )
 
 

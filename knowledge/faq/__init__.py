@@ -1,7 +1,13 @@
 """The FAQ knowledge base: entries loaded from YAML files, and a matcher for free-text questions.
 
-Trainers edit `knowledge/faq/entries/*.yaml` (one entry per file); nothing here reads a file
-until `FaqBase.load` is called.
+Trainers edit `knowledge/faq/entries/*.yaml` (one entry per file) and `knowledge/glossary.yaml`;
+nothing here reads a file until `FaqBase.load` is called.
+
+The matcher ranks topics with BM25F over each entry's title, example questions and answer (both
+languages), folded and stemmed like the practice search (`knowledge.text.terms`). A question word
+also meets words of its family (нутагшуулах / нутагшуулалт), typos, and its glossary group,
+for less. The score is the share of the question's weight the best topic explains, so words the
+base never uses (weather, bitcoin) pull it down and off-topic questions stay unanswered.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge.faq.sources import SOURCES
+from knowledge.glossary import Glossary, bundled
 from knowledge.text import fold, terms
 
 ENTRIES_DIR = Path(__file__).parent / "entries"
@@ -27,36 +34,41 @@ EXAMPLE_KINDS = ("mn", "mn_latin", "en")
 
 Confidence = Literal["confident", "unsure", "none"]
 
-# Thresholds on the combined 0-100 score, tuned on tests/data/faq_questions.jsonl (see
-# benchmarks/faq.py): in-scope questions score well above CONFIDENT, out-of-scope ones
-# stay below it, and UNSURE keeps "did you mean" for partial matches only.
-CONFIDENT = 60.0
-UNSURE = 40.0
-# A confident answer also needs this lead over the runner-up, so a question that two
-# topics match about equally well gets "did you mean" instead of a coin toss; a near-exact
-# match (say, an example reworded by one stop word) needs a smaller lead.
+# Thresholds on the 0-100 score (mostly the share of the question's weight the topic
+# explains), calibrated on tests/data/faq_tuning.jsonl and faq_questions.jsonl and checked
+# on the held-out sets (benchmarks/faq.py). CONFIDENT sits a few points above the best
+# off-topic score of the tuning set ("Гэрлэлтээ яаж бүртгүүлэх вэ" meets submit-how through
+# бүртгүүлэх): answering an off-topic question costs more than a "did you mean". UNSURE is
+# where the tuning set's in-scope questions still find their topic as often as with any
+# lower value, with the fewest off-topic ones offered a "did you mean".
+CONFIDENT = 48.0
+UNSURE = 20.0
+# A confident answer also needs this lead over the runner-up, so a question two topics
+# explain about equally well gets "did you mean" instead of a coin toss.
 MARGIN = 4.0
-HIGH = 90.0
-HIGH_MARGIN = 1.5
-# Weights of the three signals in the combined score (see `rank`).
-COVERAGE_WEIGHT = 0.4
-CLOSENESS_WEIGHT = 0.4
-SPELLING_WEIGHT = 0.2
-# How much a query term counts when it meets an entry only partly: a word of the same
-# family (нутагшуулах / нутагшуулалт share a stem prefix), a typo, or a word that only
-# the entry's answer uses (a weak hint, since answers use many everyday words).
-FAMILY_CREDIT = 0.9
-ANSWER_CREDIT = 0.4
+# BM25F: field weights (a title and the example questions say what a topic is about, the
+# answer only mentions words) and the usual saturation and length normalisation.
+FIELD_WEIGHTS = {"title": 3.0, "examples": 2.0, "answer": 0.5}
+K1 = 2.0
+B = 0.5
+# Share of the score given by closeness to one example question rather than BM25F.
+CLOSENESS_WEIGHT = 0.2
+# How much a question word counts when it meets an entry only through another word: one of
+# its family or a typo of it, or a word of its glossary group.
+FAMILY_CREDIT = 0.85
+GLOSSARY_CREDIT = 0.3
 # A word family needs this long a shared prefix, covering this share of the shorter term.
 FAMILY_PREFIX = 4
-FAMILY_SHARE = 0.7
+FAMILY_SHARE = 0.8
 # A typo is a term this similar to an indexed one, in terms long enough for a typo.
 TERM_SIMILARITY = 84.0
 MIN_FUZZY_TERM = 5
-# IDF mass a question must match for full credit: one everyday word ("сайн") is not
-# enough to be sure, one rare word ("iso") nearly is.
-FULL_MASS = 3.0
-# Words that shape a question but say nothing about its topic; folded with the same
+# A word the base never uses weighs like a term in this share of the topics: evidence that
+# the question is about something else, but an everyday word in a real question ("маань")
+# should not sink it either.
+UNKNOWN_SHARE = 0.2
+# Numbers of one or two digits ("3", a reply to a menu) say nothing about a topic; "9001"
+# does. Words that shape a question but say nothing about its topic; folded with the same
 # normaliser as everything else, so every spelling of them is covered. "талаар" (about)
 # stems to "тал" (side), so "давуу тал" keeps only "давуу": a fair price, as "about" is
 # in many questions. "ёстой" stays out: it stems to "ёс" (ethics).
@@ -64,7 +76,7 @@ QUESTION_WORDS = (
     "юуг юуны юунд гэдэг чинь хэлэх хэлдэг хэлнэ хэлээч хийх хийдэг болох болдог вэ бэ"
     " өгөөч өгнө үү тайлбарла тайлбарлаж ер нь хэрэгтэй вэй талаар эсэх эсэхийг мэдэх"
     " can could should would will my our your me us tell explain there any please"
-    " does mean meaning"
+    " does mean meaning байдаг байх байвал маань авах хэдэн хэд"
 )
 # Whole messages that are courtesy, not questions: "сайн" alone is a topic word
 # ("сайн туршлага"), so a greeting is recognised as a phrase.
@@ -80,8 +92,16 @@ COURTESY = (
     "hello",
     "thanks",
     "thank you",
+    "thanks a lot",
+    "юу байна",
+    "сайхан амраарай",
+    "ойлголоо",
+    "ойлгосон",
 )
 
+# Verb endings (folded) that `_lemma` drops, longest first, and the root it must leave.
+_VERB_ENDINGS = ("alt", "elt", "olt", "lt", "h", "s", "j")
+MIN_LEMMA = 5
 _TAGS = re.compile(r"<[^>]+>")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEYS = {"id", "order", "title", "answer", "examples", "related", "sources", "general"}
@@ -136,15 +156,21 @@ class FaqAnswer:
 class FaqBase:
     """The loaded entries and the precomputed index that answers questions against them."""
 
-    def __init__(self, entries: Iterable[FaqEntry]) -> None:
+    def __init__(self, entries: Iterable[FaqEntry], glossary: Glossary | None = None) -> None:
         """Index the entries; they must already be valid (`load` validates files)."""
         self._entries = sorted(entries, key=lambda entry: (entry.order, entry.id))
         self._by_id = {entry.id: entry for entry in self._entries}
         self._extra: dict[str, list[str]] = {}
-        self._reindex()
+        self._glossary = glossary if glossary is not None else bundled()
+        self._question_words = frozenset(terms(QUESTION_WORDS, keep_stopwords=True))
+        # Longest first, so "сайн байна уу" goes whole before "сайн уу" is looked for.
+        self._courtesy = sorted({fold(phrase) for phrase in COURTESY}, key=len, reverse=True)
+        # The index is rebuilt on the next question after a change, so teaching many
+        # lessons at start-up costs one rebuild.
+        self._stale = True
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> FaqBase:
+    def load(cls, path: Path | str | None = None, glossary: Glossary | None = None) -> FaqBase:
         """Load and validate every `*.yaml` entry in the directory (the bundled one by default)."""
         directory = Path(path) if path is not None else ENTRIES_DIR
         if not directory.is_dir():
@@ -166,7 +192,7 @@ class FaqBase:
                     raise FaqError(f"{entry.source}: related id {related!r} does not exist")
                 if related == entry.id:
                     raise FaqError(f"{entry.source}: an entry cannot be related to itself")
-        return cls(entries)
+        return cls(entries, glossary)
 
     def entry(self, topic_id: str) -> FaqEntry:
         """Return the entry with this id; KeyError when there is none."""
@@ -188,7 +214,18 @@ class FaqBase:
         if not question:
             raise ValueError("an example question cannot be empty")
         self._extra.setdefault(topic_id, []).append(question)
-        self._reindex()
+        self._stale = True
+
+    def learn(self, question: str, topic_id: str) -> bool:
+        """Keep a question a trainer answered as an example of its topic; False if known already."""
+        if topic_id not in self._by_id:
+            raise KeyError(topic_id)
+        key = fold(question)
+        known = [*self._by_id[topic_id].all_examples(), *self._extra.get(topic_id, [])]
+        if not key or key in {fold(text) for text in known}:
+            return False
+        self.add_example(topic_id, question)
+        return True
 
     def add_entry(self, entry: FaqEntry) -> None:
         """Add a topic taught at run time (a trainer's answer to a new question)."""
@@ -196,7 +233,7 @@ class FaqBase:
             raise KeyError(f"topic {entry.id!r} exists already")
         self._entries.append(entry)
         self._by_id[entry.id] = entry
-        self._reindex()
+        self._stale = True
 
     def ask(self, question: str, language: str = "mn") -> FaqAnswer:
         """Match a question typed in any script and answer it in the requested language."""
@@ -206,8 +243,7 @@ class FaqBase:
         best_id, best = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         score = round(best, 1)
-        margin = HIGH_MARGIN if best >= HIGH else MARGIN
-        if best >= CONFIDENT and best - runner_up >= margin:
+        if best >= CONFIDENT and best - runner_up >= MARGIN:
             entry = self._by_id[best_id]
             return FaqAnswer(
                 topic=best_id,
@@ -225,73 +261,84 @@ class FaqBase:
 
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Score every topic against the question (0-100), best first; empty if nothing matches."""
-        query_terms = self._terms(question)
-        if not query_terms:
+        if self._stale:
+            self._reindex()
+        stems = self._terms(question)
+        if not stems:
             return []
-        weights = {term: self._idf.get(term, self._unknown_idf) for term in query_terms}
-        query_weight = sum(weights.values())
-        coverage = [0.0] * len(self._entries)
-        matched = [0.0] * len(self._documents)
-        for term, weight in weights.items():
-            entries, documents = self._term_matches(term)
-            for entry, share in entries.items():
-                coverage[entry] += weight * share
-            for document, share in documents.items():
-                matched[document] += weight * share
-        # Per entry: the share of the question's IDF weight its vocabulary covers, scaled
-        # down when the matched weight is small, so rare words ("нутагшуулах", "iso") decide,
-        # everyday ones ("сайн") cannot make a confident match alone, and words the base
-        # never uses (weather, car) pull the share down.
-        for entry, mass in enumerate(coverage):
-            coverage[entry] = mass / query_weight * min(1.0, mass / FULL_MASS)
-        # Per example: weighted Dice, so an example with the question's words and few
-        # others is closest; a two-word example does not match every question containing it.
+        query = [_lemma(stem) for stem in stems]
+        related = [{_lemma(other) for other in near} for near in self._glossary.expand(stems)]
+        scores = [0.0] * len(self._entries)
+        overlap: dict[int, float] = {}
+        total = 0.0
+        seen: set[str] = set()
+        for term, near in zip(query, related, strict=True):
+            if term in seen:
+                continue
+            seen.add(term)
+            matches = self._term_matches(term, near)
+            if term in self._idf:
+                weight = self._idf[term]
+            elif matches:
+                weight = max(self._idf[other] for other in matches)
+            else:
+                weight = self._unknown_idf
+            total += weight
+            best: dict[int, float] = {}
+            shared: dict[int, float] = {}
+            for other, credit in matches.items():
+                value = credit * min(weight, self._idf[other])
+                for entry, impact in self._impacts[other].items():
+                    if value * impact > best.get(entry, 0.0):
+                        best[entry] = value * impact
+                for example in self._example_postings.get(other, ()):
+                    if value > shared.get(example, 0.0):
+                        shared[example] = value
+            for entry, value in best.items():
+                scores[entry] += value
+            for example, value in shared.items():
+                overlap[example] = overlap.get(example, 0.0) + value
+        # Closeness to one example question (weighted Dice): a question worded like an
+        # example is surely that topic, even when the topic's other words are elsewhere.
         closeness = [0.0] * len(self._entries)
-        for document, mass in enumerate(matched):
-            if mass:
-                value = 2.0 * mass / (query_weight + self._document_weight[document])
-                entry = self._entry_of[document]
-                closeness[entry] = max(closeness[entry], value)
-        # Character similarity of the sorted terms catches typos the term match missed.
-        spelling = [0.0] * len(self._entries)
-        query_key = " ".join(sorted(query_terms))
-        for _, value, document in process.extract(
-            query_key, self._keys, scorer=fuzz.ratio, limit=None
-        ):
-            entry = self._entry_of[document]
-            spelling[entry] = max(spelling[entry], value / 100.0)
-        scores = [
+        for example, mass in overlap.items():
+            value = 2.0 * mass / (total + self._example_weight[example])
+            entry = self._example_entry[example]
+            closeness[entry] = max(closeness[entry], value)
+        ranked = [
             (
                 entry.id,
                 100.0
-                * (
-                    COVERAGE_WEIGHT * coverage[i]
-                    + CLOSENESS_WEIGHT * closeness[i]
-                    + SPELLING_WEIGHT * spelling[i]
-                ),
+                * ((1.0 - CLOSENESS_WEIGHT) * scores[i] / total + CLOSENESS_WEIGHT * closeness[i]),
             )
             for i, entry in enumerate(self._entries)
+            if scores[i] > 0.0
         ]
-        scores.sort(key=lambda item: item[1], reverse=True)
-        return [item for item in scores if item[1] > 0.0]
+        ranked.sort(key=lambda item: item[1], reverse=True)
+        return ranked
 
-    def _terms(self, text: str) -> set[str]:
-        if fold(text) in self._courtesy:
-            return set()
-        return set(terms(text)) - self._question_words
+    def _terms(self, text: str) -> list[str]:
+        """Return the question's content terms in order (none for a courtesy phrase)."""
+        # A greeting or a thank-you around a question is courtesy, not content: "сайн" of
+        # "сайн байна уу" would otherwise meet "сайн туршлага".
+        key = f" {fold(text)} "
+        for phrase in self._courtesy:
+            key = key.replace(f" {phrase} ", " ")
+        return [
+            term
+            for term in terms(key)
+            if term not in self._question_words and not (term.isdigit() and len(term) <= 2)
+        ]
 
-    def _term_matches(self, term: str) -> tuple[dict[int, float], dict[int, float]]:
-        """Return how well one query term meets each entry's and each example's words (0-1)."""
-        entries: dict[int, float] = {}
-        documents: dict[int, float] = {}
+    def _term_matches(self, term: str, near: Iterable[str]) -> dict[str, float]:
+        """Return the indexed terms one question term meets, with the credit of each (0-1)."""
+        matches: dict[str, float] = {}
 
-        def meet(other: str, share: float) -> None:
-            for entry, strength in self._postings[other].items():
-                entries[entry] = max(entries.get(entry, 0.0), strength * share)
-            for document in self._document_postings.get(other, ()):
-                documents[document] = max(documents.get(document, 0.0), share)
+        def meet(other: str, credit: float) -> None:
+            if credit > matches.get(other, 0.0):
+                matches[other] = credit
 
-        if term in self._postings:
+        if term in self._impacts:
             meet(term, 1.0)
         if len(term) >= FAMILY_PREFIX:
             # Terms sharing the query's first letters sit together in the sorted vocabulary.
@@ -305,50 +352,81 @@ class FaqBase:
             for other, _, _ in process.extract(
                 term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=TERM_SIMILARITY, limit=3
             ):
-                if other != term:
-                    meet(other, FAMILY_CREDIT)
-        return entries, documents
+                meet(other, FAMILY_CREDIT)
+        for other in near:
+            if other in self._impacts:
+                meet(other, GLOSSARY_CREDIT)
+        return matches
 
     def _reindex(self) -> None:
-        # Everything the matcher needs per question is computed here, once per change.
-        self._question_words = frozenset(terms(QUESTION_WORDS, keep_stopwords=True))
-        self._courtesy = frozenset(fold(phrase) for phrase in COURTESY)
-        documents: list[frozenset[str]] = []
-        entry_of: list[int] = []
-        postings: dict[str, dict[int, float]] = {}
+        """Build the BM25F impacts of every term in every entry."""
+        fields: list[dict[str, list[str]]] = []
+        example_terms: list[frozenset[str]] = []
+        example_entry: list[int] = []
         for index, entry in enumerate(self._entries):
-            texts = [*entry.title.values(), *entry.all_examples(), *self._extra.get(entry.id, [])]
-            for text in texts:
-                words = frozenset(self._terms(text))
+            examples = [*entry.all_examples(), *self._extra.get(entry.id, [])]
+            for text in examples:
+                words = frozenset(map(_lemma, self._terms(text)))
                 if words:
-                    documents.append(words)
-                    entry_of.append(index)
-                for word in words:
-                    postings.setdefault(word, {})[index] = 1.0
-            for text in entry.answer.values():
-                for word in self._terms(_TAGS.sub(" ", text)):
-                    postings.setdefault(word, {}).setdefault(index, ANSWER_CREDIT)
-        count = len(self._entries)
-        # Rarity is judged on titles and examples: answers mention "бот" or "хороо" all over,
-        # and that should not make those words worthless in a question.
-        self._idf = {}
-        for term, hits in postings.items():
-            strong = sum(1 for strength in hits.values() if strength == 1.0)
-            self._idf[term] = math.log(1.0 + count / (strong or len(hits)))
-        # An unknown word weighs like the rarest known one: it is evidence the question is
-        # about something else.
-        self._unknown_idf = math.log(1.0 + count)
-        self._postings = postings
-        self._vocabulary = sorted(postings)
-        self._documents = documents
-        self._entry_of = entry_of
-        self._keys = [" ".join(sorted(words)) for words in documents]
-        self._document_weight = [sum(self._idf[word] for word in words) for words in documents]
-        document_postings: dict[str, list[int]] = {}
-        for position, words in enumerate(documents):
+                    example_terms.append(words)
+                    example_entry.append(index)
+            fields.append(
+                {
+                    "title": [
+                        _lemma(t) for text in entry.title.values() for t in self._terms(text)
+                    ],
+                    "examples": [_lemma(t) for text in examples for t in self._terms(text)],
+                    "answer": [
+                        _lemma(t)
+                        for text in entry.answer.values()
+                        for t in self._terms(_TAGS.sub(" ", text))
+                    ],
+                }
+            )
+        count = len(fields) or 1
+        average = {
+            name: max(1.0, sum(len(f[name]) for f in fields) / count) for name in FIELD_WEIGHTS
+        }
+        pseudo: dict[str, dict[int, float]] = {}
+        for index, by_field in enumerate(fields):
+            for name, field_words in by_field.items():
+                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * len(field_words) / average[name])
+                for word in field_words:
+                    row = pseudo.setdefault(word, {})
+                    row[index] = row.get(index, 0.0) + norm
+        # Impacts are saturated term frequencies scaled to 0-1; idf is applied per question.
+        self._impacts = {
+            term: {entry: tf / (tf + K1) for entry, tf in row.items()}
+            for term, row in pseudo.items()
+        }
+        self._idf = {term: _idf(count, len(row)) for term, row in pseudo.items()}
+        self._unknown_idf = _idf(count, max(1.0, UNKNOWN_SHARE * count))
+        self._vocabulary = sorted(pseudo)
+        self._example_entry = example_entry
+        self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
+        postings: dict[str, list[int]] = {}
+        for position, words in enumerate(example_terms):
             for word in words:
-                document_postings.setdefault(word, []).append(position)
-        self._document_postings = document_postings
+                postings.setdefault(word, []).append(position)
+        self._example_postings = postings
+        self._stale = False
+
+
+def _lemma(stem: str) -> str:
+    """Join a verb's forms on one key: нутагшуулах, нутагшуулсан, нутагшуулалт → нутагшуул-.
+
+    The shared stemmer strips case endings only; the matcher also drops the infinitive -х,
+    the past -сан, the converb -ж and the noun-making -лт, when a long enough root remains.
+    """
+    for ending in _VERB_ENDINGS:
+        if stem.endswith(ending) and len(stem) - len(ending) >= MIN_LEMMA and stem.isalpha():
+            return stem[: -len(ending)]
+    return stem
+
+
+def _idf(count: int, df: float) -> float:
+    """Return the BM25 inverse document frequency of a term in df of count topics."""
+    return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
 
 
 def _family(term: str, other: str) -> bool:

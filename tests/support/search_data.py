@@ -30,4 +30,5 @@ def to_document(record: dict[str, Any]) -> SearchDocument:
         category=record.get("category"),
         status=record.get("status"),
         year=record.get("year"),
+        khoroo=record.get("khoroo"),
     )
