@@ -53,7 +53,8 @@ async def test_feedback_for_a_topic_that_does_not_exist_is_not_stored(live: Live
     await register(live, OFFICER, "Хорооны ажилтан")
     await live.say(OFFICER, "sain turshlagiig yaaj todorhoiloh ve")
     card = live.with_button(OFFICER, "👍 Тустай")
-    for data in ("faq:f:no-such-topic:1", "faq:f:" + "x" * 58 + ":0"):
+    # A well-formed press for a topic that is not in the knowledge base, and a malformed one.
+    for data in ("faqf:no-such-topic:1", "faqf:" + "x" * 58 + ":0"):
         await live.push(fake.user_presses(OFFICER, card, data, check=False))
         answer = fake.calls("answerCallbackQuery")[-1].params
         assert answer["text"] == live.app.services.catalogue.text("mn", "error.outdated_button")

@@ -94,7 +94,7 @@ async def test_a_position_grants_nothing_and_only_a_valid_invitation_does(live: 
         assert "зөвхөн сургагч багш" in live.last_text(user)
         await live.say(user, "/questions")
         assert "зөвхөн сургагч багш" in live.last_text(user)
-        await forge(live, user, "faq:a:1")  # teach the bot an answer
+        await forge(live, user, "faqq:answer:1")  # teach the bot an answer
         assert "зөвхөн сургагч багш" in alert(live)
         assert await roles_of(live, user) == []
     async with live.app.database.transaction() as session:
