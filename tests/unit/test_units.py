@@ -63,7 +63,7 @@ def _previous_heads(url: str) -> list[str]:
 
 
 SNAPSHOT = {
-    "users": "SELECT id, district_id, khoroo_number, role, registered FROM users ORDER BY id",
+    "users": "SELECT id, district_id, khoroo_number, position, registered FROM users ORDER BY id",
     "practices": "SELECT id, district_id, khoroo_number, title FROM practices ORDER BY id",
     "adoptions": "SELECT id, practice_id, district_id, khoroo_number FROM adoptions ORDER BY id",
     "announcements": "SELECT id, text, state FROM announcements ORDER BY id",
@@ -114,7 +114,7 @@ async def test_migration_brings_a_2019_database_to_204_khoroos_keeping_every_use
                 await session.execute(
                     text(
                         "INSERT INTO users (id, first_name, language, district_id, khoroo_number,"
-                        " role, registered, subscribed, blocked, created_at, updated_at) VALUES"
+                        " position, registered, subscribed, blocked, created_at, updated_at) VALUES"
                         " (:id, 'x', 'mn', :d, :n, 'officer', :r, true, false, :t, :t)"
                     ),
                     {
@@ -151,7 +151,7 @@ async def _people(app, where: list[tuple[int, str, int]]) -> None:
                     first_name="x",
                     district_id=ids[code],
                     khoroo_number=number,
-                    role="officer",
+                    position="officer",
                     registered=True,
                 )
             )

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.updates import to_incoming
+from handlers.callbacks import Callback
 from handlers.html import plain
 from handlers.messages import (
     AnswerButton,
@@ -642,18 +643,19 @@ async def test_a_ballot_reaches_the_live_results_only_once_committed(app):
     await worker.flush(Recorder())
     await voter.send(f"/vote {vote.code}")
     ballot = voter.last()
-    vote_button = app.dispatcher.router.buttons["vt"]
+    record = Callback.record("vt")
+    vote_button = app.dispatcher.router.buttons[record]
 
-    async def vote_then_fail(ctx):  # the ballot is cast, then the update rolls back
-        await vote_button(ctx)
+    async def vote_then_fail(ctx, press):  # the ballot is cast, then the update rolls back
+        await vote_button(ctx, press)
         raise RuntimeError("after the ballot")
 
-    app.dispatcher.router.buttons["vt"] = vote_then_fail
+    app.dispatcher.router.buttons[record] = vote_then_fail
     await voter.press("Цахим хороо", screen=ballot)
     assert await ballots(app, vote.id) == []
     assert worker.pending == frozenset()  # nobody was told of a ballot that does not exist
 
-    app.dispatcher.router.buttons["vt"] = vote_button
+    app.dispatcher.router.buttons[record] = vote_button
     await voter.press("Цахим хороо", screen=ballot)
     assert [b.choices for b in await ballots(app, vote.id)] == [[1]]
     assert worker.pending == frozenset({vote.id})
