@@ -64,6 +64,11 @@ def parser() -> argparse.ArgumentParser:
     )
     contest_import.add_argument("file", type=Path)
     contest_import.set_defaults(handler=cmd_contest_import)
+    contest_verify = contest_commands.add_parser(
+        "verify", help="recompute a year's hash-chained score log and totals; report tampering"
+    )
+    contest_verify.add_argument("year", type=int)
+    contest_verify.set_defaults(handler=cmd_contest_verify)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.set_defaults(handler=cmd_chat)
@@ -270,6 +275,35 @@ async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> in
         return 0
 
     return await with_database(settings, upsert)
+
+
+async def cmd_contest_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute each round's score chain and totals; exit 1 listing what was tampered with."""
+    from storage.contest_judging import Judging, RoundCheck
+
+    async def check(database: Database) -> list[RoundCheck]:
+        async with database.transaction() as session:
+            return await Judging(session).verify(args.year)
+
+    checks = await reading(settings, check)
+    if not checks:
+        print(f"Contest {args.year}: no judging rounds.")
+        return 0
+    for result in checks:
+        where = result.round.district.code if result.round.district else result.round.level
+        print(
+            f"Round {result.round.id} ({args.year} {result.round.level} {where}, "
+            f"{result.round.state}): {result.entries} entries, head {result.head}"
+        )
+        for problem in result.problems:
+            print(f"  {problem.kind} entry {problem.seq}: {problem.detail}")
+        for mismatch in result.mismatches:
+            print(f"  score differs from the log: {mismatch}")
+        for practice, total in result.totals.items():  # in ranked order
+            print(f"  practice {practice}: {total:.2f}")
+    broken = [r for r in checks if not r.intact]
+    print("Chain intact." if not broken else f"TAMPERED: {len(broken)} round(s) do not verify.")
+    return 1 if broken else 0
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -237,7 +237,7 @@ def test_each_kind_of_tampering_is_named_at_its_entry(values, data):
             canonical(forged.seq, 1, 7, forged.practice, RESULTS, 1, "forged", forged.at),
         ),
     )
-    inserted = chain[: k + 1] + [forged] + chain[k + 1 :]
+    inserted = [*chain[: k + 1], forged, *chain[k + 1 :]]
     assert ("inserted", k + 1) in [(p.kind, p.seq) for p in verify_chain(inserted)]
 
 
