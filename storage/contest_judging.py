@@ -311,6 +311,16 @@ class Judging:
             ).all()
         )
 
+    async def open_rounds_of(self, user_id: int) -> list[ContestRound]:
+        """Return the open rounds a user was granted as a juror."""
+        rows = await self.session.scalars(
+            select(ContestRound)
+            .join(ContestJuror, ContestJuror.round_id == ContestRound.id)
+            .where(ContestJuror.user_id == user_id, ContestRound.state == OPEN)
+            .order_by(ContestRound.id)
+        )
+        return list(rows.all())
+
     # --- Scores and their chain ---
 
     async def record_score(
@@ -336,7 +346,7 @@ class Judging:
         scale = rubric[criterion]
         if isinstance(value, bool) or not scale.scale_min <= value <= scale.scale_max:
             raise JudgingError("out_of_scale")
-        if await self._own_practice(juror_id, practice_id):
+        if await self.own_practice(juror_id, practice_id):
             raise JudgingError("own_khoroo")
         score = (
             await self.session.scalars(
@@ -368,7 +378,8 @@ class Judging:
         seq = await self._append(round_id, juror_id, practice_id, criterion, value, comment, now)
         return Recorded(changed=True, seq=seq)
 
-    async def _own_practice(self, juror_id: int, practice_id: int) -> bool:
+    async def own_practice(self, juror_id: int, practice_id: int) -> bool:
+        """Tell whether a practice is the juror's own: theirs, or of their khoroo."""
         juror = await self.session.get(User, juror_id)
         practice = await self.session.get(Practice, practice_id)
         if juror is None or practice is None:
