@@ -270,6 +270,26 @@ class Judging:
         await self.session.flush()
         return contest_round
 
+    async def districts_to_judge(self, year: int) -> list[int]:
+        """Return the districts with approved practices of the year and no round yet."""
+        opened = select(ContestRound.district_id).where(
+            ContestRound.year == year,
+            ContestRound.level == DISTRICT,
+            ContestRound.district_id.is_not(None),
+        )
+        rows = await self.session.scalars(
+            select(Practice.district_id)
+            .where(
+                Practice.year == year,
+                Practice.status.in_(SHARED),
+                Practice.district_id.is_not(None),
+                Practice.district_id.not_in(opened),
+            )
+            .distinct()
+            .order_by(Practice.district_id)
+        )
+        return [d for d in rows.all() if d is not None]
+
     async def practices(self, round_id: int) -> list[int]:
         """Return the ids of the round's practices."""
         return list(

@@ -223,3 +223,55 @@ def test_contest_verify_passes_then_names_an_edited_and_a_removed_row(
     asyncio.run(tamper(f"DELETE FROM contest_score_log WHERE round_id = {round_id} AND seq = 4"))
     assert main(["contest", "verify", str(YEAR)]) == 1
     assert "removed entry 4" in capsys.readouterr().out
+
+
+def test_an_operator_runs_a_round_from_the_command_line(database_url, monkeypatch, capsys):
+    async def prepare() -> list[int]:
+        database = Database(database_url)
+        try:
+            await seed_units(database)
+            async with database.transaction() as session:
+                districts = {d.code: d for d in await Units(session).districts()}
+                practices = [
+                    Practice(
+                        title=f"p{n}",
+                        district_id=districts["bayangol"].id,
+                        khoroo_number=n,
+                        category="environment",
+                        status="approved",
+                        year=YEAR,
+                    )
+                    for n in (1, 2)
+                ]
+                session.add_all(practices)
+                session.add(User(id=7, registered=True))
+                await session.flush()
+                return [p.id for p in practices]
+        finally:
+            await database.dispose()
+
+    async def mark(practice: int, value: int) -> None:
+        database = Database(database_url)
+        try:
+            await score_sheet(database, 1, 7, {practice: value})
+        finally:
+            await database.dispose()
+
+    first, second = asyncio.run(prepare())
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["contest", "open", str(YEAR), "--top", "1"]) == 0
+    assert capsys.readouterr().out == "Round 1: bayangol, 2 practices\n"
+    assert main(["contest", "open", str(YEAR)]) == 0
+    assert "No district" in capsys.readouterr().out
+    assert main(["contest", "juror", "1", "7"]) == 0
+    assert "now a juror" in capsys.readouterr().out
+    asyncio.run(mark(second, 4))
+    assert main(["contest", "results", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"1. practice {second}: 80.00",
+        f"2. practice {first}: not scored",
+    ]
+    assert main(["contest", "close", "1"]) == 0
+    assert f"Advanced to round 2: {second}" in capsys.readouterr().out
+    assert main(["contest", "close", "1"]) == 2
+    assert "refused: closed" in capsys.readouterr().err
