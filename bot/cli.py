@@ -64,6 +64,31 @@ def parser() -> argparse.ArgumentParser:
     )
     contest_import.add_argument("file", type=Path)
     contest_import.set_defaults(handler=cmd_contest_import)
+    contest_verify = contest_commands.add_parser(
+        "verify", help="recompute a year's hash-chained score log and totals; report tampering"
+    )
+    contest_verify.add_argument("year", type=int)
+    contest_verify.set_defaults(handler=cmd_contest_verify)
+    contest_open = contest_commands.add_parser(
+        "open", help="open a judging round for each district with approved practices of YEAR"
+    )
+    contest_open.add_argument("year", type=int)
+    contest_open.add_argument("--top", type=int, default=3, help="practices advancing per district")
+    contest_open.add_argument("--blind", action="store_true", help="hide khoroo and district")
+    contest_open.add_argument("--normalise", action="store_true", help="normalise each juror")
+    contest_open.set_defaults(handler=cmd_contest_open)
+    contest_juror = contest_commands.add_parser("juror", help="grant a user a round's jury")
+    contest_juror.add_argument("round", type=int)
+    contest_juror.add_argument("user", type=int, help="the juror's Telegram id")
+    contest_juror.set_defaults(handler=cmd_contest_juror)
+    contest_close = contest_commands.add_parser(
+        "close", help="close a round; a district round's top N advance to the capital round"
+    )
+    contest_close.add_argument("round", type=int)
+    contest_close.set_defaults(handler=cmd_contest_close)
+    contest_results = contest_commands.add_parser("results", help="a round's standings")
+    contest_results.add_argument("round", type=int)
+    contest_results.set_defaults(handler=cmd_contest_results)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.set_defaults(handler=cmd_chat)
@@ -270,6 +295,117 @@ async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> in
         return 0
 
     return await with_database(settings, upsert)
+
+
+async def cmd_contest_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute each round's score chain and totals; exit 1 listing what was tampered with."""
+    from storage.contest_judging import Judging, RoundCheck
+
+    async def check(database: Database) -> list[RoundCheck]:
+        async with database.transaction() as session:
+            return await Judging(session).verify(args.year)
+
+    checks = await reading(settings, check)
+    if not checks:
+        print(f"Contest {args.year}: no judging rounds.")
+        return 0
+    for result in checks:
+        where = result.round.district.code if result.round.district else result.round.level
+        print(
+            f"Round {result.round.id} ({args.year} {result.round.level} {where}, "
+            f"{result.round.state}): {result.entries} entries, head {result.head}"
+        )
+        for problem in result.problems:
+            print(f"  {problem.kind} entry {problem.seq}: {problem.detail}")
+        for mismatch in result.mismatches:
+            print(f"  score differs from the log: {mismatch}")
+        for practice, total in result.totals.items():  # in ranked order
+            print(f"  practice {practice}: {total:.2f}")
+    broken = [r for r in checks if not r.intact]
+    print("Chain intact." if not broken else f"TAMPERED: {len(broken)} round(s) do not verify.")
+    return 1 if broken else 0
+
+
+async def judging_step(settings: Settings, work: Callable[[Any], Awaitable[list[str]]]) -> int:
+    """Run one judging action in a transaction; print its lines, or the rule that refused it."""
+    from storage.contest_judging import Judging, JudgingError
+
+    async def run(database: Database) -> int:
+        try:
+            async with database.transaction() as session:
+                lines = await work(Judging(session))
+        except JudgingError as refused:
+            print(f"khoroo-bot: refused: {refused.reason}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return 0
+
+    return await with_database(settings, run)
+
+
+async def cmd_contest_open(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the year's district rounds that are not open yet."""
+    from storage.units import Units
+
+    async def work(judging: Any) -> list[str]:
+        codes = {d.id: d.code for d in await Units(judging.session).districts()}
+        lines = []
+        for district_id in await judging.districts_to_judge(args.year):
+            opened = await judging.open_district_round(
+                args.year,
+                district_id,
+                top_n=args.top,
+                blind=args.blind,
+                normalise=args.normalise,
+            )
+            practices = await judging.practices(opened.id)
+            lines.append(f"Round {opened.id}: {codes[district_id]}, {len(practices)} practices")
+        return lines or [f"No district of {args.year} has approved practices without a round."]
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_juror(args: argparse.Namespace, settings: Settings) -> int:
+    """Grant a registered user the jury of a round."""
+
+    async def work(judging: Any) -> list[str]:
+        from storage.models import User
+
+        if await judging.session.get(User, args.user) is None:
+            return [f"User {args.user} has not started the bot yet."]
+        added = await judging.grant_juror(args.round, args.user, None)
+        return [f"User {args.user} is {'now' if added else 'already'} a juror of {args.round}."]
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_close(args: argparse.Namespace, settings: Settings) -> int:
+    """Close a round and say what advanced."""
+
+    async def work(judging: Any) -> list[str]:
+        closing = await judging.close_round(args.round, None)
+        lines = [f"Round {args.round} closed."]
+        if closing.capital_round_id is not None:
+            advanced = ", ".join(map(str, closing.advanced)) or "none"
+            lines.append(f"Advanced to round {closing.capital_round_id}: {advanced}")
+        return lines
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_results(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a round's standings, totals out of 100, and its jury's agreement."""
+
+    async def work(judging: Any) -> list[str]:
+        result = await judging.results(args.round)
+        agreement = "n/a" if result.agreement is None else f"{result.agreement:.2f}"
+        lines = [f"Round {args.round}: {result.jurors} jurors, Kendall's W {agreement}"]
+        for s in result.standings:
+            total = "not scored" if s.total is None else f"{s.total:.2f}"
+            lines.append(f"{s.rank}. practice {s.practice}: {total}")
+        return lines
+
+    return await judging_step(settings, work)
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

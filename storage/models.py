@@ -572,3 +572,116 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(120), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- Contest judging (issue 16): rounds, rubric, juries, scores and the hash-chained log ---
+
+
+class ContestRound(Base):
+    """A judging round of a contest year: one per district, then one capital round."""
+
+    __tablename__ = "contest_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    level: Mapped[str] = mapped_column(String(10))  # "district" or "capital"
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), default=None
+    )
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open or closed
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    top_n: Mapped[int] = mapped_column(Integer, default=3)
+    peer_share: Mapped[int] = mapped_column(Integer, default=0)  # percent of the total
+    normalise: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    district: Mapped[District | None] = relationship(lazy="joined")
+
+
+class ContestCriterion(Base):
+    """A rubric criterion of a contest year, with its weight and scale."""
+
+    __tablename__ = "contest_criteria"
+    __table_args__ = (UniqueConstraint("year", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    name_mn: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_mn: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[int] = mapped_column(Integer)
+    scale_min: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContestEntry(Base):
+    """A practice taking part in a round (a capital entry notes the round it came from)."""
+
+    __tablename__ = "contest_entries"
+    __table_args__ = (UniqueConstraint("round_id", "practice_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="CASCADE"))
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="RESTRICT"), index=True
+    )
+    advanced_from: Mapped[int | None] = mapped_column(
+        ForeignKey("contest_rounds.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContestJuror(Base):
+    """A juror of one round, granted by an admin (a juror role without a round grants nothing)."""
+
+    __tablename__ = "contest_jurors"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContestScore(Base):
+    """A juror's current mark for a practice on a criterion (its history is in the log)."""
+
+    __tablename__ = "contest_scores"
+    __table_args__ = (UniqueConstraint("round_id", "juror_id", "practice_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="RESTRICT"))
+    juror_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="RESTRICT"))
+    criterion: Mapped[str] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContestScoreLog(Base):
+    """An append-only, hash-chained record of every mark given or changed in a round.
+
+    Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON
+    (knowledge/contest.py), so editing, removing or inserting a row breaks the chain.
+    """
+
+    __tablename__ = "contest_score_log"
+    __table_args__ = (UniqueConstraint("round_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="RESTRICT"))
+    seq: Mapped[int] = mapped_column(Integer)
+    juror_id: Mapped[int] = mapped_column(BigInteger)
+    practice_id: Mapped[int] = mapped_column(Integer)
+    criterion: Mapped[str] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,202 @@
+"""The juror's score sheet: /jury opens the practices of the rounds they were granted.
+
+One practice at a time, in an order that is random per juror but stable, with one row of
+mark buttons per criterion and the progress ("7 / 12"). Every mark goes through
+``storage.contest_judging``, which checks the grant, the round and the juror's khoroo again
+on each press, and chains it.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from handlers.callbacks import Callback
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import Html
+from handlers.messages import Button
+from handlers.practice_card import place, texts_for
+from knowledge.contest import Criterion
+from storage.contest_judging import Judging, JudgingError
+from storage.models import ContestRound
+from storage.practices import Practices
+
+# How much of each long field the sheet shows: the sheet must stay one message.
+EXCERPT = 500
+DIGITS: tuple[Digit, ...] = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
+# A rubric has at most ten criteria, each scored on a scale within 1..9: one digit each
+# keeps a mark's button within Telegram's 64 bytes whatever the ids.
+Digit = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+
+
+class JuryOpen(Callback, prefix="juryo"):
+    """A juror's press that opens a practice of a round's sheet."""
+
+    round: int
+    practice: int
+
+
+class JuryMark(Callback, prefix="jurym"):
+    """A juror's mark: a practice of a round, the criterion's place in the rubric, the value."""
+
+    round: int
+    practice: int
+    criterion: Digit
+    value: Digit
+
+
+def excerpt(text: str) -> str:
+    """Return the start of a long text, cut at a word."""
+    if len(text) <= EXCERPT:
+        return text
+    return text[:EXCERPT].rsplit(" ", 1)[0] + "…"
+
+
+async def sheet_order(judging: Judging, round_id: int, juror_id: int) -> list[int]:
+    """Return the round's practices in this juror's own order (their khoroo's left out)."""
+    practices = await judging.practices(round_id)
+    random.Random(f"{round_id}:{juror_id}").shuffle(practices)
+    return [p for p in practices if not await judging.own_practice(juror_id, p)]
+
+
+async def jury_command(ctx: Context) -> None:
+    """Open the score sheet at the first practice not fully marked yet."""
+    judging = Judging(ctx.session)
+    rounds = await judging.open_rounds_of(ctx.user.id)
+    if not rounds:
+        ctx.send(ctx.t("jury.none"))
+        return
+    contest_round = rounds[0]
+    order = await sheet_order(judging, contest_round.id, ctx.user.id)
+    if not order:
+        ctx.send(ctx.t("jury.empty"))
+        return
+    done = await finished(judging, contest_round, ctx.user.id)
+    start = next((p for p in order if p not in done), order[0])
+    ctx.send(*await sheet(ctx, judging, contest_round, start))
+
+
+async def finished(judging: Judging, contest_round: ContestRound, juror_id: int) -> set[int]:
+    """Return the practices this juror has marked on every criterion."""
+    criteria = await judging.rubric(contest_round.year)
+    marked: dict[int, int] = {}
+    for score in await judging.scores(contest_round.id):
+        if score.juror == juror_id:
+            marked[score.practice] = marked.get(score.practice, 0) + 1
+    return {p for p, n in marked.items() if n >= len(criteria)}
+
+
+async def sheet(
+    ctx: Context, judging: Judging, contest_round: ContestRound, practice_id: int
+) -> tuple[Html, tuple[tuple[Button, ...], ...]]:
+    """Render one practice of the sheet with its mark rows and the way on."""
+    t = texts_for(ctx)
+    criteria = await judging.rubric(contest_round.year)
+    order = await sheet_order(judging, contest_round.id, ctx.user.id)
+    done = await finished(judging, contest_round, ctx.user.id)
+    practice = await Practices(ctx.session).get(practice_id)
+    assert practice is not None  # entries keep their practices (RESTRICT)
+    mine = {
+        s.criterion: int(s.value)
+        for s in await judging.scores(contest_round.id)
+        if s.juror == ctx.user.id and s.practice == practice_id
+    }
+    lines: list[str] = [
+        ctx.t("jury.progress", done=len(done), total=len(order)),
+        t("card.title", title=practice.title),
+    ]
+    if not contest_round.blind:
+        lines.append(
+            t("card.where", place=place(t, ctx.language, practice.district, practice.khoroo_number))
+        )
+    lines += [
+        "",
+        t("card.problem", text=excerpt(practice.problem)),
+        t("card.solution", text=excerpt(practice.solution)),
+        t("card.results", text=excerpt(practice.results)),
+        "",
+    ]
+    rows: list[tuple[Button, ...]] = []
+    for index, criterion in enumerate(criteria[: len(DIGITS)]):
+        lines.append(criterion_line(ctx, criterion, mine.get(criterion.code)))
+        rows.append(mark_row(ctx, contest_round.id, practice_id, index, criterion, mine))
+    position = order.index(practice_id) if practice_id in order else 0
+    following = order[(position + 1) % len(order)]
+    rows.append((ctx.button("jury.next", JuryOpen(contest_round.id, following)),))
+    return Html("\n".join(lines)), tuple(rows)
+
+
+def criterion_line(ctx: Context, criterion: Criterion, mark: int | None) -> Html:
+    """Describe a criterion as the juror sees it while marking."""
+    return ctx.t(
+        "jury.criterion",
+        name=criterion.name(ctx.language),
+        weight=criterion.weight,
+        description=criterion.description(ctx.language),
+        mark=str(mark) if mark is not None else "—",
+    )
+
+
+def mark_row(
+    ctx: Context,
+    round_id: int,
+    practice_id: int,
+    index: int,
+    criterion: Criterion,
+    mine: dict[str, int],
+) -> tuple[Button, ...]:
+    """Return one criterion's row of mark buttons, the current mark ticked."""
+    return tuple(
+        ctx.button(
+            "jury.chosen" if mine.get(criterion.code) == value else "jury.mark",
+            JuryMark(round_id, practice_id, DIGITS[index], DIGITS[value]),
+            value=value,
+        )
+        for value in range(criterion.scale_min, criterion.scale_max + 1)
+    )
+
+
+async def on_open(ctx: Context, press: JuryOpen) -> None:
+    """Show a practice of the juror's sheet."""
+    await answer_press(ctx, press.round, press.practice, None)
+
+
+async def on_mark(ctx: Context, press: JuryMark) -> None:
+    """Record a mark and show the sheet again with it."""
+    await answer_press(ctx, press.round, press.practice, (int(press.criterion), int(press.value)))
+
+
+async def answer_press(
+    ctx: Context, round_id: int, practice_id: int, mark: tuple[int, int] | None
+) -> None:
+    """Check the press against the round (again, on the server), apply it, show the sheet."""
+    judging = Judging(ctx.session)
+    try:
+        contest_round = await judging.round(round_id)
+        if ctx.user.id not in await judging.jurors(contest_round.id):
+            raise JudgingError("not_juror")
+        if mark is not None:
+            criteria = await judging.rubric(contest_round.year)
+            index, value = mark
+            if index >= len(criteria):
+                raise JudgingError("unknown_criterion")
+            await judging.record_score(
+                contest_round.id, ctx.user.id, practice_id, criteria[index].code, value
+            )
+        elif practice_id not in await sheet_order(judging, contest_round.id, ctx.user.id):
+            raise JudgingError("not_in_round")
+    except JudgingError as refused:
+        ctx.answer(ctx.t(f"jury.refused.{refused.reason}"), alert=True)
+        return
+    ctx.answer()
+    ctx.show(*await sheet(ctx, judging, contest_round, practice_id))
+
+
+def register(router: Router) -> None:
+    """Add /jury and its buttons to the router."""
+    router.commands["jury"] = jury_command
+    router.button(JuryOpen, on_open)
+    router.button(JuryMark, on_mark)

@@ -1,0 +1,575 @@
+"""Contest judging: rounds, juries, scores with their hash-chained log, closing and results.
+
+A repository like the others: it never commits, so a score and its log entry are written in
+the caller's one transaction (or neither is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.contest import (
+    DEFAULT_RUBRIC,
+    GENESIS,
+    ChainProblem,
+    Criterion,
+    LogEntry,
+    Score,
+    Standing,
+    canonical,
+    chain_hash,
+    criterion_means,
+    juror_totals,
+    kendalls_w,
+    latest_scores,
+    normalise,
+    rank,
+    verify_chain,
+)
+from storage.audit import AuditLog
+from storage.models import (
+    ContestCriterion,
+    ContestEntry,
+    ContestJuror,
+    ContestRound,
+    ContestScore,
+    ContestScoreLog,
+    Practice,
+    User,
+    utcnow,
+)
+from storage.practices import SHARED
+
+DISTRICT, CAPITAL = "district", "capital"
+OPEN, CLOSED = "open", "closed"
+
+
+class JudgingError(Exception):
+    """An action the rules refuse; `reason` names which rule (for the user's message)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a score did: `changed` is False when it repeated the mark in force."""
+
+    changed: bool
+    seq: int | None
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """A round's standings, the per-criterion means and its jury's agreement."""
+
+    round: ContestRound
+    standings: list[Standing]
+    means: dict[int, dict[str, float]]
+    agreement: float | None
+    jurors: int
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What closing a round did: the practices that advanced and the round they went to."""
+
+    advanced: list[int]
+    capital_round_id: int | None
+
+
+@dataclass
+class RoundCheck:
+    """`contest verify` for one round: its chain head and what does not add up."""
+
+    round: ContestRound
+    entries: int
+    head: str
+    problems: list[ChainProblem] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    totals: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def intact(self) -> bool:
+        """Return whether the chain and the scores in force agree everywhere."""
+        return not self.problems and not self.mismatches
+
+
+def _criterion(row: ContestCriterion) -> Criterion:
+    return Criterion(
+        row.code,
+        row.name_mn,
+        row.name_en,
+        row.description_mn,
+        row.description_en,
+        row.weight,
+        row.scale_min,
+        row.scale_max,
+    )
+
+
+def _entry(row: ContestScoreLog) -> LogEntry:
+    return LogEntry(
+        seq=row.seq,
+        round_id=row.round_id,
+        juror=row.juror_id,
+        practice=row.practice_id,
+        criterion=row.criterion,
+        value=row.value,
+        comment=row.comment,
+        at=row.created_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class Judging:
+    """Repository of contest rounds, their juries and scores; it never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- Rubric ---
+
+    async def rubric(self, year: int) -> list[Criterion]:
+        """Return the year's criteria, setting the default (Galing Pook) rubric if it has none."""
+        rows = (
+            await self.session.scalars(
+                select(ContestCriterion)
+                .where(ContestCriterion.year == year)
+                .order_by(ContestCriterion.position, ContestCriterion.id)
+            )
+        ).all()
+        if rows:
+            return [_criterion(r) for r in rows]
+        await self.set_rubric(year, DEFAULT_RUBRIC)
+        return list(DEFAULT_RUBRIC)
+
+    async def set_rubric(self, year: int, criteria: Sequence[Criterion]) -> None:
+        """Replace the year's criteria; refused once any round of the year has scores."""
+        scored = await self.session.scalar(
+            select(func.count(ContestScore.id))
+            .join(ContestRound, ContestRound.id == ContestScore.round_id)
+            .where(ContestRound.year == year)
+        )
+        if scored:
+            raise JudgingError("rubric_in_use")
+        for row in (
+            await self.session.scalars(
+                select(ContestCriterion).where(ContestCriterion.year == year)
+            )
+        ).all():
+            await self.session.delete(row)
+        await self.session.flush()
+        for position, c in enumerate(criteria):
+            if c.weight <= 0 or c.scale_min >= c.scale_max:
+                raise JudgingError("bad_criterion")
+            self.session.add(
+                ContestCriterion(
+                    year=year,
+                    code=c.code,
+                    name_mn=c.name_mn,
+                    name_en=c.name_en,
+                    description_mn=c.description_mn,
+                    description_en=c.description_en,
+                    weight=c.weight,
+                    scale_min=c.scale_min,
+                    scale_max=c.scale_max,
+                    position=position,
+                )
+            )
+        await self.session.flush()
+
+    # --- Rounds and juries ---
+
+    async def round(self, round_id: int, *, lock: bool = False) -> ContestRound:
+        """Return a round (locked for this transaction when asked), or refuse an unknown one."""
+        query = select(ContestRound).where(ContestRound.id == round_id)
+        if lock:
+            # Scores, their chain and closing queue up on the round's row (PostgreSQL);
+            # SQLite already runs one writer at a time.
+            query = query.with_for_update(of=ContestRound)
+        found = (await self.session.scalars(query)).first()
+        if found is None:
+            raise JudgingError("unknown_round")
+        return found
+
+    async def rounds(self, year: int) -> Sequence[ContestRound]:
+        """Return the year's rounds, district rounds first."""
+        return (
+            await self.session.scalars(
+                select(ContestRound)
+                .where(ContestRound.year == year)
+                .order_by(ContestRound.level.desc(), ContestRound.id)
+            )
+        ).all()
+
+    async def open_district_round(
+        self,
+        year: int,
+        district_id: int,
+        *,
+        actor_id: int | None = None,
+        blind: bool = False,
+        top_n: int = 3,
+        peer_share: int = 0,
+        normalise: bool = False,
+    ) -> ContestRound:
+        """Open a district's round with its approved practices of the year."""
+        existing = await self.session.scalar(
+            select(ContestRound.id).where(
+                ContestRound.year == year,
+                ContestRound.level == DISTRICT,
+                ContestRound.district_id == district_id,
+            )
+        )
+        if existing is not None:
+            raise JudgingError("round_exists")
+        if top_n < 1 or not 0 <= peer_share <= 100:
+            raise JudgingError("bad_settings")
+        await self.rubric(year)
+        practices = (
+            await self.session.scalars(
+                select(Practice.id)
+                .where(
+                    Practice.year == year,
+                    Practice.district_id == district_id,
+                    Practice.status.in_(SHARED),
+                )
+                .order_by(Practice.id)
+            )
+        ).all()
+        contest_round = ContestRound(
+            year=year,
+            level=DISTRICT,
+            district_id=district_id,
+            blind=blind,
+            top_n=top_n,
+            peer_share=peer_share,
+            normalise=normalise,
+            opened_by=actor_id,
+        )
+        self.session.add(contest_round)
+        await self.session.flush()
+        for practice_id in practices:
+            self.session.add(ContestEntry(round_id=contest_round.id, practice_id=practice_id))
+        AuditLog(self.session).record(
+            actor_id,
+            "contest.round_opened",
+            f"round:{contest_round.id}",
+            year=year,
+            district_id=district_id,
+            practices=len(practices),
+        )
+        await self.session.flush()
+        return contest_round
+
+    async def districts_to_judge(self, year: int) -> list[int]:
+        """Return the districts with approved practices of the year and no round yet."""
+        opened = select(ContestRound.district_id).where(
+            ContestRound.year == year,
+            ContestRound.level == DISTRICT,
+            ContestRound.district_id.is_not(None),
+        )
+        rows = await self.session.scalars(
+            select(Practice.district_id)
+            .where(
+                Practice.year == year,
+                Practice.status.in_(SHARED),
+                Practice.district_id.is_not(None),
+                Practice.district_id.not_in(opened),
+            )
+            .distinct()
+            .order_by(Practice.district_id)
+        )
+        return [d for d in rows.all() if d is not None]
+
+    async def practices(self, round_id: int) -> list[int]:
+        """Return the ids of the round's practices."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(ContestEntry.practice_id)
+                    .where(ContestEntry.round_id == round_id)
+                    .order_by(ContestEntry.practice_id)
+                )
+            ).all()
+        )
+
+    async def grant_juror(self, round_id: int, user_id: int, actor_id: int | None) -> bool:
+        """Make a user a juror of a round; False if they already were."""
+        await self.round(round_id)
+        existing = await self.session.scalar(
+            select(ContestJuror.id).where(
+                ContestJuror.round_id == round_id, ContestJuror.user_id == user_id
+            )
+        )
+        if existing is not None:
+            return False
+        self.session.add(ContestJuror(round_id=round_id, user_id=user_id, granted_by=actor_id))
+        AuditLog(self.session).record(
+            actor_id, "contest.juror_granted", f"user:{user_id}", round_id=round_id
+        )
+        await self.session.flush()
+        return True
+
+    async def jurors(self, round_id: int) -> list[int]:
+        """Return the user ids of the round's jurors."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(ContestJuror.user_id)
+                    .where(ContestJuror.round_id == round_id)
+                    .order_by(ContestJuror.user_id)
+                )
+            ).all()
+        )
+
+    async def open_rounds_of(self, user_id: int) -> list[ContestRound]:
+        """Return the open rounds a user was granted as a juror."""
+        rows = await self.session.scalars(
+            select(ContestRound)
+            .join(ContestJuror, ContestJuror.round_id == ContestRound.id)
+            .where(ContestJuror.user_id == user_id, ContestRound.state == OPEN)
+            .order_by(ContestRound.id)
+        )
+        return list(rows.all())
+
+    # --- Scores and their chain ---
+
+    async def record_score(
+        self,
+        round_id: int,
+        juror_id: int,
+        practice_id: int,
+        criterion: str,
+        value: int,
+        comment: str | None = None,
+    ) -> Recorded:
+        """Record a juror's mark (a new one or a change) and append it to the round's chain."""
+        contest_round = await self.round(round_id, lock=True)
+        if contest_round.state != OPEN:
+            raise JudgingError("closed")
+        if juror_id not in await self.jurors(round_id):
+            raise JudgingError("not_juror")
+        if practice_id not in await self.practices(round_id):
+            raise JudgingError("not_in_round")
+        rubric = {c.code: c for c in await self.rubric(contest_round.year)}
+        if criterion not in rubric:
+            raise JudgingError("unknown_criterion")
+        scale = rubric[criterion]
+        if isinstance(value, bool) or not scale.scale_min <= value <= scale.scale_max:
+            raise JudgingError("out_of_scale")
+        if await self.own_practice(juror_id, practice_id):
+            raise JudgingError("own_khoroo")
+        score = (
+            await self.session.scalars(
+                select(ContestScore).where(
+                    ContestScore.round_id == round_id,
+                    ContestScore.juror_id == juror_id,
+                    ContestScore.practice_id == practice_id,
+                    ContestScore.criterion == criterion,
+                )
+            )
+        ).first()
+        if score is not None and score.value == value and score.comment == comment:
+            return Recorded(changed=False, seq=None)
+        now = utcnow().replace(microsecond=0)
+        if score is None:
+            self.session.add(
+                ContestScore(
+                    round_id=round_id,
+                    juror_id=juror_id,
+                    practice_id=practice_id,
+                    criterion=criterion,
+                    value=value,
+                    comment=comment,
+                    updated_at=now,
+                )
+            )
+        else:
+            score.value, score.comment, score.updated_at = value, comment, now
+        seq = await self._append(round_id, juror_id, practice_id, criterion, value, comment, now)
+        return Recorded(changed=True, seq=seq)
+
+    async def own_practice(self, juror_id: int, practice_id: int) -> bool:
+        """Tell whether a practice is the juror's own: theirs, or of their khoroo."""
+        juror = await self.session.get(User, juror_id)
+        practice = await self.session.get(Practice, practice_id)
+        if juror is None or practice is None:
+            return True
+        if practice.submitter_id == juror_id:
+            return True
+        return (
+            juror.district_id is not None
+            and juror.khoroo_number is not None
+            and (juror.district_id, juror.khoroo_number)
+            == (practice.district_id, practice.khoroo_number)
+        )
+
+    async def _append(
+        self,
+        round_id: int,
+        juror_id: int,
+        practice_id: int,
+        criterion: str,
+        value: int,
+        comment: str | None,
+        at: datetime,
+    ) -> int:
+        head = (
+            await self.session.scalars(
+                select(ContestScoreLog)
+                .where(ContestScoreLog.round_id == round_id)
+                .order_by(ContestScoreLog.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        seq = 1 if head is None else head.seq + 1
+        prev_hash = GENESIS if head is None else head.hash
+        body = canonical(seq, round_id, juror_id, practice_id, criterion, value, comment, at)
+        self.session.add(
+            ContestScoreLog(
+                round_id=round_id,
+                seq=seq,
+                juror_id=juror_id,
+                practice_id=practice_id,
+                criterion=criterion,
+                value=value,
+                comment=comment,
+                created_at=at,
+                prev_hash=prev_hash,
+                hash=chain_hash(prev_hash, body),
+            )
+        )
+        await self.session.flush()
+        return seq
+
+    async def scores(self, round_id: int) -> list[Score]:
+        """Return the marks in force in a round."""
+        rows = (
+            await self.session.scalars(
+                select(ContestScore).where(ContestScore.round_id == round_id)
+            )
+        ).all()
+        return [Score(r.juror_id, r.practice_id, r.criterion, r.value) for r in rows]
+
+    async def log(self, round_id: int) -> list[LogEntry]:
+        """Return the round's chain in sequence order."""
+        rows = (
+            await self.session.scalars(
+                select(ContestScoreLog)
+                .where(ContestScoreLog.round_id == round_id)
+                .order_by(ContestScoreLog.seq, ContestScoreLog.id)
+            )
+        ).all()
+        return [_entry(r) for r in rows]
+
+    # --- Results, closing, verification ---
+
+    async def results(self, round_id: int) -> RoundResult:
+        """Return a round's standings by the stated tie-break rule, means and Kendall's W."""
+        contest_round = await self.round(round_id)
+        criteria = await self.rubric(contest_round.year)
+        scores = await self.scores(round_id)
+        practices = await self.practices(round_id)
+        submitted = {
+            p.id: p.submitted_at or p.created_at
+            for p in (
+                await self.session.scalars(select(Practice).where(Practice.id.in_(practices)))
+            ).all()
+        }
+        standings = rank(
+            scores,
+            criteria,
+            practices=practices,
+            submitted_at=submitted,
+            normalised=contest_round.normalise,
+        )
+        used = normalise(scores) if contest_round.normalise else scores
+        return RoundResult(
+            round=contest_round,
+            standings=standings,
+            means=criterion_means(used),
+            agreement=kendalls_w(juror_totals(used, criteria)),
+            jurors=len(await self.jurors(round_id)),
+        )
+
+    async def close_round(self, round_id: int, actor_id: int | None) -> Closing:
+        """Close a round; a district round's top N advance to the year's capital round."""
+        contest_round = await self.round(round_id, lock=True)
+        if contest_round.state != OPEN:
+            raise JudgingError("closed")
+        contest_round.state = CLOSED
+        contest_round.closed_at = utcnow()
+        AuditLog(self.session).record(actor_id, "contest.round_closed", f"round:{round_id}")
+        if contest_round.level != DISTRICT:
+            await self.session.flush()
+            return Closing(advanced=[], capital_round_id=None)
+        result = await self.results(round_id)
+        advanced = [s.practice for s in result.standings[: contest_round.top_n] if s.total]
+        capital = await self._capital_round(contest_round.year, actor_id)
+        if capital.state != OPEN:
+            raise JudgingError("capital_closed")
+        already = set(await self.practices(capital.id))
+        for practice_id in advanced:
+            if practice_id not in already:
+                self.session.add(
+                    ContestEntry(
+                        round_id=capital.id, practice_id=practice_id, advanced_from=round_id
+                    )
+                )
+        await self.session.flush()
+        return Closing(advanced=advanced, capital_round_id=capital.id)
+
+    async def _capital_round(self, year: int, actor_id: int | None) -> ContestRound:
+        found = (
+            await self.session.scalars(
+                select(ContestRound).where(ContestRound.year == year, ContestRound.level == CAPITAL)
+            )
+        ).first()
+        if found is not None:
+            return found
+        capital = ContestRound(year=year, level=CAPITAL, opened_by=actor_id)
+        self.session.add(capital)
+        await self.session.flush()
+        AuditLog(self.session).record(
+            actor_id, "contest.round_opened", f"round:{capital.id}", year=year, level=CAPITAL
+        )
+        return capital
+
+    async def verify(self, year: int) -> list[RoundCheck]:
+        """Recompute every round's chain and totals of a year; compare with the marks in force."""
+        checks = []
+        for contest_round in await self.rounds(year):
+            entries = await self.log(contest_round.id)
+            criteria = await self.rubric(year)
+            check = RoundCheck(
+                round=contest_round,
+                entries=len(entries),
+                head=entries[-1].hash if entries else GENESIS,
+                problems=verify_chain(entries),
+            )
+            from_log = {(s.juror, s.practice, s.criterion): s.value for s in latest_scores(entries)}
+            in_force = {
+                (s.juror, s.practice, s.criterion): s.value
+                for s in await self.scores(contest_round.id)
+            }
+            for key in sorted(set(from_log) | set(in_force)):
+                if from_log.get(key) != in_force.get(key):
+                    juror, practice, criterion = key
+                    check.mismatches.append(
+                        f"juror {juror}, practice {practice}, {criterion}: "
+                        f"log {from_log.get(key)}, scores {in_force.get(key)}"
+                    )
+            scores = latest_scores(entries)
+            standings = rank(scores, criteria, normalised=contest_round.normalise)
+            check.totals = {s.practice: s.total for s in standings if s.total is not None}
+            checks.append(check)
+        return checks
