@@ -2,8 +2,9 @@
 
 It also holds the one policy for what a user types (the README's "Free text"): in a form
 step text answers the step; a command leaves the form, keeps its draft and says how to come
-back; /start with a draft offers to continue it; on a search results screen text is a new
-search; elsewhere it is a vote code, small talk (answered, never forwarded) or a question.
+back; /start with a draft offers to continue it; greetings, thanks and noise get a short
+answer and the menu (never forwarded); on a search results screen text is a new search;
+elsewhere it is a vote code or a question.
 
 Every event is applied at most once (Telegram's update id is claimed in the same
 transaction as its effects), and one user's events are applied one at a time, in order:
@@ -259,16 +260,18 @@ class Dispatcher:
             ctx.replies.extend(shown)
 
     async def _route_text(self, ctx: Context, screen: str | None) -> None:
+        # Small talk first: a greeting is never a search, a vote code or a question.
         router = self.router
+        if router.small_talk is not None and await router.small_talk(ctx):
+            return
         on_screen = router.screens.get(screen or "")
         if on_screen is not None and await on_screen(ctx):
             return
         for take in router.texts:
             if await take(ctx):
                 return
-        for hook in (router.small_talk, router.question):
-            if hook is not None and await hook(ctx):
-                return
+        if router.question is not None and await router.question(ctx):
+            return
         await router.unknown(ctx)
 
     async def _route_button(self, ctx: Context) -> None:
