@@ -86,8 +86,8 @@ def small_talk_kind(text: str) -> str | None:
 
 async def small_talk(ctx: Context) -> bool:
     """Answer a greeting, thanks or noise briefly with the menu; never forward it."""
-    if ctx.incoming.kind is not Kind.TEXT:
-        return False
+    if ctx.incoming.kind is not Kind.TEXT or ctx.incoming.forwarded_from is not None:
+        return False  # a forwarded message is about its sender (an admin grants them a role)
     kind = small_talk_kind(ctx.incoming.text)
     if kind is None:
         return False

@@ -74,7 +74,7 @@ async def test_unknown_question_is_answered_by_a_trainer_and_learned(app):
     await asker.press("📨 Тийм, илгээх")
     assert "сургагч багш нарт илгээлээ" in plain(asker.last().text)
     await other.send(question.lower() + "?")  # the same question in other words' case
-    await other.press("📨 Yes, send it")
+    await other.press("📨 Тийм, илгээх")
     await trainer.send("/questions")
     assert "(2) Хорооны цахилгааны тариф" in trainer.last().labels()[0]
     await trainer.press("(2)")

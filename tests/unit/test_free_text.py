@@ -29,9 +29,10 @@ async def test_a_command_during_a_form_leaves_it_and_keeps_the_draft(app):
     assert "Ангилал" in plain(chat.last().text)
     await chat.send("/menu")
     kept = plain(chat.screens[max(chat.screens) - 1].text)
-    assert "ноорог хадгалагдсан" in kept and "▶️ Үргэлжлүүлэх" in chat.screens[
-        max(chat.screens) - 1
-    ].labels()
+    assert (
+        "ноорог хадгалагдсан" in kept
+        and "▶️ Үргэлжлүүлэх" in chat.screens[max(chat.screens) - 1].labels()
+    )
     await chat.send("ХСАЗ гэж юу вэ")  # a question now, not the practice's category or title
     assert "Харилцан суралцах арга зүй" in plain(chat.last().text)
     await chat.press("▶️ Үргэлжлүүлэх")
