@@ -75,6 +75,8 @@ class Router:
     question: TextHandler | None = None
     draft_kept: DraftHandler | None = None
     draft_offer: DraftHandler | None = None
+    # Button prefixes that leave the form in progress, as a command does (the main menu).
+    leaving_buttons: set[str] = field(default_factory=set)
 
     def form(self, form: Form) -> Form:
         """Register a form; its name is also its button prefix."""
@@ -245,18 +247,22 @@ class Dispatcher:
                 ctx.set_flow(None)
                 await router.draft_offer(ctx, draft)
                 return
-        form = router.forms.get(ctx.state.flow or "")
+        await self._leaving_form(ctx, handler)
+
+    async def _leaving_form(self, ctx: Context, handler: Handler) -> None:
+        """Run a handler that leaves the form in progress; say the draft is kept, if any."""
+        form = self.router.forms.get(ctx.state.flow or "")
         if form is None:
             await handler(ctx)
             return
         ctx.set_flow(None)
         start = len(ctx.replies)
         await handler(ctx)
-        if ctx.state.flow != form.name and form.has_draft(ctx) and router.draft_kept:
-            # Said before what the command shows, so its screen stays the last message.
+        if ctx.state.flow != form.name and form.has_draft(ctx) and self.router.draft_kept:
+            # Said before what the handler shows, so its screen stays the last message.
             shown = ctx.replies[start:]
             del ctx.replies[start:]
-            await router.draft_kept(ctx, form)
+            await self.router.draft_kept(ctx, form)
             ctx.replies.extend(shown)
 
     async def _route_text(self, ctx: Context, screen: str | None) -> None:
@@ -290,6 +296,10 @@ class Dispatcher:
         handler = self.router.buttons.get(type(press)) if press is not None else None
         if handler is None:
             ctx.answer(ctx.t("error.outdated_button"))
+            return
+        if press is not None and press.prefix in self.router.leaving_buttons:
+            # The menu from an older message, pressed during a form: like a command.
+            await self._leaving_form(ctx, lambda ctx: handler(ctx, press))
             return
         await handler(ctx, press)
 

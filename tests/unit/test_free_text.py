@@ -167,3 +167,15 @@ async def test_trainers_dismiss_and_merge_questions(app):
     async with app.database.transaction() as session:
         actions = [e.action for e in await AuditLog(session).entries()]
     assert "faq.question_dismissed" in actions and "faq.question_merged" in actions
+
+
+async def test_the_menu_button_of_an_older_message_also_leaves_the_form(app):
+    chat = Chat(app, 314)
+    await register(chat)
+    menu = chat.last()
+    await chat.press("Туршлага илгээх", screen=menu)
+    await chat.send(TITLE)
+    await chat.press("Асуулт асуух", screen=menu)
+    assert any("ноорог хадгалагдсан" in plain(s.text) for s in chat.screens.values())
+    await chat.send("ХСАЗ гэж юу вэ")
+    assert "Харилцан суралцах арга зүй" in plain(chat.last().text)
