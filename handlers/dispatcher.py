@@ -1,5 +1,11 @@
 """The core's front door: one transaction per event, routed to the right flow.
 
+It also holds the one policy for what a user types (the README's "Free text"): in a form
+step text answers the step; a command leaves the form, keeps its draft and says how to come
+back; /start with a draft offers to continue it; greetings, thanks and noise get a short
+answer and the menu (never forwarded); on a search results screen text is a new search;
+elsewhere it is a vote code or a question.
+
 Every event is applied at most once (Telegram's update id is claimed in the same
 transaction as its effects), and one user's events are applied one at a time, in order:
 within a process a per-user lock queues them, and across processes the conversation
@@ -32,7 +38,12 @@ ButtonHandler = Callable[[Context, Any], Awaitable[None]]
 P = TypeVar("P", bound=Callback)
 # A free-text handler tries the text and tells whether it took it (a vote code, a question).
 TextHandler = Callable[[Context], Awaitable[bool]]
+# Something said about a form's draft (kept after a command, offered again after /start).
+DraftHandler = Callable[[Context, Form], Awaitable[None]]
 ATTEMPTS = 5
+# ``ctx.data[SCREEN]``: the screen the user is looking at when it gives typed text a meaning
+# (search results: a new search). Every event leaves it; showing the screen sets it again.
+SCREEN = "screen"
 
 
 @dataclass
@@ -57,6 +68,15 @@ class Router:
     public_texts: list[TextHandler] = field(default_factory=list)
     inline: Handler | None = None
     poll_answer: Handler | None = None
+    # The free-text policy's parts, each given by the flow that owns it: what text means on a
+    # screen, greetings and noise, questions, and what is said about a draft.
+    screens: dict[str, TextHandler] = field(default_factory=dict)
+    small_talk: TextHandler | None = None
+    question: TextHandler | None = None
+    draft_kept: DraftHandler | None = None
+    draft_offer: DraftHandler | None = None
+    # Button prefixes that leave the form in progress, as a command does (the main menu).
+    leaving_buttons: set[str] = field(default_factory=set)
 
     def form(self, form: Form) -> Form:
         """Register a form; its name is also its button prefix."""
@@ -188,7 +208,11 @@ class Dispatcher:
             return
         if incoming.chat_type != "private" and incoming.kind in (Kind.TEXT, Kind.ATTACHMENT):
             return  # the bot listens to groups only for commands and its own buttons
-        if incoming.kind is Kind.COMMAND and incoming.command in router.public_commands:
+        if (
+            incoming.kind is Kind.COMMAND
+            and incoming.command in router.public_commands
+            and not ctx.user.registered
+        ):
             await router.commands[incoming.command](ctx)
             return
         if not ctx.user.registered:
@@ -199,17 +223,62 @@ class Dispatcher:
             if not _is_public(ctx):
                 await router.unregistered(ctx)
                 return
+        screen = ctx.data.pop(SCREEN, None)
         if incoming.kind is Kind.COMMAND:
-            await router.commands.get(incoming.command or "", router.unknown)(ctx)
+            await self._route_command(ctx)
         elif incoming.kind is Kind.BUTTON:
             await self._route_button(ctx)
         elif ctx.state.flow in router.forms:
             await router.forms[ctx.state.flow].handle(ctx)
         else:
-            for take in router.texts:
-                if await take(ctx):
-                    return
-            await router.unknown(ctx)
+            await self._route_text(ctx, screen)
+
+    async def _route_command(self, ctx: Context) -> None:
+        # A command leaves the form it interrupts (its next text must not become an answer),
+        # keeps the draft and says how to come back; /cancel says so itself.
+        router, command = self.router, ctx.incoming.command or ""
+        handler = router.commands.get(command, router.unknown)
+        if not ctx.user.registered or command == "cancel":
+            await handler(ctx)
+            return
+        if command == "start" and not ctx.incoming.args.strip():
+            draft = _draft(ctx)
+            if draft is not None and router.draft_offer is not None:
+                ctx.set_flow(None)
+                await router.draft_offer(ctx, draft)
+                return
+        await self._leaving_form(ctx, handler)
+
+    async def _leaving_form(self, ctx: Context, handler: Handler) -> None:
+        """Run a handler that leaves the form in progress; say the draft is kept, if any."""
+        form = self.router.forms.get(ctx.state.flow or "")
+        if form is None:
+            await handler(ctx)
+            return
+        ctx.set_flow(None)
+        start = len(ctx.replies)
+        await handler(ctx)
+        if ctx.state.flow != form.name and form.has_draft(ctx) and self.router.draft_kept:
+            # Said before what the handler shows, so its screen stays the last message.
+            shown = ctx.replies[start:]
+            del ctx.replies[start:]
+            await self.router.draft_kept(ctx, form)
+            ctx.replies.extend(shown)
+
+    async def _route_text(self, ctx: Context, screen: str | None) -> None:
+        # Small talk first: a greeting is never a search, a vote code or a question.
+        router = self.router
+        if router.small_talk is not None and await router.small_talk(ctx):
+            return
+        on_screen = router.screens.get(screen or "")
+        if on_screen is not None and await on_screen(ctx):
+            return
+        for take in router.texts:
+            if await take(ctx):
+                return
+        if router.question is not None and await router.question(ctx):
+            return
+        await router.unknown(ctx)
 
     async def _route_button(self, ctx: Context) -> None:
         # The one place a malformed, forged or stale press is answered: nothing else runs.
@@ -228,7 +297,20 @@ class Dispatcher:
         if handler is None:
             ctx.answer(ctx.t("error.outdated_button"))
             return
+        if press is not None and press.prefix in self.router.leaving_buttons:
+            # The menu from an older message, pressed during a form: like a command.
+            await self._leaving_form(ctx, lambda ctx: handler(ctx, press))
+            return
         await handler(ctx, press)
+
+
+def _draft(ctx: Context) -> Form | None:
+    """Return the form with a draft to offer: the one in progress first, else any other."""
+    forms = ctx.router.forms
+    names = [ctx.state.flow or "", *ctx.data.get("forms", {})]
+    return next(
+        (forms[name] for name in names if name in forms and forms[name].has_draft(ctx)), None
+    )
 
 
 def _is_public(ctx: Context) -> bool:

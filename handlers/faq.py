@@ -16,8 +16,10 @@ from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from knowledge.faq import FaqBase, FaqEntry
 from knowledge.faq.sources import source_title
 from knowledge.text import fold
+from storage.audit import AuditLog
 from storage.faq import FaqRecords
 from storage.models import FaqLesson
+from storage.models import FaqQuestion as FaqQuestionRow
 
 TOPICS_PER_PAGE = 8
 ANSWER_LENGTH = (10, 3000)
@@ -46,13 +48,29 @@ class FaqPage(Callback, prefix="faqp"):
 
 
 class FaqQuestion(Callback, prefix="faqq"):
-    """A trainer's button on a question nobody answered: show it, or answer it."""
+    """A trainer's button on a question nobody answered: show, answer, dismiss or merge it."""
 
-    action: Literal["show", "answer"]
+    action: Literal["show", "answer", "dismiss", "merge"]
     question: int
 
 
+class FaqMerge(Callback, prefix="faqm"):
+    """Merge one open question (its first row's id) into another: the askers move over."""
+
+    question: int
+    into: int
+
+
+class FaqSend(Callback, prefix="faqs"):
+    """The officer's answer to "send it to the trainers?" for the question numbered so."""
+
+    number: int
+    send: bool
+
+
 FaqPress = FaqTopic | FaqFeedback | FaqPage | FaqQuestion
+# ``ctx.data[ASKED]``: the question last offered to the trainers, until the officer decides.
+ASKED = "asked"
 BROWSE = FaqPage(1)
 
 
@@ -100,25 +118,52 @@ def source_line(ctx: Context, entry: FaqEntry) -> str | None:
 
 
 async def answer_question(ctx: Context) -> bool:
-    """Answer free text as a question: confidently, with suggestions, or keep it for trainers."""
+    """Answer free text as a question; one the FAQ cannot answer is offered to the trainers."""
     question = ctx.incoming.text.strip()
     if not question or ctx.incoming.chat_type != "private":
         return False
     result = knowledge(ctx).ask(question, ctx.language)
     if result.topic is not None:
         ctx.send(*await answer_card(ctx, result.topic))
-    elif result.suggestions:
+        return True
+    # Kept in the conversation until the officer agrees: nothing reaches trainers unasked.
+    number = int(ctx.data.get(ASKED, {}).get("number", 0)) + 1
+    ctx.data[ASKED] = {"number": number, "text": question[:2000]}
+    offer = (
+        ctx.button("conversation.send", FaqSend(number, True)),
+        ctx.button("conversation.dont_send", FaqSend(number, False)),
+    )
+    if result.suggestions:
         buttons = tuple((topic_button(ctx, topic),) for topic in result.suggestions)
-        ctx.send(ctx.t("faq.unsure"), (*buttons, (ctx.button("faq.browse", BROWSE),)))
+        text = f"{ctx.t('faq.unsure')}\n\n{ctx.t('conversation.offer_unsure')}"
+        ctx.send(text, (*buttons, offer, (ctx.button("faq.browse", BROWSE),)))
     else:
-        await FaqRecords(ctx.session).keep_question(
-            ctx.user.id, question[:2000], fold(question), ctx.language
-        )
         ctx.send(
-            ctx.t("faq.unknown"),
-            ((ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME)),),
+            ctx.t("conversation.offer"),
+            (offer, (ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME))),
         )
     return True
+
+
+async def on_send(ctx: Context, press: FaqSend) -> None:
+    """Forward the offered question when the officer agrees (once); forget it otherwise."""
+    asked = ctx.data.get(ASKED)
+    if not asked or asked.get("number") != press.number:
+        ctx.answer(ctx.t("conversation.already_done"))
+        return
+    del ctx.data[ASKED]
+    ctx.answer()
+    if not press.send:
+        ctx.show(ctx.t("conversation.not_sent"), menu.menu_buttons(ctx))
+        return
+    question = str(asked["text"])
+    added = await FaqRecords(ctx.session).keep_question(
+        ctx.user.id, question, fold(question), ctx.language
+    )
+    ctx.show(
+        ctx.t("conversation.sent" if added else "conversation.sent_before"),
+        ((ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME)),),
+    )
 
 
 async def browse(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
@@ -158,22 +203,88 @@ async def on_button(ctx: Context, press: FaqPress) -> None:
             ctx.answer(ctx.t("error.outdated_button"))
 
 
-async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
+async def _open_question(ctx: Context, question_id: int) -> FaqQuestionRow | None:
+    """Return an open question for a trainer's press, or answer why there is none."""
     if not await is_trainer(ctx):
         ctx.answer(ctx.t("faq.trainers_only"), alert=True)
-        return
+        return None
     question = await FaqRecords(ctx.session).question(question_id)
-    if question is None or question.answered_at is not None:
+    if question is None or question.answered_at is not None or question.dismissed_at is not None:
         ctx.answer(ctx.t("faq.question_gone"), alert=True)
+        return None
+    return question
+
+
+async def _trainer_button(ctx: Context, action: str, question_id: int) -> None:
+    question = await _open_question(ctx, question_id)
+    if question is None:
         return
+    records = FaqRecords(ctx.session)
+    match action:
+        case "show":
+            ctx.answer()
+            askers = await records.askers(question.key)
+            ctx.send(
+                ctx.t("questions.card", question=question.question, n=askers),
+                (
+                    (ctx.button("faq.answer_button", FaqQuestion("answer", question_id)),),
+                    (ctx.button("questions.merge", FaqQuestion("merge", question_id)),),
+                    (ctx.button("questions.dismiss", FaqQuestion("dismiss", question_id)),),
+                ),
+            )
+        case "dismiss":
+            hidden = await records.dismiss(question.key, ctx.user.id, ctx.services.clock())
+            AuditLog(ctx.session).record(
+                ctx.user.id,
+                "faq.question_dismissed",
+                f"faq_question:{question_id}",
+                question=question.question[:200],
+                askers=hidden,
+            )
+            ctx.answer(ctx.t("questions.dismissed"))
+            await _question_list(ctx, edit=True)
+        case "merge":
+            ctx.answer()
+            others = [
+                q for q in await records.open_questions(limit=20) if q.first_id != question_id
+            ]
+            if not others:
+                ctx.send(ctx.t("questions.no_other"))
+                return
+            buttons = tuple(
+                (
+                    Button(
+                        f"({q.askers}) {q.question[:50]}", FaqMerge(question_id, q.first_id).pack()
+                    ),
+                )
+                for q in others
+            )
+            ctx.send(ctx.t("questions.merge_title", question=question.question), buttons)
+        case _:
+            ctx.answer()
+            await ANSWER.open(ctx, {"question": question_id}, "answer", edit=False)
+
+
+async def on_merge(ctx: Context, press: FaqMerge) -> None:
+    """Move a question's askers to another question (both still open)."""
+    source = await _open_question(ctx, press.question)
+    if source is None:
+        return
+    target = await _open_question(ctx, press.into)
+    if target is None:
+        return
+    records = FaqRecords(ctx.session)
+    moved = await records.merge(source.key, target.key)
+    AuditLog(ctx.session).record(
+        ctx.user.id,
+        "faq.question_merged",
+        f"faq_question:{press.question}",
+        into=press.into,
+        askers=moved,
+    )
     ctx.answer()
-    if action == "show":
-        ctx.send(
-            ctx.t("faq.question_card", question=question.question),
-            ((ctx.button("faq.answer_button", FaqQuestion("answer", question_id)),),),
-        )
-    else:
-        await ANSWER.open(ctx, {"question": question_id}, "answer", edit=False)
+    ctx.show(ctx.t("questions.merged", n=await records.askers(target.key)))
+    await _question_list(ctx, edit=False)
 
 
 async def ask_prompt(ctx: Context) -> None:
@@ -191,15 +302,21 @@ async def questions_command(ctx: Context) -> None:
     if not await is_trainer(ctx):
         ctx.send(ctx.t("faq.trainers_only"))
         return
+    await _question_list(ctx, edit=False)
+
+
+async def _question_list(ctx: Context, *, edit: bool) -> None:
+    """List the open questions, each with how many asked it."""
     open_questions = await FaqRecords(ctx.session).open_questions()
+    show = ctx.show if edit else ctx.send
     if not open_questions:
-        ctx.send(ctx.t("faq.no_questions"))
+        show(ctx.t("faq.no_questions"))
         return
     buttons = tuple(
         (Button(f"({q.askers}) {q.question[:50]}", FaqQuestion("show", q.first_id).pack()),)
         for q in open_questions
     )
-    ctx.send(ctx.t("faq.questions_title"), buttons)
+    show(ctx.t("faq.questions_title"), buttons)
 
 
 async def _kept_question(ctx: Context, run: FormRun) -> str:
@@ -328,4 +445,6 @@ def register(router: Router) -> None:
     router.button(FaqFeedback, on_button)
     router.button(FaqPage, on_button)
     router.button(FaqQuestion, on_button)
-    router.texts.append(answer_question)
+    router.button(FaqMerge, on_merge)
+    router.button(FaqSend, on_send)
+    router.question = answer_question

@@ -129,3 +129,4 @@ def register(router: Router) -> None:
     )
     router.public_commands.update({"start", "help", "cancel"})
     router.button(MenuPress, on_menu)
+    router.leaving_buttons.add(MenuPress.prefix)  # the menu leaves a form, keeping its draft

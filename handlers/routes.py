@@ -6,6 +6,7 @@ from handlers import (
     adoption,
     announcements,
     contest,
+    conversation,
     faq,
     faq_taught,
     handover,
@@ -24,10 +25,11 @@ from handlers import (
 from handlers.dispatcher import Router
 from handlers.i18n import Catalogue
 
-# Free text goes to the flows' text handlers in this order; the FAQ takes any text, so it
-# comes last.
+# Free text goes to the flows' text handlers in this order (the dispatcher's policy decides
+# when: small talk and the FAQ's questions come after all of them).
 FLOWS = (
     menu,
+    conversation,
     registration,
     submission,
     review,

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from handlers import adoption, limits, menu, validators
 from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
-from handlers.dispatcher import Router
+from handlers.dispatcher import SCREEN, Router
 from handlers.html import Html, plain, truncate
-from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, rows
+from handlers.messages import AnswerInline, Button, InlineResult, Keyboard, Kind, rows
 from handlers.practice_card import (
     SearchOpen,
     place,
@@ -39,6 +39,7 @@ INLINE_PAGE = min(20, limits.INLINE_RESULTS.maximum)
 LISTS = ("adopted", "recent")
 QUERY = "query"  # the mode of a typed search, beside the lists
 QUERY_LENGTH = (2, 200)
+RESULTS = "results"  # the screen a typed text searches again from
 # The status filter cycles: every shared practice, then selected only, then approved only.
 STATUS_CYCLE = (None, "selected", "approved")
 Filter = Literal["district", "category", "year"]
@@ -224,6 +225,18 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
     rows.extend(tools(ctx))
     text = Html("\n".join(lines))
     (ctx.show if edit else ctx.send)(text, tuple(rows))
+    ctx.data[SCREEN] = RESULTS  # text typed while looking at a list is a new search
+
+
+async def new_search(ctx: Context) -> bool:
+    """Take text typed on a results screen as a new query (the dispatcher's policy)."""
+    query = ctx.incoming.text.strip()
+    if ctx.incoming.kind is not Kind.TEXT or len(query) < QUERY_LENGTH[0]:
+        return False
+    saved = state(ctx)
+    saved["mode"], saved["query"] = QUERY, query[: QUERY_LENGTH[1]]
+    await show_results(ctx, edit=False)
+    return True
 
 
 def tools(ctx: Context) -> Keyboard:
@@ -475,4 +488,5 @@ def register(router: Router) -> None:
     router.button(SearchChoices, on_search)
     router.button(SearchChoose, on_search)
     router.start_payloads["p"] = open_from_link
+    router.screens[RESULTS] = new_search
     router.inline = inline_query

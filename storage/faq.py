@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rapidfuzz import fuzz
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FaqFeedback, FaqLesson, FaqQuestion
+
+# Two folded questions this close (rapidfuzz's token-sort ratio, 0-100) are the same question
+# typed differently ("тариф хэд вэ" / "тарифф хэд вэ?"): they are kept as one.
+SAME_QUESTION = 90
+_OPEN = (FaqQuestion.answered_at.is_(None), FaqQuestion.dismissed_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -27,17 +33,62 @@ class FaqRecords:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def keep_question(self, user_id: int, question: str, key: str, language: str) -> None:
-        """Remember a question the bot could not answer."""
-        self.session.add(
-            FaqQuestion(user_id=user_id, question=question, key=key[:200], language=language)
+    async def keep_question(self, user_id: int, question: str, key: str, language: str) -> bool:
+        """Remember a question the bot could not answer, merged with the same one asked before.
+
+        The question joins an open one asked in the same or nearly the same words (it gains an
+        asker, under that question's key); False when this user already asked it.
+        """
+        key = await self._same_open_key(key[:200])
+        already = await self.session.scalar(
+            select(FaqQuestion.id).where(
+                FaqQuestion.key == key, FaqQuestion.user_id == user_id, *_OPEN
+            )
         )
+        if already is not None:
+            return False
+        self.session.add(
+            FaqQuestion(user_id=user_id, question=question, key=key, language=language)
+        )
+        return True
+
+    async def _same_open_key(self, key: str) -> str:
+        """Return the key of the open question this one repeats, or the key itself."""
+        keys = set(await self.session.scalars(select(FaqQuestion.key).where(*_OPEN).distinct()))
+        if key in keys or not keys:
+            return key
+        scored = [(fuzz.token_sort_ratio(key, other), other) for other in sorted(keys)]
+        score, best = max(scored)
+        return best if score >= SAME_QUESTION else key
+
+    async def askers(self, key: str) -> int:
+        """Return how many asked the open question with this key."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(FaqQuestion).where(FaqQuestion.key == key, *_OPEN)
+        )
+        return int(count or 0)
+
+    async def dismiss(self, key: str, by: int, moment: datetime) -> int:
+        """Hide an open question (every asker's copy) from the trainers' list; return how many."""
+        result = await self.session.execute(
+            update(FaqQuestion)
+            .where(FaqQuestion.key == key, *_OPEN)
+            .values(dismissed_by=by, dismissed_at=moment)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def merge(self, source: str, target: str) -> int:
+        """Move the askers of one open question to another; return how many moved."""
+        result = await self.session.execute(
+            update(FaqQuestion).where(FaqQuestion.key == source, *_OPEN).values(key=target)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def open_questions(self, limit: int = 10) -> list[OpenQuestion]:
         """Return unanswered questions, the most asked first."""
         rows = await self.session.execute(
             select(FaqQuestion.key, func.min(FaqQuestion.id), func.count())
-            .where(FaqQuestion.answered_at.is_(None))
+            .where(*_OPEN)
             .group_by(FaqQuestion.key)
             .order_by(func.count().desc(), func.min(FaqQuestion.id))
             .limit(limit)
@@ -60,9 +111,7 @@ class FaqRecords:
     ) -> Sequence[FaqQuestion]:
         """Answer every open question asked in the same words; return them (for the askers)."""
         questions = (
-            await self.session.scalars(
-                select(FaqQuestion).where(FaqQuestion.key == key, FaqQuestion.answered_at.is_(None))
-            )
+            await self.session.scalars(select(FaqQuestion).where(FaqQuestion.key == key, *_OPEN))
         ).all()
         await self.session.execute(
             update(FaqQuestion)

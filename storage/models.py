@@ -265,6 +265,9 @@ class FaqQuestion(Base):
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     answered_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A trainer hid it from /questions (small talk, off topic): kept for the audit trail.
+    dismissed_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    dismissed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class FaqLesson(Base):

@@ -38,7 +38,9 @@ async def test_questions_are_answered_browsed_and_taught(live: LiveBot):
     assert f"2/{pages}" in fake.last_message(OFFICER).button_texts
 
     await live.say(OFFICER, "Гэр хорооллын зам засвар хэзээ хийгдэх вэ")
-    assert "сургагч багш нарт дамжууллаа" in live.last_text(OFFICER)
+    assert "сургагч багш нарт илгээх үү" in live.last_text(OFFICER)
+    await live.press(OFFICER, "📨 Тийм, илгээх")
+    assert "сургагч багш нарт илгээлээ" in live.last_text(OFFICER)
     await live.say(TRAINER, "/questions")
     await live.press(TRAINER, "(1)")
     await live.press(TRAINER, "Хариулах")

@@ -262,6 +262,7 @@ async def test_a_withdrawn_taught_answer_is_no_longer_served(live: LiveBot):
     await register(live, trainer, position="Бусад")
     await grant_role(live.app, trainer, "trainer")
     await live.say(officer, question)
+    await live.press(officer, "📨 Тийм, илгээх")  # sent to the trainers only when agreed
     await live.say(trainer, "/questions")
     await live.press(trainer, "(1)")
     await live.press(trainer, "Хариулах")

@@ -70,8 +70,11 @@ async def test_unknown_question_is_answered_by_a_trainer_and_learned(app):
     await register(trainer, grant="trainer")
     question = "Хорооны цахилгааны тариф хэд вэ"
     await asker.send(question)
-    assert "сургагч багш нарт дамжууллаа" in plain(asker.last().text)
+    assert "сургагч багш нарт илгээх үү" in plain(asker.last().text)  # only if agreed
+    await asker.press("📨 Тийм, илгээх")
+    assert "сургагч багш нарт илгээлээ" in plain(asker.last().text)
     await other.send(question.lower() + "?")  # the same question in other words' case
+    await other.press("📨 Тийм, илгээх")
     await trainer.send("/questions")
     assert "(2) Хорооны цахилгааны тариф" in trainer.last().labels()[0]
     await trainer.press("(2)")

@@ -27,6 +27,7 @@ async def teach(app) -> tuple[Chat, Chat]:
     await register(asker)
     await register(trainer, position="Бусад", grant="trainer")
     await asker.send(QUESTION)
+    await asker.press("📨 Тийм, илгээх")  # sent to the trainers only when agreed
     await trainer.send("/questions")
     await trainer.press("(1)")
     await trainer.press("Хариулах")

@@ -1,0 +1,151 @@
+"""The free-text policy's own answers: drafts kept and offered again, and small talk.
+
+The dispatcher decides where typed text goes (see its docstring and the README); this module
+says what the user sees when a command interrupts a form, when /start finds a draft, and when
+the text is a greeting, thanks or one-word noise rather than a question.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from handlers import menu
+from handlers.callbacks import Callback, MaxBytes
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.messages import Kind
+from handlers.steps import Form
+from knowledge.text import fold
+
+# Greetings, thanks and acknowledgements as officers type them: Mongolian in Cyrillic, the
+# same typed in Latin letters, and English. Compared folded, so spelling variants meet.
+SMALL_TALK: dict[str, tuple[str, ...]] = {
+    "greeting": (
+        "сайн уу",
+        "сайн байна уу",
+        "сайн байцгаана уу",
+        "сайн уу байна",
+        "мэнд",
+        "мэндээ",
+        "өглөөний мэнд",
+        "оройн мэнд",
+        "sain uu",
+        "sain bn uu",
+        "sn uu",
+        "snuu",
+        "hi",
+        "hello",
+        "hey",
+        "good morning",
+        "good afternoon",
+        "good evening",
+    ),
+    "thanks": (
+        "баярлалаа",
+        "баярлалаа их",
+        "их баярлалаа",
+        "маш их баярлалаа",
+        "гоё",
+        "bayarlalaa",
+        "ih bayarlalaa",
+        "bayrllaa",
+        "bayarllaa",
+        "thanks",
+        "thank you",
+        "thx",
+        "ty",
+    ),
+    "ack": (
+        "ок",
+        "за",
+        "зүгээр",
+        "тийм",
+        "үгүй",
+        "ok",
+        "okay",
+        "za",
+        "yes",
+        "no",
+        "bye",
+        "баяртай",
+        "bayartai",
+    ),
+}
+_FOLDED = {fold(phrase): kind for kind, phrases in SMALL_TALK.items() for phrase in phrases}
+
+
+def small_talk_kind(text: str) -> str | None:
+    """Return "greeting", "thanks", "ack" or "noise" for small talk; None for anything else."""
+    folded = fold(text)
+    if folded in _FOLDED:
+        return _FOLDED[folded]
+    if not any(ch.isalpha() for ch in text):
+        return "noise"  # digits, emoji, punctuation: nothing to answer or forward
+    return None
+
+
+async def small_talk(ctx: Context) -> bool:
+    """Answer a greeting, thanks or noise briefly with the menu; never forward it."""
+    if ctx.incoming.kind is not Kind.TEXT or ctx.incoming.forwarded_from is not None:
+        return False  # a forwarded message is about its sender (an admin grants them a role)
+    kind = small_talk_kind(ctx.incoming.text)
+    if kind is None:
+        return False
+    ctx.send(
+        ctx.t(f"conversation.small_talk.{kind}", name=ctx.user.first_name), menu.menu_buttons(ctx)
+    )
+    return True
+
+
+class DraftPress(Callback, prefix="draft"):
+    """What to do with a form's draft: continue it, discard it, or go to the menu."""
+
+    action: Literal["go", "over", "menu"]
+    form: Annotated[str, MaxBytes(12)]
+
+
+async def draft_kept(ctx: Context, form: Form) -> None:
+    """Say the draft of the form left is kept, and how to come back to it."""
+    ctx.send(
+        ctx.t("conversation.draft_kept", flow=ctx.t(form.title_key)),
+        ((ctx.button("conversation.continue", DraftPress("go", form.name)),),),
+    )
+
+
+async def draft_offer(ctx: Context, form: Form) -> None:
+    """Offer to continue a draft, start over, or go to the menu (on /start)."""
+    ctx.send(
+        ctx.t("conversation.draft_offer", flow=ctx.t(form.title_key)),
+        (
+            (ctx.button("conversation.continue", DraftPress("go", form.name)),),
+            (ctx.button("conversation.start_over", DraftPress("over", form.name)),),
+            (ctx.button("nav.menu", DraftPress("menu", form.name)),),
+        ),
+    )
+
+
+async def on_draft(ctx: Context, press: DraftPress) -> None:
+    """Continue, discard or keep a draft, as pressed."""
+    form = ctx.router.forms.get(press.form)
+    if form is None or not form.has_draft(ctx):
+        ctx.answer(ctx.t("conversation.draft_gone"))
+        await menu.show_menu(ctx, edit=False)
+        return
+    if press.action == "go":
+        ctx.answer()
+        await form.begin(ctx, edit=False)
+        return
+    if press.action == "over":
+        form.discard(ctx)
+        ctx.answer(ctx.t("conversation.draft_discarded"))
+    else:
+        ctx.answer()
+    await menu.show_menu(ctx, edit=False)
+
+
+def register(router: Router) -> None:
+    """Give the dispatcher's free-text policy its answers about drafts and small talk."""
+    router.small_talk = small_talk
+    router.draft_kept = draft_kept
+    router.draft_offer = draft_offer
+    router.button(DraftPress, on_draft)
