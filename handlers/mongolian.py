@@ -72,7 +72,7 @@ def suffix(word: str, case: Case) -> str | None:
     if case == "ыг":
         if last in _VOWELS or last == "й":
             return "г"
-        back = harmony in ("a", "o") and last not in "жчшгки"
+        back = harmony in ("a", "o") and last not in "жчшгкиь"
         return "ыг" if back else "ийг"
     written = _SUFFIXES[case][harmony]
     return "г" + written if case == "аас" and ends_long else written
