@@ -173,7 +173,7 @@ async def accept_category(ctx: Context, run: FormRun, answer: Answer) -> str | A
 async def accept_results(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the results; without any number, ask once for numbers, then accept as it is."""
     text = checked_text("results", answer)
-    if not any(ch.isdigit() for ch in text) and not run.values.get(WARNED_KEY):
+    if not validators.mentions_number(text) and not run.values.get(WARNED_KEY):
         run.values[WARNED_KEY] = True  # the second answer without numbers is accepted
         raise Invalid("submission.error.no_numbers")
     run.values.pop(WARNED_KEY, None)

@@ -173,3 +173,18 @@ async def test_chart_and_qr_code_have_distinct_file_names(app):
     names |= {r.filename for r in await owner.press("Хаах") if isinstance(r, SendPhoto)}
     names |= {r.filename for r in await owner.press("График") if isinstance(r, SendPhoto)}
     assert len(names) == 2, names
+
+
+async def test_results_with_a_percentage_in_words_are_not_asked_for_numbers(app):
+    chat = Chat(app, 65)
+    await register(chat)
+    await chat.send("/submit")
+    await chat.send("Ахмадуудад халуун хоол хүргэх аян")
+    await chat.press("Нийгмийн халамж")
+    await chat.send("Ганц бие ахмадууд өдөр бүр халуун хоол иддэггүй байсан.")
+    await chat.send("Сайн дурынхан долоо хоног бүр хоол хүргэж, эрүүл мэндийг нь асуудаг болсон.")
+    replies = await chat.send(
+        "Ахмадуудын тав нь өдөр бүр хоол авч, сэтгэл ханамж гучин хувиар өссөн."
+    )
+    assert not any("Үр дүнд тоо алга" in t for t in chat.texts(replies))
+    assert "6. Нөөц" in plain(chat.last().text)
