@@ -78,7 +78,7 @@ async def test_filters_narrow_the_results(app):
 
     await chat.press("Шүүлтүүр (1)")
     await chat.press("Шүүлтүүрийг арилгах")
-    await chat.press("Төлөв: Хуваалцсан бүх")  # cycles to "selected"
+    await chat.press("Төлөв: Хуваалцсан (бүгд)")  # cycles to "selected"
     assert "⭐ Төлөв: Шалгарсан" in chat.last().labels()
     await chat.press("Үр дүнг харах")
     assert "Сонгинохайрханд" in plain(chat.last().text)
