@@ -413,7 +413,7 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtimes.console import ConsoleRuntime
 
     async def talk(app: App) -> int:
-        await ConsoleRuntime(app, user_id=settings.console_user_id).run()
+        await ConsoleRuntime(app, user_id=settings.console_user_id, background=True).run()
         return 0
 
     return await with_app(settings, talk)

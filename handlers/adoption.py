@@ -152,7 +152,12 @@ async def show_similar(ctx: Context, practice: Practice) -> None:
         ctx.answer(ctx.t("adoption.no_similar"), alert=True)
         return
     ctx.answer()
-    rows = [(Button(short_title(p.title), SearchOpen(p.id).pack()),) for p in found]
+    rows: list[tuple[Button, ...]] = [
+        (Button(short_title(p.title), SearchOpen(p.id).pack()),) for p in found
+    ]
+    rows.append(
+        (ctx.button("nav.back", SearchOpen(practice.id)), ctx.button("nav.menu", menu.HOME))
+    )
     ctx.send(ctx.t("adoption.similar_title", title=practice.title), tuple(rows))
 
 
@@ -214,7 +219,7 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
             )
         )
     if adoption.rating is not None:
-        lines.append(ctx.t("adoption.card.rating", stars="⭐" * adoption.rating))
+        lines.append(ctx.t("adoption.card.rating", stars=stars(adoption.rating)))
         lines.append(ctx.t("adoption.card.change", text=adoption.change or ""))
         if adoption.figures:
             lines.append(ctx.t("adoption.card.figures", text=adoption.figures))
@@ -369,13 +374,16 @@ PROGRESS_FORM = Form(
 # -- evaluation: a rating, what changed, and the figures --
 
 
+def stars(rating: int) -> str:
+    """Write a rating the same way on every button and card: "4 ⭐"."""
+    return f"{rating} ⭐"
+
+
 async def ask_rating(ctx: Context, run: FormRun) -> Prompt:
     """Ask for a 1-5 rating."""
     adoption = await run_adoption(ctx, run)
     title = adoption.practice.title if adoption else ""
-    row = tuple(
-        Button("⭐" * r if r < 4 else f"{r}⭐", run.data("rating", r).pack()) for r in RATINGS
-    )
+    row = tuple(Button(stars(r), run.data("rating", r).pack()) for r in RATINGS)
     return Prompt(ctx.t("adoption.ask.rating", title=title), (row,))
 
 
@@ -406,6 +414,11 @@ async def accept_figures(ctx: Context, run: FormRun, answer: Answer) -> str:
     return validators.text(answer, *FIGURES_LENGTH)
 
 
+def figures_missing(run: FormRun) -> bool:
+    """Tell whether to ask for figures: not when the change already names some ("30 хувиар")."""
+    return not validators.mentions_number(str(run.get("change") or ""))
+
+
 async def finish_evaluation(ctx: Context, run: FormRun) -> None:
     """Record the evaluation and tell the author how it went."""
     adoption = await run_adoption(ctx, run)
@@ -428,7 +441,7 @@ async def finish_evaluation(ctx: Context, run: FormRun) -> None:
                     "adoption.told_evaluation",
                     title=practice.title,
                     place=where,
-                    stars="⭐" * rating,
+                    stars=stars(rating),
                     text=str(run.get("change")),
                 ),
                 chat_id=author.id,
@@ -441,7 +454,7 @@ EVALUATION = Form(
     [
         Step("rating", ask_rating, accept_rating),
         Step("change", ask_change, accept_change),
-        Step("figures", ask_figures, accept_figures, True),
+        Step("figures", ask_figures, accept_figures, True, needed=figures_missing),
     ],
     finish_evaluation,
 )

@@ -36,9 +36,9 @@ EDIT = "edit"  # the preview's buttons to change one answer (the step is the arg
 
 
 class AnnouncementPress(Callback, prefix="ann"):
-    """Show the scheduled announcements, or cancel one."""
+    """Show the scheduled announcements, or cancel one (asked, then confirmed or kept)."""
 
-    action: Literal["list", "cancel"]
+    action: Literal["list", "cancel", "confirm", "keep"]
     announcement: int | None = None
 
 
@@ -495,11 +495,19 @@ async def on_button(ctx: Context, press: AnnouncementPress) -> None:
     """List or cancel announcements; the admin check is made on every press."""
     if not await require_admin(ctx):
         return
+    number = press.announcement or 0
     if press.action == "list":
         ctx.answer()
         await show_scheduled(ctx, edit=False)
+    elif press.action == "keep":
+        ctx.answer()
+        await show_scheduled(ctx)
+    elif press.action == "cancel":  # one tap must not cancel: ask first
+        ctx.answer()
+        yes = ctx.button("announce.cancel_yes", AnnouncementPress("confirm", number))
+        no = ctx.button("announce.cancel_no", AnnouncementPress("keep", number))
+        ctx.show(ctx.t("announce.cancel_ask", id=number), ((yes, no),))
     else:
-        number = press.announcement or 0
         cancelled = await Announcements(ctx.session).cancel(number, ctx.services.clock())
         if cancelled:
             AuditLog(ctx.session).record(

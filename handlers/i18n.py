@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from handlers.html import Html, escape
+from handlers.mongolian import CASES, Case, suffix
 from storage.localtime import TIMEZONE
 
 LOCALES = Path(__file__).with_name("locales")
@@ -73,7 +74,7 @@ class Catalogue:
             entry = self.texts[self.default][key]
         if isinstance(entry, dict):
             entry = entry[plural_form(language, values.get("n", 0))]
-        rendered = {name: _render(value, language) for name, value in values.items()}
+        rendered = {name: _Value(_render(value, language), value) for name, value in values.items()}
         return Html(entry.format(**rendered))
 
     def _check(self) -> None:
@@ -109,10 +110,15 @@ def plural_form(language: str, n: Any) -> str:
     return "other"
 
 
+# Mongolian readers group thousands with a space (1 500; a comma reads as a decimal mark),
+# although CLDR's mn locale says comma; a narrow no-break space keeps a number on one line.
+THOUSANDS = {"mn": "\u202f", "en": ","}
+
+
 def format_number(value: int | float | Decimal, language: str) -> str:
-    """Group thousands with commas and use a decimal point, as CLDR does for both languages."""
-    del language  # both languages write numbers the same way; kept for call sites' clarity
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    """Group thousands as the language's readers expect (1 500 / 1,500), with a decimal point."""
+    written = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    return written.replace(",", THOUSANDS.get(language, ","))
 
 
 def format_date(value: date | datetime, language: str, *, with_time: bool = False) -> str:
@@ -129,6 +135,24 @@ def format_date(value: date | datetime, language: str, *, with_time: bool = Fals
     if with_time and moment is not None:
         text += f", {moment:%H:%M}"
     return text
+
+
+class _Value(Html):
+    """A rendered value; ``{title:тай}`` writes the case suffix that follows it (тэй/той)."""
+
+    __slots__ = ("source",)
+    source: Any
+
+    def __new__(cls, rendered: Html, source: Any) -> _Value:
+        value = super().__new__(cls, rendered)
+        value.source = source
+        return value
+
+    def __format__(self, spec: str) -> str:
+        if spec in CASES:
+            # A value without a vowel to go by (digits of nothing, emoji) keeps the base form.
+            return suffix(str(self.source), cast(Case, spec)) or spec
+        return super().__format__(spec)
 
 
 def _render(value: Any, language: str) -> Html:

@@ -106,8 +106,12 @@ async def cancel(ctx: Context) -> None:
     if form is None:
         ctx.send(ctx.t("cancel.nothing"))
     else:
+        changing = form.changed_key and ctx.user.registered and form.run(ctx).only
         ctx.set_flow(None)
-        ctx.send(ctx.t("cancel.kept", flow=ctx.t(form.title_key)))
+        if changing and form.changed_key:
+            ctx.send(ctx.t(form.changed_key))
+        else:
+            ctx.send(ctx.t("cancel.kept", flow=ctx.t(form.title_key)))
     if ctx.user.registered:
         await show_menu(ctx, edit=False)
 

@@ -236,6 +236,7 @@ FORM = Form(
         Step("position", ask_position, accept_position),
     ),
     finish,
+    changed_key="cancel.profile",
 )
 
 

@@ -179,18 +179,21 @@ async def show_results(ctx: Context, page: int = 1, *, edit: bool = True) -> Non
         found = await find(ctx, page)
     saved["page"] = page
     mode = saved.get("mode") or QUERY
-    header = (
-        ctx.t(f"search.list.{mode}", n=found.total)
-        if mode in LISTS
-        else ctx.t("search.found", query=saved.get("query") or "", n=found.total)
-    )
+    query = saved.get("query") or ""
+    if mode in LISTS:
+        header = ctx.t(f"search.list.{mode}", n=found.total)
+    else:  # "0 found" and "nothing found" would say the same twice
+        header = ctx.t(
+            "search.found" if found.total else "search.nothing", query=query, n=found.total
+        )
     lines: list[str] = [header]
     narrowed = await filters_line(ctx)
     if narrowed:
         lines.append(narrowed)
     rows: list[tuple[Button, ...]] = []
     if not found.practices:
-        lines.append(ctx.t("search.nothing" if mode == QUERY else "search.list.empty"))
+        if mode in LISTS:
+            lines.append(ctx.t("search.list.empty"))
     else:
         lines.append("")
         first = (page - 1) * PER_PAGE + 1

@@ -114,6 +114,8 @@ class Step:
     ask: Ask
     accept: Accept
     optional: bool = False
+    # False when earlier answers already cover the question (the step is then passed over).
+    needed: Callable[[FormRun], bool] | None = None
 
 
 @dataclass
@@ -141,9 +143,19 @@ class FormRun:
 class Form:
     """A conversation defined by its step table."""
 
-    def __init__(self, name: str, title_key: str, steps: Sequence[Step], finish: Finish) -> None:
+    def __init__(
+        self,
+        name: str,
+        title_key: str,
+        steps: Sequence[Step],
+        finish: Finish,
+        *,
+        changed_key: str | None = None,
+    ) -> None:
         self.name = name
         self.title_key = title_key
+        # Said when a registered user cancels a change of some answers (e.g. the profile).
+        self.changed_key = changed_key
         self.steps = tuple(steps)
         self.finish = finish
         self._index = {step.name: i for i, step in enumerate(self.steps)}
@@ -273,10 +285,10 @@ class Form:
             await self._enter(ctx, run, target, edit=False)
             return
         steps = self._steps(run)
-        index = steps.index(step)
-        if index + 1 < len(steps):
+        following = [s for s in steps[steps.index(step) + 1 :] if s.needed is None or s.needed(run)]
+        if following:
             run.view = {}
-            await self._enter(ctx, run, steps[index + 1], edit=False)
+            await self._enter(ctx, run, following[0], edit=False)
             return
         self.discard(ctx)
         await self.finish(ctx, run)

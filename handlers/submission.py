@@ -81,7 +81,14 @@ def current(ctx: Context, run: FormRun, name: str) -> str:
     value = run.get(name)
     if not value:
         return ""
-    return "\n\n" + ctx.t("submission.current", value=short_title(str(value), 300))
+    # The first step has no Back button: there the text names the Keep button it shows.
+    key = "submission.current_keep" if first_asked(run, name) else "submission.current"
+    return "\n\n" + ctx.t(key, value=short_title(str(value), 300))
+
+
+def first_asked(run: FormRun, name: str) -> bool:
+    """Tell whether the step is asked with no Back button (the first one, not from preview)."""
+    return run.resume is None and name == (run.only or (STEPS[0].name,))[0]
 
 
 def text_step(name: str, *, optional: bool = False) -> Step:
@@ -90,9 +97,13 @@ def text_step(name: str, *, optional: bool = False) -> Step:
     async def ask(ctx: Context, run: FormRun) -> Prompt:
         limit = LIMITS[name]
         text = ctx.t(f"submission.ask.{name}", minimum=limit.minimum, maximum=limit.maximum)
-        return Prompt(text + current(ctx, run, name))
+        keep = ((ctx.button("submission.keep", run.data(name, "keep")),),)
+        shown = keep if run.get(name) and first_asked(run, name) else ()
+        return Prompt(text + current(ctx, run, name), shown)
 
     async def accept(ctx: Context, run: FormRun, answer: Answer) -> str:
+        if answer.choice == "keep" and run.get(name):
+            return str(run.get(name))
         return checked_text(name, answer)
 
     return Step(name, ask, accept, optional)
@@ -162,7 +173,7 @@ async def accept_category(ctx: Context, run: FormRun, answer: Answer) -> str | A
 async def accept_results(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take the results; without any number, ask once for numbers, then accept as it is."""
     text = checked_text("results", answer)
-    if not any(ch.isdigit() for ch in text) and not run.values.get(WARNED_KEY):
+    if not validators.mentions_number(text) and not run.values.get(WARNED_KEY):
         run.values[WARNED_KEY] = True  # the second answer without numbers is accepted
         raise Invalid("submission.error.no_numbers")
     run.values.pop(WARNED_KEY, None)

@@ -15,6 +15,7 @@ explained in the same words in every flow:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -53,6 +54,21 @@ def number(raw: str, minimum: int, maximum: int) -> int:
     if not digits.isdecimal() or not minimum <= int(digits) <= maximum:
         raise Invalid("input.number", minimum=minimum, maximum=maximum)
     return int(digits)
+
+
+# Numbers officers write in words, and words that make a figure of what precedes them.
+_NUMBER_WORDS = re.compile(
+    r"\b(нэг|хоёр|гурав|гурван|дөрөв|дөрвөн|тав|таван|зургаа|зургаан|долоо|долоон|найм|наймаа?н"
+    r"|ес|есөн|арав|арван|хорь|хорин|гуч|гучин|дөч|дөчин|тавь|тавин|жар|жаран|дал|далан"
+    r"|ная|наян|ер|ерэн|зуу|зуун|мянга|мянган|сая|хувь|хуви\w*|дахин|хагас|half|percent|twice"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_number(text: str) -> bool:
+    """Tell whether a text gives a figure: digits, a percentage, or a number in words."""
+    return any(ch.isdigit() for ch in text) or "%" in text or bool(_NUMBER_WORDS.search(text))
 
 
 def moment(text: str, *, end_of_day: bool = False, with_time: bool = False) -> datetime:

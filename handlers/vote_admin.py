@@ -11,6 +11,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,9 @@ from storage.audit import AuditLog
 from storage.models import Ballot, User, VoteSession
 from storage.practices import Practices
 from storage.votes import OPEN, Votes
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn (see chart_figure)
+    from matplotlib.figure import Figure
 
 QUESTION = limits.POLL_QUESTION  # a vote may become a Telegram poll: keep within its limits
 OPTION = limits.POLL_OPTION_TEXT
@@ -275,7 +279,7 @@ def share(ctx: Context, vote: VoteSession) -> SendPhoto:
     """Return the QR code with the code, the deep link and the projector link."""
     link, projector = links(ctx, vote)
     caption = ctx.t("votes.share", code=vote.code, link=link, projector=projector)
-    return SendPhoto(qr_png(link), caption=caption, filename=f"vote-{vote.code}.png")
+    return SendPhoto(qr_png(link), caption=caption, filename=f"vote-{vote.code}-qr.png")
 
 
 async def show_results(ctx: Context, vote: VoteSession) -> None:
@@ -320,11 +324,19 @@ def export_csv(ctx: Context, vote: VoteSession, ballots: Sequence[tuple[Ballot, 
 
 
 def chart_png(vote: VoteSession, result: Tally, axis: str) -> bytes:
+    """Draw the results as horizontal bars and return the PNG."""
+    buffer = io.BytesIO()
+    chart_figure(vote, result, axis).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(vote: VoteSession, result: Tally, axis: str) -> Figure:
     """Draw the results as horizontal bars; DejaVu Sans (bundled) renders Cyrillic."""
     # Imported here: matplotlib is slow to import and only charts need it. The Figure API
     # with the Agg canvas draws off-screen, without pyplot's global state.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     ordered = list(result.ordered())[::-1]  # barh draws bottom-up: the leader goes on top
     labels = ["\n".join(textwrap.wrap(vote.options[o.index], 40)) for o in ordered]
@@ -337,13 +349,12 @@ def chart_png(vote: VoteSession, result: Tally, axis: str) -> bytes:
     axes.set_yticks(range(len(values)), labels, fontfamily="DejaVu Sans", fontsize=11)
     axes.bar_label(bars, padding=4, fontfamily="DejaVu Sans")
     axes.set_xlabel(axis, fontfamily="DejaVu Sans")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # votes and points are whole
     title = "\n".join(textwrap.wrap(vote.question, 70))
     axes.set_title(title, fontfamily="DejaVu Sans", fontsize=14)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 # --- management buttons and /pollhere ------------------------------------------------------
@@ -409,7 +420,7 @@ async def on_button(ctx: Context, press: VoteAdminPress) -> None:
         png = await asyncio.to_thread(chart_png, vote, result, axis)
         caption = ctx.t("votes.chart_caption", question=vote.question)
         ctx.replies.append(
-            SendPhoto(png, caption=Html(caption[:1000]), filename=f"vote-{vote.code}.png")
+            SendPhoto(png, caption=Html(caption[:1000]), filename=f"vote-{vote.code}-chart.png")
         )
         return
     elif action == "q":

@@ -1,14 +1,21 @@
-"""The console runtime: the same flows in a terminal, with buttons shown as numbers."""
+"""The console runtime: the same flows in a terminal, with buttons shown as numbers.
+
+With ``background`` (as ``khoroo-bot chat`` runs it) the console is a whole bot: it runs the
+app's workers (the announcement sender, live results, reminders) and serves the projector
+pages, and prints what the bot sends to other users, labelled with the recipient.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import App
+from bot.transport import Failure
 from bot.updates import to_incoming
 from handlers.html import plain
 from handlers.messages import (
@@ -43,8 +50,10 @@ class ConsoleRuntime:
         read: Callable[[], str] | None = None,
         out: TextIO | None = None,
         downloads: Path | None = None,
+        background: bool = False,
     ) -> None:
         self.app = app
+        self.background = background
         self.user_id = user_id
         self.read = read or sys.stdin.readline
         self.out = out or sys.stdout
@@ -58,10 +67,31 @@ class ConsoleRuntime:
         self.out.flush()
 
     async def run(self) -> None:
-        """Talk until end of input or /quit."""
+        """Talk until end of input or /quit (with the workers and projector, if background)."""
         self.print(
             "khoroo-bot chat — /quit to leave, a number presses a button, /photo sends a picture."
         )
+        if not self.background:
+            await self.talk()
+            return
+        from bot.projector import Projector  # aiohttp is imported only when it serves
+
+        settings = self.app.settings
+        projector = Projector(self.app)
+        await projector.start(settings.projector_host, settings.projector_port)
+        workers = [asyncio.ensure_future(worker(self)) for worker in self.app.workers]
+        try:
+            await self.talk()
+        finally:
+            for task in workers:
+                task.cancel()
+            for task in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await projector.stop()
+
+    async def talk(self) -> None:
+        """Read lines until end of input or /quit."""
         await self.say("/start")
         while True:
             line = await asyncio.to_thread(self.read)
@@ -71,10 +101,45 @@ class ConsoleRuntime:
             await self.say(line.rstrip("\n"))
 
     async def say(self, line: str) -> None:
-        """Send one line as the user and print what the bot answers."""
+        """Send one line as the user and print what the bot answers, to them or to others."""
         incoming = self.incoming(line)
         for reply in await self.app.dispatcher.handle(incoming):
+            await self.deliver(reply, self.user_id)
+        if self.app.sender is not None:
+            self.app.sender.wake()  # "send now" is sent now, not after the sender's pause
+
+    # -- the Transport the workers and the sender send with ---------------------------------
+
+    async def deliver(self, reply: Reply, chat_id: int) -> None:
+        """Show one reply: the user's own, or one to another user labelled with its recipient."""
+        await self.send(reply, getattr(reply, "chat_id", None) or chat_id)
+
+    async def send(self, reply: Reply, chat_id: int) -> None:
+        """Print a reply to this user as it is, and a reply to another chat with its label."""
+        if chat_id == self.user_id:
             self.show(reply)
+            return
+        text = getattr(reply, "text", None) or getattr(reply, "caption", None) or ""
+        label = type(reply).__name__ if not text else plain(text)
+        marker = "✎ " if isinstance(reply, EditText) else ""
+        self.print()
+        self.print(f"→ to {chat_id} ({await self.name(chat_id)}): {marker}{label}")
+
+    def classify(self, error: Exception) -> tuple[Failure, float]:
+        """Say that a failure is not Telegram's: printing does not fail for a reason to retry."""
+        return Failure.OTHER, 0
+
+    async def name(self, chat_id: int) -> str:
+        """Return how a recipient is known: first name and @username, or a group."""
+        from storage.users import Users
+
+        async with self.app.database.transaction() as session:
+            user = await Users(session).get(chat_id)
+        if user is None:
+            return "group" if chat_id < 0 else "?"
+        return " ".join(
+            filter(None, (user.first_name, f"@{user.username}" if user.username else None))
+        )
 
     def incoming(self, line: str) -> Incoming:
         """Turn a typed line into an event: a number presses a button, /photo is a picture."""

@@ -90,6 +90,8 @@ async def test_schedule_list_and_cancel(live: LiveBot):
     await live.say(ADMIN_ID, "/announcements")
     assert "Маргаашийн сургалт" in live.last_text(ADMIN_ID)
     await live.press(ADMIN_ID, "цуцлах")
+    assert "цуцлах уу?" in live.last_text(ADMIN_ID)  # one tap asks first
+    await live.press(ADMIN_ID, "Тийм, цуцлах")
     assert "товлосон зарлал алга" in live.last_text(ADMIN_ID)
     async with live.app.database.transaction() as session:
         [announcement] = (await session.scalars(select(Announcement))).all()

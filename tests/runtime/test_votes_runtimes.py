@@ -123,7 +123,7 @@ async def test_ranked_vote(live: LiveBot):
     for user_id, order in ((8001, ("Эрүүл", "Цахим")), (8002, ("Эрүүл", "Ногоон", "Цахим"))):
         await live.say(user_id, vote.code)
         await live.press(user_id, "Ногоон")
-        await live.press(user_id, "Буцаах")
+        await live.press(user_id, "Сүүлийнхийг болих")
         for name in order:
             await live.press(user_id, name)
         await live.press(user_id, "Батлах")

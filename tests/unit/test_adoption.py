@@ -127,14 +127,14 @@ async def test_progress_is_reported_and_the_result_evaluated(app):
     await adopter.press("Үр дүнг үнэлэх")
     await adopter.send("7")
     assert "хамгийн ихдээ 5" in plain(adopter.screens[max(adopter.screens) - 1].text)
-    await adopter.press("5⭐")
+    await adopter.press("5 ⭐")
     await adopter.send("Сайн")  # too short
     assert "хамгийн багадаа 10 тэмдэгт" in plain(adopter.screens[max(adopter.screens) - 1].text)
     await adopter.send("Орцны орчин цэвэрхэн болж, иргэд хогоо ангилдаг болсон.")
     replies = await adopter.send("120 өрх хамрагдаж, хог 30% буурсан")
     assert "Үнэлгээг хадгаллаа" in plain(adopter.last().text)
     told = texts(replies, AUTHOR)
-    assert "⭐⭐⭐⭐⭐" in told and "ангилдаг болсон" in told
+    assert "5 ⭐" in told and "ангилдаг болсон" in told
 
     await author.send(f"/start p_{practice_id}")
     assert "5.0/5 (1 үнэлгээ)" in plain(author.last().text)

@@ -62,7 +62,9 @@ def test_dates_and_numbers():
     # 20:30 UTC is already the next day in Ulaanbaatar (UTC+8).
     moment = datetime(2026, 3, 8, 20, 30, tzinfo=UTC)
     assert format_date(moment, "mn", with_time=True) == "2026 оны 3-р сарын 9, 04:30"
-    assert format_number(1250000, "mn") == "1,250,000"
+    assert format_number(1250000, "mn") == "1\u202f250\u202f000"
+    assert format_number(1500, "en") == "1,500"
+    assert format_number(1500.25, "mn") == "1\u202f500.2"
     assert format_number(4.25, "en") == "4.2"
 
 

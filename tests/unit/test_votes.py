@@ -348,7 +348,7 @@ async def test_ranked_vote_is_counted_by_borda(app):
         replies = await chat.press("Батлах") if "✅ Батлах" in chat.last().labels() else None
         assert replies is None  # nothing to confirm before the first tap
         await chat.press("Эрүүл")
-        await chat.press("Буцаах")  # undo the slip
+        await chat.press("Сүүлийнхийг болих")  # undo the slip
         for name in order:
             await chat.press(name)
         assert "Таны дараалал" in plain(chat.last().text)
