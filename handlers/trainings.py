@@ -10,6 +10,7 @@ Every trainer action checks on the server that the user is a trainer and owns th
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Final, Literal
 
@@ -25,7 +26,7 @@ from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.vote_admin import qr_png
 from handlers.votes import looks_like_code
 from knowledge.clean import clean_name
-from knowledge.wordcloud import cloud
+from knowledge.wordcloud import CloudWord, cloud
 from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import District, Training
@@ -43,7 +44,9 @@ START_PREFIX: Final = "tr"
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
 # The trainer's buttons on the training's panel.
-TrainerAction = Literal["panel", "ask", "cloud", "stop", "att", "csv", "qr", "eval", "sum", "end"]
+TrainerAction = Literal[
+    "panel", "ask", "cloud", "png", "stop", "att", "csv", "qr", "eval", "sum", "end"
+]
 
 
 class TrainingPress(Callback, prefix="trn"):
@@ -204,6 +207,21 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
         ctx.answer()
         await show_cloud(ctx, training, edit=False)
         return
+    elif action == "png":
+        ctx.answer()
+        question = await trainings.latest_question(training)
+        if question is None:
+            ctx.send(ctx.t("trainings.no_question"))
+            return
+        visible = [a.text for a, _ in await trainings.answers(question, with_hidden=False)]
+        ctx.replies.append(
+            SendPhoto(
+                cloud_png(question.text, cloud(visible, CLOUD_SHOWN)),
+                caption=ctx.t("trainings.png_caption", question=question.text, n=len(visible)),
+                filename=f"training-{training.code}-cloud.png",
+            )
+        )
+        return
     elif action == "csv":
         ctx.answer()
         AuditLog(ctx.session).record(ctx.user.id, "training.export", f"training:{training.code}")
@@ -311,6 +329,46 @@ def cloud_lines(answers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+PALETTE = ("#1f5fa8", "#b0413e", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f")
+
+
+def cloud_png(question: str, words: Sequence[CloudWord]) -> bytes:
+    """Draw the cloud: the biggest groups first, in rows, sized by how many gave them."""
+    # Imported here: matplotlib is slow to import and only this picture needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width, height = 12.0, 7.0  # inches at 100 dpi: a projector's 1200 x 700
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    title = "\n".join(textwrap.wrap(question, 70)[:2])
+    figure.text(0.5, 0.96, title, ha="center", va="top", fontsize=20, fontfamily="DejaVu Sans")
+    x, y, row = 0.04, 0.82, 0.0
+    for index, word in enumerate(words):
+        points = 14 + 10 * word.size
+        # DejaVu Sans letters are about 0.6 em wide: enough to lay rows out without a renderer.
+        span = len(word.text) * points * 0.6 / (width * 72) + 0.025
+        tall = points * 1.5 / (height * 72)
+        if x + span > 0.96 and x > 0.04:
+            x, y, row = 0.04, y - row, 0.0
+        if y - tall < 0.02:
+            break  # the rest are the smallest groups: they do not fit
+        figure.text(
+            x,
+            y,
+            word.text,
+            ha="left",
+            va="top",
+            fontsize=points,
+            color=PALETTE[index % len(PALETTE)],
+            fontfamily="DejaVu Sans",
+        )
+        x, row = x + span, max(row, tall)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> None:
     """Show the latest question's cloud and answers, each answer with a hide button."""
     trainings = Trainings(ctx.session)
@@ -337,7 +395,10 @@ async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> 
     )
     keyboard = (
         *rows(buttons, 5),
-        (ctx.button("trainings.refresh", TrainingPress(training.id, "cloud")),),
+        (
+            ctx.button("trainings.refresh", TrainingPress(training.id, "cloud")),
+            ctx.button("trainings.png", TrainingPress(training.id, "png")),
+        ),
     )
     if edit:
         ctx.show(text, keyboard)

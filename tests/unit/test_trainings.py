@@ -220,3 +220,21 @@ async def test_only_attendees_evaluate_and_the_trainer_sees_the_means(app):
     await coach.press("Сургалтыг дуусгах")
     await bold.press_data(EvaluatePress(training.id).pack())
     assert "хаагдсан" in bold.notices[-1]
+
+
+async def test_the_cloud_exports_as_a_picture(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    bold = await participant(app, 21, "Болд")
+    await bold.send(training.code)
+    replies = await coach.press_data(TrainingPress(training.id, "png").pack())
+    assert "асуулт асуугаагүй" in coach.texts(replies)[0]
+    await coach.press("Асуулт асуух")
+    await coach.send("Сайн засаглалыг нэг үгээр?")
+    for answer in ("ил тод", "хариуцлага", "оролцоо", "il tod"):
+        await bold.send(answer)
+    await coach.press("Үгийн үүл")
+    replies = await coach.press("PNG")
+    picture = sent(replies, SendPhoto)[0]
+    assert isinstance(picture.photo, bytes) and picture.photo.startswith(b"\x89PNG")
+    assert "4" in plain(picture.caption)
