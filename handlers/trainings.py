@@ -153,10 +153,22 @@ async def show_panel(ctx: Context, training: Training, *, edit: bool = True) -> 
         ctx.send(text, buttons)
 
 
+def projector_link(ctx: Context, training: Training) -> str:
+    """Return the address of the training's projector page (the word cloud, live)."""
+    base = ctx.services.projector_url.rstrip("/")
+    return f"{base}/trainings/{training.code}?key={training.secret}"
+
+
 def share(ctx: Context, training: Training) -> SendPhoto:
-    """Return the QR code of the check-in link, with the code and the link."""
+    """Return the QR code of the check-in link, with the code, the link and the projector's."""
     address = link(ctx, training)
-    caption = ctx.t("trainings.share", title=training.title, code=training.code, link=address)
+    caption = ctx.t(
+        "trainings.share",
+        title=training.title,
+        code=training.code,
+        link=address,
+        projector=projector_link(ctx, training),
+    )
     return SendPhoto(qr_png(address), caption=caption, filename=f"training-{training.code}.png")
 
 

@@ -588,6 +588,7 @@ class Training(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(12), default="open")  # open, evaluation, closed
+    secret: Mapped[str] = mapped_column(String(43))  # the projector page's key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
 

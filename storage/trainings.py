@@ -54,7 +54,9 @@ class Trainings:
         code = new_code()
         while await self.by_code(code) is not None:  # 32**5 codes: a clash is rare
             code = new_code()
-        training = Training(code=code, owner_id=owner_id, title=title, state=OPEN)
+        training = Training(
+            code=code, owner_id=owner_id, title=title, state=OPEN, secret=secrets.token_urlsafe(24)
+        )
         self.session.add(training)
         await self.session.flush()
         return training

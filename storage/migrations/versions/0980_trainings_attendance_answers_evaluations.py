@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.BigInteger(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("secret", sa.String(length=43), nullable=False),
         sa.Column("created_at", storage.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", storage.models.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
