@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import App
+from bot.training_projector import TrainingPages
 from handlers.html import plain
 from handlers.i18n import LANGUAGES
 from knowledge.tally import RANKING
@@ -58,6 +59,8 @@ class Projector:
         application = web.Application()
         application.router.add_get("/votes/{code}", self._page)
         application.router.add_get("/votes/{code}/events", self._events)
+        pages = TrainingPages(self.app, self.language, self._forbidden, script_json)
+        pages.add_routes(application)
         return application
 
     async def start(self, host: str, port: int) -> None:

@@ -688,3 +688,85 @@ class ContestScoreLog(Base):
     created_at: Mapped[datetime] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- Trainings (issue 17): one session's check-in, open answers and evaluation ---
+
+
+class Training(Base):
+    """One training session a granted trainer runs; participants check in by its code."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Five characters, so a training's code is never taken for a vote's six-character one.
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open, evaluation, closed
+    secret: Mapped[str] = mapped_column(String(43))  # the projector page's key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Attendance(Base):
+    """A participant checked in to a training, with the khoroo their profile had then."""
+
+    __tablename__ = "training_attendance"
+    __table_args__ = (UniqueConstraint("training_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    via: Mapped[str] = mapped_column(String(10), default="code")  # link, command or code
+    # Copied, not joined: the attendance sheet says where the officer worked that day.
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), default=None
+    )
+    khoroo_number: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class TrainingQuestion(Base):
+    """An open ("a word or a sentence") question a trainer asks inside a training."""
+
+    __tablename__ = "training_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(
+        ForeignKey("trainings.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open or closed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpenAnswer(Base):
+    """One typed answer to an open question; the trainer may hide it from the cloud."""
+
+    __tablename__ = "training_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("training_questions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evaluation(Base):
+    """A checked-in participant's end-of-training evaluation: three 1-5 ratings, a comment."""
+
+    __tablename__ = "training_evaluations"
+    __table_args__ = (UniqueConstraint("training_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    content: Mapped[int] = mapped_column(Integer)
+    trainer: Mapped[int] = mapped_column(Integer)
+    usefulness: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,701 @@
+"""Trainings: a trainer's session with check-in, open answers and a closing evaluation.
+
+A granted trainer opens a training with ``/training TITLE`` and gets its code, link and QR
+code. Participants check in by the link, ``/checkin CODE`` or by typing the code (newcomers
+too, as with votes); while the trainer has an open question, what a checked-in participant
+types answers it. At the end, only those who checked in may evaluate the training.
+Every trainer action checks on the server that the user is a trainer and owns the training.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from typing import Final, Literal
+
+from handlers import validators
+from handlers.callbacks import Callback
+from handlers.context import Context
+from handlers.dispatcher import Router
+from handlers.html import Html, escape, plain
+from handlers.i18n import TIMEZONE
+from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, SendText, rows
+from handlers.permissions import is_admin, is_trainer
+from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.vote_admin import qr_png
+from handlers.votes import looks_like_code
+from knowledge.clean import clean_name
+from knowledge.wordcloud import CloudWord, cloud
+from storage import csv_safe
+from storage.audit import AuditLog
+from storage.models import District, Training
+from storage.trainings import CLOSED, CODE_LENGTH, EVALUATION, OPEN, RATINGS, Trainings
+from storage.votes import CODE_ALPHABET
+
+MIN_TITLE, MAX_TITLE = 3, 200
+MIN_QUESTION, MAX_QUESTION = 3, 250
+MAX_ANSWER = 200  # a word or a sentence
+MAX_ANSWERS = 5  # per participant and question: enough for a few ideas, not a flood
+ANSWERS_SHOWN = 20  # on the trainer's word-cloud message, each with a hide button
+CLOUD_SHOWN = 30
+COMMENTS_SHOWN = 20
+START_PREFIX: Final = "tr"
+_LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
+
+# The trainer's buttons on the training's panel.
+TrainerAction = Literal[
+    "panel", "ask", "cloud", "png", "stop", "att", "csv", "qr", "eval", "sum", "end"
+]
+
+
+class TrainingPress(Callback, prefix="trn"):
+    """A trainer's button on a training's panel."""
+
+    training: int
+    action: TrainerAction
+
+
+class HidePress(Callback, prefix="trh"):
+    """The trainer's one tap that hides an answer from the cloud (or shows it again)."""
+
+    answer: int
+
+
+class EvaluatePress(Callback, prefix="tre"):
+    """A participant's button that opens the evaluation of a training."""
+
+    training: int
+
+
+# --- codes ---------------------------------------------------------------------------------
+
+
+def normalize_code(text: str) -> str | None:
+    """Return the check-in code a text spells (any case, spaces, Cyrillic look-alikes)."""
+    code = "".join(text.split()).replace("-", "").upper().translate(_LOOKALIKES)
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    if not any(c.isdigit() for c in code) or not any(c.isalpha() for c in code):
+        return None
+    return code
+
+
+def link(ctx: Context, training: Training) -> str:
+    """Return the check-in deep link."""
+    return f"https://t.me/{ctx.services.bot_username or 'bot'}?start={START_PREFIX}_{training.code}"
+
+
+# --- the trainer's side --------------------------------------------------------------------
+
+
+async def _owned(ctx: Context, training_id: int) -> Training | None:
+    """Return the training if the user is a trainer who owns it (or an admin); else say no."""
+    training = await Trainings(ctx.session).get(training_id)
+    if training is None:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return None
+    if not await is_trainer(ctx) or (training.owner_id != ctx.user.id and not await is_admin(ctx)):
+        ctx.answer(ctx.t("trainings.not_yours"), alert=True)
+        return None
+    return training
+
+
+async def panel_text(ctx: Context, training: Training) -> Html:
+    """Describe the training as its trainer sees it."""
+    trainings = Trainings(ctx.session)
+    question = await trainings.open_question(training)
+    asked = (
+        ctx.t("trainings.panel_question", question=question.text)
+        if question is not None
+        else Html("")
+    )
+    return ctx.t(
+        "trainings.panel",
+        title=training.title,
+        code=training.code,
+        state=ctx.t(f"trainings.state.{training.state}"),
+        n=await trainings.count_attendees(training),
+        question=asked,
+    )
+
+
+async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
+    """Return the trainer's buttons for the training's state."""
+
+    def button(key: str, action: TrainerAction) -> Button:
+        return ctx.button(key, TrainingPress(training.id, action))
+
+    trainings = Trainings(ctx.session)
+    buttons: list[Button] = []
+    if training.state == OPEN:
+        buttons.append(button("trainings.ask", "ask"))
+        if await trainings.open_question(training) is not None:
+            buttons.append(button("trainings.stop_question", "stop"))
+    if await trainings.latest_question(training) is not None:
+        buttons += [button("trainings.cloud", "cloud"), button("trainings.answers_csv", "csv")]
+    buttons += [button("trainings.attendance_csv", "att"), button("trainings.qr", "qr")]
+    if training.state == OPEN:
+        buttons.append(button("trainings.start_evaluation", "eval"))
+    buttons.append(button("trainings.summary", "sum"))
+    if training.state != CLOSED:
+        buttons.append(button("trainings.end", "end"))
+    buttons.append(button("trainings.refresh", "panel"))
+    return rows(buttons, 2)
+
+
+async def show_panel(ctx: Context, training: Training, *, edit: bool = True) -> None:
+    """Show the training's panel (on the pressed message, or as a new one)."""
+    text, buttons = await panel_text(ctx, training), await panel_buttons(ctx, training)
+    if edit:
+        ctx.show(text, buttons)
+    else:
+        ctx.send(text, buttons)
+
+
+def projector_link(ctx: Context, training: Training) -> str:
+    """Return the address of the training's projector page (the word cloud, live)."""
+    base = ctx.services.projector_url.rstrip("/")
+    return f"{base}/trainings/{training.code}?key={training.secret}"
+
+
+def share(ctx: Context, training: Training) -> SendPhoto:
+    """Return the QR code of the check-in link, with the code, the link and the projector's."""
+    address = link(ctx, training)
+    caption = ctx.t(
+        "trainings.share",
+        title=training.title,
+        code=training.code,
+        link=address,
+        projector=projector_link(ctx, training),
+    )
+    return SendPhoto(qr_png(address), caption=caption, filename=f"training-{training.code}.png")
+
+
+async def training_command(ctx: Context) -> None:
+    """/training TITLE opens a training; /training alone lists the trainer's own."""
+    if not await is_trainer(ctx):
+        ctx.send(ctx.t("trainings.trainers_only"))
+        return
+    trainings = Trainings(ctx.session)
+    typed = " ".join(clean_name(ctx.incoming.args).split())
+    if not typed:
+        own = await trainings.of_owner(ctx.user.id)
+        buttons = tuple(
+            (Button(f"{t.code} · {t.title[:40]}", TrainingPress(t.id, "panel").pack()),)
+            for t in own
+        )
+        ctx.send(ctx.t("trainings.usage" if not own else "trainings.yours"), buttons)
+        return
+    try:
+        title = validators.letters(validators.length(typed, MIN_TITLE, MAX_TITLE))
+    except Invalid as refusal:
+        ctx.send(ctx.t(refusal.key, **refusal.values))
+        return
+    training = await trainings.create(ctx.user.id, title)
+    AuditLog(ctx.session).record(ctx.user.id, "training.create", f"training:{training.code}")
+    ctx.replies.append(share(ctx, training))
+    await show_panel(ctx, training, edit=False)
+
+
+async def on_trainer(ctx: Context, press: TrainingPress) -> None:
+    """Apply a trainer's button on the panel."""
+    training = await _owned(ctx, press.training)
+    if training is None:
+        return
+    trainings = Trainings(ctx.session)
+    action = press.action
+    if action == "ask":
+        if training.state != OPEN:
+            ctx.answer(ctx.t("trainings.not_open"), alert=True)
+            return
+        ctx.answer()
+        await ASK.open(ctx, {"training": training.id}, "text", edit=False)
+        return
+    if action == "stop":
+        await trainings.close_questions(training)
+        ctx.answer(ctx.t("trainings.question_closed"))
+    elif action == "cloud":
+        ctx.answer()
+        await show_cloud(ctx, training, edit=False)
+        return
+    elif action == "png":
+        ctx.answer()
+        question = await trainings.latest_question(training)
+        if question is None:
+            ctx.send(ctx.t("trainings.no_question"))
+            return
+        visible = [a.text for a, _ in await trainings.answers(question, with_hidden=False)]
+        ctx.replies.append(
+            SendPhoto(
+                cloud_png(question.text, cloud(visible, CLOUD_SHOWN)),
+                caption=ctx.t("trainings.png_caption", question=question.text, n=len(visible)),
+                filename=f"training-{training.code}-cloud.png",
+            )
+        )
+        return
+    elif action == "csv":
+        ctx.answer()
+        AuditLog(ctx.session).record(ctx.user.id, "training.export", f"training:{training.code}")
+        ctx.replies.append(
+            SendDocument(
+                await answers_csv(ctx, training), filename=f"training-{training.code}-answers.csv"
+            )
+        )
+        return
+    elif action == "att":
+        ctx.answer()
+        AuditLog(ctx.session).record(ctx.user.id, "training.export", f"training:{training.code}")
+        ctx.replies.append(
+            SendDocument(
+                await attendance_csv(ctx, training),
+                filename=f"training-{training.code}-attendance.csv",
+            )
+        )
+        return
+    elif action == "qr":
+        ctx.answer()
+        ctx.replies.append(share(ctx, training))
+        return
+    elif action == "eval":
+        if training.state != OPEN:
+            ctx.answer(ctx.t("trainings.not_open"), alert=True)
+            return
+        await trainings.close_questions(training)
+        trainings.set_state(training, EVALUATION)
+        await _tell_attendees(ctx, training, ctx.t("trainings.evaluation_invite"), evaluate=True)
+        ctx.answer(ctx.t("trainings.evaluation_started"))
+    elif action == "sum":
+        ctx.answer()
+        await show_summary(ctx, training)
+        return
+    elif action == "end":
+        await trainings.close_questions(training)
+        trainings.set_state(training, CLOSED, ctx.services.clock())
+        AuditLog(ctx.session).record(ctx.user.id, "training.close", f"training:{training.code}")
+        ctx.answer(ctx.t("trainings.ended"))
+    else:
+        ctx.answer()
+    await show_panel(ctx, training)
+
+
+async def _tell_attendees(
+    ctx: Context, training: Training, text: Html, *, evaluate: bool = False
+) -> None:
+    """Send a notice to everyone checked in (not the trainer), each in their own chat."""
+    for attendance, user in await Trainings(ctx.session).attendees(training):
+        if user.id == ctx.user.id or user.blocked:
+            continue
+        body = ctx.services.catalogue.text(
+            user.language, "trainings.notice", title=training.title, body=text
+        )
+        buttons: Keyboard = ()
+        if evaluate:
+            label = ctx.services.catalogue.text(user.language, "trainings.evaluate")
+            buttons = ((Button(label, EvaluatePress(training.id).pack()),),)
+        ctx.replies.append(SendText(body, buttons, chat_id=attendance.user_id))
+
+
+# --- open questions ------------------------------------------------------------------------
+
+
+async def ask_question(ctx: Context, run: FormRun) -> Prompt:
+    """Ask the trainer for the open question."""
+    return Prompt(ctx.t("trainings.ask_question"))
+
+
+async def accept_question(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a question of a sensible length with letters in it."""
+    text = " ".join(clean_name(answer.require_text()).split())
+    return validators.letters(validators.length(text, MIN_QUESTION, MAX_QUESTION))
+
+
+async def question_asked(ctx: Context, run: FormRun) -> None:
+    """Open the question and send it to everyone checked in."""
+    training = await Trainings(ctx.session).get(int(run.get("training", 0)))
+    if training is None or training.state != OPEN or training.owner_id != ctx.user.id:
+        ctx.send(ctx.t("trainings.not_open"))
+        return
+    if not await is_trainer(ctx):
+        ctx.send(ctx.t("trainings.trainers_only"))
+        return
+    question = await Trainings(ctx.session).ask(training, str(run.get("text")))
+    prompt = ctx.t("trainings.question_prompt", question=question.text)
+    await _tell_attendees(ctx, training, prompt)
+    ctx.send(ctx.t("trainings.question_opened", question=question.text))
+    await show_panel(ctx, training, edit=False)
+
+
+ASK = Form(
+    "trask", "trainings.ask_flow", [Step("text", ask_question, accept_question)], question_asked
+)
+
+
+def cloud_lines(answers: Sequence[str]) -> str:
+    """Render the cloud as lines, biggest first: the word in bold once it is big."""
+    lines = []
+    for word in cloud(answers, CLOUD_SHOWN):
+        text = escape(word.text)
+        shown = f"<b>{text}</b>" if word.size >= 4 else text
+        lines.append(f"{'●' * word.size} {shown} — {word.count}")
+    return "\n".join(lines)
+
+
+PALETTE = ("#1f5fa8", "#b0413e", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f")
+
+
+def cloud_png(question: str, words: Sequence[CloudWord]) -> bytes:
+    """Draw the cloud: the biggest groups first, in rows, sized by how many gave them."""
+    # Imported here: matplotlib is slow to import and only this picture needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width, height = 12.0, 7.0  # inches at 100 dpi: a projector's 1200 x 700
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    title = "\n".join(textwrap.wrap(question, 70)[:2])
+    figure.text(0.5, 0.96, title, ha="center", va="top", fontsize=20, fontfamily="DejaVu Sans")
+    x, y, row = 0.04, 0.82, 0.0
+    for index, word in enumerate(words):
+        points = 14 + 10 * word.size
+        # DejaVu Sans letters are about 0.6 em wide: enough to lay rows out without a renderer.
+        span = len(word.text) * points * 0.6 / (width * 72) + 0.025
+        tall = points * 1.5 / (height * 72)
+        if x + span > 0.96 and x > 0.04:
+            x, y, row = 0.04, y - row, 0.0
+        if y - tall < 0.02:
+            break  # the rest are the smallest groups: they do not fit
+        figure.text(
+            x,
+            y,
+            word.text,
+            ha="left",
+            va="top",
+            fontsize=points,
+            color=PALETTE[index % len(PALETTE)],
+            fontfamily="DejaVu Sans",
+        )
+        x, row = x + span, max(row, tall)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> None:
+    """Show the latest question's cloud and answers, each answer with a hide button."""
+    trainings = Trainings(ctx.session)
+    question = await trainings.latest_question(training)
+    if question is None:
+        ctx.send(ctx.t("trainings.no_question"))
+        return
+    found = await trainings.answers(question)
+    visible = [a.text for a, _ in found if not a.hidden]
+    listed = found[-ANSWERS_SHOWN:]
+    lines = []
+    buttons = []
+    for number, (answer, _user) in enumerate(listed, start=1):
+        mark = "🙈 " if answer.hidden else ""
+        lines.append(f"{number}. {mark}{escape(answer.text)}")
+        key = "trainings.show_answer" if answer.hidden else "trainings.hide_answer"
+        buttons.append(ctx.button(key, HidePress(answer.id), number=number))
+    text = ctx.t(
+        "trainings.cloud_text",
+        question=question.text,
+        n=len(visible),
+        cloud=Html(cloud_lines(visible)) if visible else ctx.t("trainings.cloud_empty"),
+        answers=Html("\n".join(lines)) if lines else Html(""),
+    )
+    keyboard = (
+        *rows(buttons, 5),
+        (
+            ctx.button("trainings.refresh", TrainingPress(training.id, "cloud")),
+            ctx.button("trainings.png", TrainingPress(training.id, "png")),
+        ),
+    )
+    if edit:
+        ctx.show(text, keyboard)
+    else:
+        ctx.send(text, keyboard)
+
+
+async def on_hide(ctx: Context, press: HidePress) -> None:
+    """Hide an answer from the cloud with one tap, or show it again."""
+    trainings = Trainings(ctx.session)
+    answer = await trainings.answer(press.answer)
+    question = await trainings.question(answer.question_id) if answer is not None else None
+    if answer is None or question is None:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    training = await _owned(ctx, question.training_id)
+    if training is None:
+        return
+    answer.hidden = not answer.hidden
+    AuditLog(ctx.session).record(
+        ctx.user.id,
+        "training.hide" if answer.hidden else "training.unhide",
+        f"training:{training.code}",
+        answer=answer.id,
+    )
+    ctx.answer(ctx.t("trainings.hidden" if answer.hidden else "trainings.shown"))
+    await show_cloud(ctx, training)
+
+
+async def _district(ctx: Context, district_id: int | None) -> str:
+    """Return the name of the district copied at check-in."""
+    district = await ctx.session.get(District, district_id) if district_id is not None else None
+    return district.name(ctx.language) if district is not None else ""
+
+
+async def answers_csv(ctx: Context, training: Training) -> bytes:
+    """Write every answer of every question as CSV (formulas neutralised, UTF-8 with BOM)."""
+    buffer = io.StringIO()
+    writer = csv_safe.Writer(buffer)
+    columns = ("time", "question", "answer", "name", "district", "khoroo", "hidden")
+    writer.writerow([plain(ctx.t(f"trainings.csv.{c}")) for c in columns])
+    trainings = Trainings(ctx.session)
+    for question in await trainings.questions(training):
+        for answer, user in await trainings.answers(question):
+            writer.writerow(
+                [
+                    f"{answer.created_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}",
+                    question.text,
+                    answer.text,
+                    user.first_name,
+                    user.district.name(ctx.language) if user.district else "",
+                    str(user.khoroo_number or ""),
+                    plain(ctx.t("trainings.csv.yes")) if answer.hidden else "",
+                ]
+            )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+async def attendance_csv(ctx: Context, training: Training) -> bytes:
+    """Write the attendance sheet as CSV: who checked in, when, from which khoroo."""
+    buffer = io.StringIO()
+    writer = csv_safe.Writer(buffer)
+    columns = ("time", "name", "username", "district", "khoroo", "registered", "via")
+    writer.writerow([plain(ctx.t(f"trainings.csv.{c}")) for c in columns])
+    for attendance, user in await Trainings(ctx.session).attendees(training):
+        writer.writerow(
+            [
+                f"{attendance.checked_in_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}",
+                user.first_name,
+                user.username or "",
+                await _district(ctx, attendance.district_id),
+                str(attendance.khoroo_number or ""),
+                plain(ctx.t("trainings.csv.yes" if user.registered else "trainings.csv.no")),
+                plain(ctx.t(f"trainings.via.{attendance.via}")),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+async def show_summary(ctx: Context, training: Training) -> None:
+    """Send the evaluation summary: how many answered, each rating's mean, the comments."""
+    summary = await Trainings(ctx.session).summary(training)
+    means = "\n".join(
+        ctx.t(f"trainings.rating.{name}_mean", mean=f"{summary.means[name]:.1f}")
+        for name in RATINGS
+    )
+    comments = "\n".join(f"• {escape(c[:300])}" for c in summary.comments[:COMMENTS_SHOWN])
+    ctx.send(
+        ctx.t(
+            "trainings.summary_text",
+            title=training.title,
+            n=summary.count,
+            attended=await Trainings(ctx.session).count_attendees(training),
+            means=Html(means) if summary.count else Html(""),
+            comments=Html(comments) if comments else ctx.t("trainings.no_comments"),
+        )
+    )
+
+
+# --- the participant's side ----------------------------------------------------------------
+
+
+async def check_in(ctx: Context, typed: str, via: str) -> None:
+    """Check the user in to the training a code names; a wrong code gets a clear answer."""
+    code = normalize_code(typed)
+    trainings = Trainings(ctx.session)
+    training = await trainings.by_code(code) if code else None
+    if training is None:
+        ctx.send(ctx.t("trainings.unknown_code", code=typed.strip()[:20]))
+        return
+    if training.state != OPEN:
+        # Late arrivals cannot check in to evaluate a session they did not attend.
+        found = await trainings.attendance(training, ctx.user.id)
+        if found is None:
+            ctx.send(ctx.t("trainings.check_in_closed", title=training.title))
+            return
+    _attendance, new = await trainings.check_in(training, ctx.user, via)
+    ctx.data["training"] = training.id
+    newcomer = Html("") if ctx.user.registered else ctx.t("trainings.newcomer_note")
+    key = "trainings.checked_in" if new else "trainings.already_in"
+    ctx.send(ctx.t(key, title=training.title, newcomer=newcomer))
+    if training.state == EVALUATION:
+        await offer_evaluation(ctx, training)
+        return
+    question = await trainings.open_question(training)
+    if question is not None:
+        ctx.send(ctx.t("trainings.question_prompt", question=question.text))
+
+
+async def offer_evaluation(ctx: Context, training: Training) -> None:
+    """Show the evaluation's invitation with its button."""
+    ctx.send(
+        ctx.t("trainings.evaluation_invite"),
+        ((ctx.button("trainings.evaluate", EvaluatePress(training.id)),),),
+    )
+
+
+async def from_link(ctx: Context) -> None:
+    """Check in by the deep link (/start tr_<CODE>)."""
+    await check_in(ctx, str(ctx.data.pop("start_argument", "")), "link")
+
+
+async def checkin_command(ctx: Context) -> None:
+    """/checkin CODE checks in; alone, it says how."""
+    if ctx.incoming.args:
+        await check_in(ctx, ctx.incoming.args, "command")
+    else:
+        ctx.send(ctx.t("trainings.checkin_usage"))
+
+
+async def typed_code(ctx: Context) -> bool:
+    """Take a check-in code typed with no flow active; leave any other text alone."""
+    if ctx.incoming.kind is not Kind.TEXT or normalize_code(ctx.incoming.text) is None:
+        return False
+    await check_in(ctx, ctx.incoming.text, "code")
+    return True
+
+
+async def typed_answer(ctx: Context) -> bool:
+    """Take typed text as the answer to the open question of the training one is in."""
+    text = " ".join(ctx.incoming.text.split())
+    training_id = ctx.data.get("training")
+    if ctx.incoming.kind is not Kind.TEXT or not text or not isinstance(training_id, int):
+        return False
+    if looks_like_code(text):  # a vote's code joins the vote
+        return False
+    trainings = Trainings(ctx.session)
+    training = await trainings.get(training_id)
+    if training is None or training.state != OPEN:
+        return False
+    question = await trainings.open_question(training)
+    if question is None or await trainings.attendance(training, ctx.user.id) is None:
+        return False
+    if len(text) > MAX_ANSWER:
+        ctx.send(ctx.t("trainings.answer_too_long", maximum=MAX_ANSWER, length=len(text)))
+        return True
+    if await trainings.count_answers_by(question, ctx.user.id) >= MAX_ANSWERS:
+        ctx.send(ctx.t("trainings.answers_enough", n=MAX_ANSWERS))
+        return True
+    await trainings.add_answer(question, ctx.user.id, text)
+    ctx.send(ctx.t("trainings.answer_taken", question=question.text))
+    return True
+
+
+# --- the evaluation ------------------------------------------------------------------------
+
+
+def _rating_step(name: str) -> Step:
+    async def ask(ctx: Context, run: FormRun) -> Prompt:
+        buttons = tuple(
+            ctx.button("trainings.score", run.data(name, score), score=score)
+            for score in range(1, 6)
+        )
+        return Prompt(ctx.t(f"trainings.rating.{name}"), (buttons,))
+
+    async def accept(ctx: Context, run: FormRun, answer: Answer) -> int:
+        raw = answer.choice if answer.choice is not None else answer.require_text()
+        return validators.number(raw, 1, 5)
+
+    return Step(name, ask, accept)
+
+
+async def ask_comment(ctx: Context, run: FormRun) -> Prompt:
+    """Ask for an optional comment."""
+    return Prompt(ctx.t("trainings.ask_comment"))
+
+
+async def accept_comment(ctx: Context, run: FormRun, answer: Answer) -> str:
+    """Take a comment of a sensible length."""
+    return validators.text(answer, 1, 1000)
+
+
+async def may_evaluate(ctx: Context, training: Training | None) -> bool:
+    """Tell whether the user may evaluate now; say why not when they may not."""
+    if training is None:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return False
+    if await Trainings(ctx.session).attendance(training, ctx.user.id) is None:
+        ctx.answer(ctx.t("trainings.attendees_only"), alert=True)
+        if ctx.incoming.kind is not Kind.BUTTON:
+            ctx.send(ctx.t("trainings.attendees_only"))
+        return False
+    if training.state != EVALUATION:
+        key = "trainings.evaluation_closed" if training.state == CLOSED else "trainings.not_yet"
+        ctx.answer(ctx.t(key), alert=True)
+        if ctx.incoming.kind is not Kind.BUTTON:
+            ctx.send(ctx.t(key))
+        return False
+    return True
+
+
+async def evaluated(ctx: Context, run: FormRun) -> None:
+    """Keep the evaluation, checking again that the user attended and it is still open."""
+    training = await Trainings(ctx.session).get(int(run.get("training", 0)))
+    if not await may_evaluate(ctx, training):
+        return
+    assert training is not None
+    ratings = {name: int(run.get(name)) for name in RATINGS}
+    await Trainings(ctx.session).evaluate(training, ctx.user.id, ratings, run.get("comment"))
+    ctx.send(ctx.t("trainings.thanks", title=training.title))
+
+
+EVALUATE = Form(
+    "treval",
+    "trainings.evaluation_flow",
+    [*(_rating_step(name) for name in RATINGS), Step("comment", ask_comment, accept_comment, True)],
+    evaluated,
+)
+
+
+async def on_evaluate(ctx: Context, press: EvaluatePress) -> None:
+    """Open the evaluation for a checked-in participant."""
+    training = await Trainings(ctx.session).get(press.training)
+    if not await may_evaluate(ctx, training):
+        return
+    assert training is not None
+    ctx.answer()
+    await EVALUATE.open(ctx, {"training": training.id}, RATINGS[0], edit=False)
+
+
+async def evaluate_command(ctx: Context) -> None:
+    """/evaluate CODE opens the evaluation of a training one attended."""
+    code = normalize_code(ctx.incoming.args)
+    training = await Trainings(ctx.session).by_code(code) if code else None
+    if training is None:
+        ctx.send(ctx.t("trainings.unknown_code", code=ctx.incoming.args.strip()[:20]))
+        return
+    if await may_evaluate(ctx, training):
+        await EVALUATE.open(ctx, {"training": training.id}, RATINGS[0], edit=False)
+
+
+def register(router: Router) -> None:
+    """Add trainings to the router."""
+    router.commands.update(
+        {"training": training_command, "checkin": checkin_command, "evaluate": evaluate_command}
+    )
+    router.start_payloads[START_PREFIX] = from_link
+    router.button(TrainingPress, on_trainer)
+    router.button(HidePress, on_hide)
+    router.button(EvaluatePress, on_evaluate)
+    router.form(ASK)
+    router.form(EVALUATE)
+    router.texts += [typed_code, typed_answer]
+    # Anyone in the room checks in, answers and evaluates; registering can wait.
+    router.public_commands.update({"checkin", "evaluate"})
+    router.public_flows.update({EvaluatePress.prefix, EVALUATE.name})
+    router.public_start_payloads.add(START_PREFIX)
+    router.public_texts += [typed_code, typed_answer]
