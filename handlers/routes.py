@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     adoption,
     announcements,
+    commands,
     contest,
     faq,
     faq_taught,
@@ -12,6 +13,7 @@ from handlers import (
     invitations,
     menu,
     practices,
+    queues,
     registration,
     review,
     roles,
@@ -27,9 +29,11 @@ from handlers.i18n import Catalogue
 # comes last.
 FLOWS = (
     menu,
+    commands,  # after menu: it takes over /help and wraps /start
     registration,
     submission,
     review,
+    queues,
     practices,
     roles,
     invitations,
@@ -55,25 +59,6 @@ def build_router() -> Router:
     return router
 
 
-# The commands shown in Telegram's menu, in order; descriptions are "commands.<name>".
-MENU_COMMANDS = (
-    "start",
-    "menu",
-    "submit",
-    "search",
-    "mine",
-    "adoptions",
-    "help",
-    "faq",
-    "vote",
-    "newvote",
-    "contest",
-    "cancel",
-    "profile",
-    "language",
-)
-
-
 def command_menu(catalogue: Catalogue, language: str) -> list[tuple[str, str]]:
-    """Return (command, description) pairs for Telegram's command menu in one language."""
-    return [(name, catalogue.text(language, f"commands.{name}")) for name in MENU_COMMANDS]
+    """Return everyone's (command, description) pairs for Telegram's default command menu."""
+    return commands.default_menu(catalogue, language)

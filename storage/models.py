@@ -572,3 +572,20 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(120), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- Queues: when each reviewer was last reminded of practices waiting for them ---
+
+
+class ReviewReminder(Base):
+    """The last time a reviewer was reminded of overdue practices (once a day at most)."""
+
+    __tablename__ = "review_reminders"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    reminded_at: Mapped[datetime] = mapped_column(default=utcnow)
