@@ -123,7 +123,7 @@ async def test_myvotes_gives_the_trainer_the_controls_back(app):
     from tests.unit.test_votes import open_vote, trainer
 
     owner = await trainer(app)
-    first, _ = await open_vote(owner, question="Эхний санал хураалт юу вэ?")
+    await open_vote(owner, question="Эхний санал хураалт юу вэ?")
     second, _ = await open_vote(owner, question="Хоёр дахь санал хураалт юу вэ?")
     await owner.send("Сайн уу")  # the results message scrolls away
     await owner.send("/myvotes")
