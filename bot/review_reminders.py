@@ -16,6 +16,7 @@ from typing import Any
 
 from handlers.i18n import Catalogue
 from handlers.messages import SendText
+from handlers.permissions import own_practice
 from handlers.queues import reminder
 from storage.database import Database
 from storage.models import utcnow
@@ -56,16 +57,7 @@ class ReviewReminders:
                 if user is None or user.blocked:
                     continue
                 # Nobody decides on their own khoroo's practice: no reminder of it either.
-                theirs = [
-                    p
-                    for p in practices
-                    if p.submitter_id != user.id
-                    and not (
-                        user.district_id is not None
-                        and (p.district_id, p.khoroo_number)
-                        == (user.district_id, user.khoroo_number)
-                    )
-                ]
+                theirs = [p for p in practices if not own_practice(user, p)]
                 if theirs and await queue.claim_reminder(user_id, now, EVERY):
                     messages.append(reminder(self.catalogue, user, theirs, self.after_days))
         return messages
