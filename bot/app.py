@@ -12,6 +12,7 @@ from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
 from bot.loading import load_faq, seed_units
 from bot.reminders import Reminders
+from bot.review_reminders import ReviewReminders
 from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
 from bot.transport import Hooks
@@ -41,6 +42,7 @@ class App:
     live_results: LiveResults
     reminders: Reminders
     library_sync: LibrarySync
+    review_reminders: ReviewReminders
     # Background work started by a Telegram runtime next to update handling; each worker
     # gets the runtime (to send with) and runs until cancelled.
     workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
@@ -119,10 +121,19 @@ async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = 
     dispatcher = Dispatcher(database, services, build_router(), flood)
     sync = LibrarySync(database, library, settings.library_sync)
     outbox = Sender(database, catalogue, SenderConfig.from_settings(settings)) if sender else None
-    app = App(settings, database, services, dispatcher, outbox, live, reminders, sync)
+    review_reminders = ReviewReminders(
+        database,
+        catalogue,
+        after_days=settings.review_remind_days,
+        interval=settings.reminder_check,
+        clock=lambda: services.clock(),  # the handlers' clock: tests move it forward
+    )
+    app = App(
+        settings, database, services, dispatcher, outbox, live, reminders, sync, review_reminders
+    )
     # Live vote results and auto-close, adoption reminders, practices changed by other
     # processes, and the announcement sender (with the contest notices), beside updates.
-    app.workers += [sync.run, live.run, live.auto_close, reminders.run]
+    app.workers += [sync.run, live.run, live.auto_close, reminders.run, review_reminders.run]
     if outbox is not None:
         app.workers.append(outbox.run)
     return app

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     adoption_report_days: float = Field(30.0, gt=0)
     adoption_evaluate_days: float = Field(90.0, gt=0)
     reminder_check: float = Field(600.0, gt=0)
+    # Reviewers are reminded of practices waiting longer than this many days, once a day.
+    review_remind_days: float = Field(3.0, gt=0)
     # How often (seconds) the search index picks up practices changed by other processes.
     library_sync: float = Field(5.0, gt=0)
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from handlers import menu
 from handlers.callbacks import Callback
+from handlers.commands import refresh_menu
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
@@ -209,6 +210,7 @@ async def redeem(ctx: Context) -> None:
         )
     )
     await _tell_creator(ctx, invitation)
+    await refresh_menu(ctx, ctx.user)  # their command menu now lists the role's commands
     await menu.show_menu(ctx, edit=False)
 
 

@@ -93,12 +93,6 @@ async def start(ctx: Context) -> None:
     await show_menu(ctx, edit=False, after_start=payload or None)
 
 
-async def show_help(ctx: Context) -> None:
-    """Explain in one screen what the bot does."""
-    buttons = ((ctx.button("nav.menu", HOME),),) if ctx.user.registered else ()
-    ctx.send(ctx.t("help.text"), buttons)
-
-
 async def cancel(ctx: Context) -> None:
     """Leave the current flow, keep what was entered, and say so."""
     form = ctx.router.forms.get(ctx.state.flow or "")
@@ -127,10 +121,8 @@ async def menu_command(ctx: Context) -> None:
 
 
 def register(router: Router) -> None:
-    """Add the menu, help and cancel to the router."""
-    router.commands.update(
-        {"start": start, "help": show_help, "cancel": cancel, "menu": menu_command}
-    )
+    """Add the menu and cancel to the router (/help is handlers.help)."""
+    router.commands.update({"start": start, "cancel": cancel, "menu": menu_command})
     router.public_commands.update({"start", "help", "cancel"})
     router.button(MenuPress, on_menu)
     router.leaving_buttons.add(MenuPress.prefix)  # the menu leaves a form, keeping its draft

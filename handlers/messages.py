@@ -187,6 +187,18 @@ class AnswerInline:
     cache_time: int = 30
 
 
+@dataclass(frozen=True)
+class SetCommands:
+    """Set the Telegram command menu of one chat (its own scope): (command, description) pairs.
+
+    ``language`` None: for whatever language the user's Telegram client is in.
+    """
+
+    chat_id: int
+    commands: tuple[tuple[str, str], ...]
+    language: str | None = None
+
+
 Reply = (
     SendText
     | EditText
@@ -197,4 +209,5 @@ Reply = (
     | SendPoll
     | StopPoll
     | AnswerInline
+    | SetCommands
 )

@@ -13,11 +13,13 @@ from dataclasses import replace
 from typing import Annotated
 
 from handlers.callbacks import Callback, MaxBytes
+from handlers.commands import refresh_menu
 from handlers.context import Context
 from handlers.dispatcher import Router
-from handlers.html import Html
+from handlers.html import Html, plain
+from handlers.i18n import LANGUAGES, Catalogue
 from handlers.messages import SendDocument
-from handlers.permissions import REVIEWER, ROLES, is_admin
+from handlers.permissions import ADMIN, REVIEWER, ROLES, is_admin
 from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import District, User
@@ -99,6 +101,7 @@ async def change(
         role=role,
         district=district.code if district else None,
     )
+    await refresh_menu(ctx, user)  # their command menu follows their roles
     catalogue = ctx.services.catalogue
     told_scope = where(ctx, district, user.language) if role == REVIEWER else Html("")
     ctx.send(
@@ -150,29 +153,86 @@ async def grant_reviewer_command(ctx: Context) -> None:
     await grant_command(ctx)
 
 
+def listed(user: User | None, user_id: int) -> str:
+    """Return how /roles shows a holder: name, @username and id, so namesakes differ."""
+    if user is None:
+        return str(user_id)
+    handle = f" @{user.username}" if user.username else ""
+    return f"{user.first_name or '—'}{handle} · {user.id}"
+
+
+def role_named(word: str, catalogue: Catalogue) -> str | None:
+    """Return the role a word names (its code, or its name in any language), if any."""
+    folded = word.casefold()
+    for role in ROLES:
+        names = {role} | {
+            plain(catalogue.text(language, f"roles.name.{role}")).casefold()
+            for language in LANGUAGES
+        }
+        if folded in names:
+            return role
+    return None
+
+
+def matches(user: User | None, user_id: int, fragment: str) -> bool:
+    """Tell whether a name, @username or id fragment fits the user."""
+    fragment = fragment.casefold().lstrip("@")
+    names = [str(user_id)]
+    if user is not None:
+        names += [user.first_name.casefold(), (user.username or "").casefold()]
+    return any(fragment in name for name in names)
+
+
 async def roles_command(ctx: Context) -> None:
-    """List who holds which role."""
+    """List who holds which role, with ids and @usernames; filter by role, district or name.
+
+    /roles reviewer, /roles bayangol, /roles Бат, /roles @bat.
+    """
     if not await is_admin(ctx):
         ctx.send(ctx.t("roles.admins_only"))
         return
     users = Users(ctx.session)
-    lines = [ctx.t("roles.list_title")]
-    for admin_id in sorted(ctx.services.admin_ids):
-        admin = await users.get(admin_id)
-        lines.append(ctx.t("roles.list_config", user=name_of(admin) if admin else str(admin_id)))
+    word = " ".join(ctx.incoming.args.split())
+    role = role_named(word, ctx.services.catalogue) if word else None
+    district = await resolve_district(ctx, word) if word and role is None else None
     units = {d.id: d for d in await Units(ctx.session).districts()}
+    rows: list[tuple[str, District | None, User | None, int]] = [
+        ("config", None, await users.get(admin_id), admin_id)
+        for admin_id in sorted(ctx.services.admin_ids)
+    ]
     for grant in await users.all_grants():
-        holder = await users.get(grant.user_id)
-        scope = where(ctx, units.get(grant.district_id or -1)) if grant.role == REVIEWER else ""
+        place = units.get(grant.district_id or -1)
+        rows.append((grant.role, place, await users.get(grant.user_id), grant.user_id))
+
+    def kept(row: tuple[str, District | None, User | None, int]) -> bool:
+        held, place, user, user_id = row
+        if not word:
+            return True
+        if role is not None:
+            return held == role or (held == "config" and role == ADMIN)
+        if isinstance(district, District):
+            return held == REVIEWER and place in (None, district)
+        return matches(user, user_id, word)
+
+    lines = []
+    for held, place, user, user_id in filter(kept, rows):
+        if held == "config":
+            lines.append(ctx.t("roles.list_config", user=listed(user, user_id)))
+            continue
+        scope = where(ctx, place) if held == REVIEWER else ""
         lines.append(
             ctx.t(
                 "roles.list_entry",
-                user=name_of(holder) if holder else str(grant.user_id),
-                role=ctx.t(f"roles.name.{grant.role}"),
+                user=listed(user, user_id),
+                role=ctx.t(f"roles.name.{held}"),
                 where=Html(scope),
             )
         )
-    ctx.send("\n".join(lines))
+    if not lines:
+        ctx.send(ctx.t("queues.roles_none", word=word))
+        return
+    title = ctx.t("queues.roles_filtered", word=word) if word else ctx.t("roles.list_title")
+    ctx.send("\n".join([title, *lines, ctx.t("queues.roles_hint")]))
 
 
 async def on_forwarded(ctx: Context) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     adoption,
     announcements,
+    commands,
     contest,
     conversation,
     faq,
@@ -14,6 +15,7 @@ from handlers import (
     jury,
     menu,
     practices,
+    queues,
     registration,
     review,
     roles,
@@ -31,9 +33,11 @@ from handlers.i18n import Catalogue
 FLOWS = (
     menu,
     conversation,
+    commands,  # after menu: it takes over /help and wraps /start
     registration,
     submission,
     review,
+    queues,
     practices,
     roles,
     invitations,
@@ -61,27 +65,6 @@ def build_router() -> Router:
     return router
 
 
-# The commands shown in Telegram's menu, in order; descriptions are "commands.<name>".
-MENU_COMMANDS = (
-    "start",
-    "menu",
-    "submit",
-    "search",
-    "mine",
-    "adoptions",
-    "help",
-    "faq",
-    "vote",
-    "newvote",
-    "training",
-    "checkin",
-    "contest",
-    "cancel",
-    "profile",
-    "language",
-)
-
-
 def command_menu(catalogue: Catalogue, language: str) -> list[tuple[str, str]]:
-    """Return (command, description) pairs for Telegram's command menu in one language."""
-    return [(name, catalogue.text(language, f"commands.{name}")) for name in MENU_COMMANDS]
+    """Return everyone's (command, description) pairs for Telegram's default command menu."""
+    return commands.default_menu(catalogue, language)

@@ -770,3 +770,20 @@ class Evaluation(Base):
     usefulness: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Queues: when each reviewer was last reminded of practices waiting for them ---
+
+
+class ReviewReminder(Base):
+    """The last time a reviewer was reminded of overdue practices (once a day at most)."""
+
+    __tablename__ = "review_reminders"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    reminded_at: Mapped[datetime] = mapped_column(default=utcnow)

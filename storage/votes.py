@@ -107,15 +107,25 @@ class Votes:
         """Return the vote posted as this native poll."""
         return await self.session.scalar(select(VoteSession).where(VoteSession.poll_id == poll_id))
 
-    async def of_owner(self, owner_id: int, limit: int = 10) -> Sequence[VoteSession]:
-        """Return the owner's newest votes."""
+    async def of_owner(
+        self, owner_id: int, limit: int = 10, offset: int = 0
+    ) -> Sequence[VoteSession]:
+        """Return the owner's newest votes (a page of them from ``offset``)."""
         result = await self.session.scalars(
             select(VoteSession)
             .where(VoteSession.owner_id == owner_id)
             .order_by(VoteSession.id.desc())
+            .offset(offset)
             .limit(limit)
         )
         return result.all()
+
+    async def count_of_owner(self, owner_id: int) -> int:
+        """Return how many votes the owner has opened."""
+        count = await self.session.scalar(
+            select(func.count(VoteSession.id)).where(VoteSession.owner_id == owner_id)
+        )
+        return int(count or 0)
 
     async def due(self, now: datetime) -> Sequence[VoteSession]:
         """Return the open votes whose auto-close time has come."""

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -172,9 +173,13 @@ class AiogramRuntime(TelegramRuntime):
     async def _set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
 
-    async def _set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+    async def _set_commands(
+        self, commands: list[tuple[str, str]], language: str | None, *, chat_id: int | None = None
+    ) -> None:
         await self.bot.set_my_commands(
-            [BotCommand(command=c, description=d) for c, d in commands], language_code=language
+            [BotCommand(command=c, description=d) for c, d in commands],
+            scope=BotCommandScopeChat(chat_id=chat_id) if chat_id is not None else None,
+            language_code=language,
         )
 
     async def _send_message(self, chat_id: int, text: str, buttons: Keyboard) -> None:

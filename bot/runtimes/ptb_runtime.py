@@ -11,6 +11,7 @@ from typing import Any
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -151,9 +152,13 @@ class PtbRuntime(TelegramRuntime):
     async def _set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
 
-    async def _set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+    async def _set_commands(
+        self, commands: list[tuple[str, str]], language: str | None, *, chat_id: int | None = None
+    ) -> None:
         await self.bot.set_my_commands(
-            [BotCommand(c, d) for c, d in commands], language_code=language
+            [BotCommand(c, d) for c, d in commands],
+            scope=BotCommandScopeChat(chat_id) if chat_id is not None else None,
+            language_code=language,
         )
 
     async def _send_message(self, chat_id: int, text: str, buttons: Keyboard) -> None:

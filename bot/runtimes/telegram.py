@@ -38,6 +38,7 @@ from handlers.messages import (
     SendPhoto,
     SendPoll,
     SendText,
+    SetCommands,
     StopPoll,
 )
 
@@ -278,6 +279,8 @@ class TelegramRuntime(ABC):
                 await self._answer_inline_query(
                     reply.inline_query_id, reply.results, reply.next_offset, reply.cache_time
                 )
+            case SetCommands():
+                await self._set_commands(list(reply.commands), reply.language, chat_id=chat_id)
 
     def classify(self, error: Exception) -> tuple[Failure, float]:
         """Say what kind of failure an exception is, and how long to wait for a 429."""
@@ -316,8 +319,10 @@ class TelegramRuntime(ABC):
         """Call setWebhook with the secret and the updates the bot handles."""
 
     @abstractmethod
-    async def _set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        """Call setMyCommands."""
+    async def _set_commands(
+        self, commands: list[tuple[str, str]], language: str | None, *, chat_id: int | None = None
+    ) -> None:
+        """Call setMyCommands: for everyone, or (a chat id) for that chat's scope only."""
 
     @abstractmethod
     async def _send_message(self, chat_id: int, text: str, buttons: Keyboard) -> None:

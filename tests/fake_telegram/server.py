@@ -141,6 +141,17 @@ DEFAULT_DESCRIPTIONS = {
     502: "Bad Gateway",
 }
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+# BotCommandScope's types; the chat ones need a chat_id (and chat_member a user_id).
+_SCOPES = {
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+}
+_CHAT_SCOPES = {"chat", "chat_administrators", "chat_member"}
 _PHOTO_SIZES = ((90, 90), (320, 320), (800, 800))
 _MEDIA_KINDS = ("photo", "document", "video", "audio", "animation", "voice", "sticker", "poll")
 
@@ -972,6 +983,7 @@ class FakeTelegram:
         return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
 
     async def _set_my_commands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
+        self._check_scope(params.get("scope"))
         commands = params["commands"]
         if len(commands) > 100:
             raise _bad("too many commands")
@@ -983,6 +995,19 @@ class FakeTelegram:
                 raise _bad("command description is empty")
         self.commands[self._commands_key(params)] = commands
         return True
+
+    @staticmethod
+    def _check_scope(scope: Any) -> None:
+        """Refuse a BotCommandScope the spec does not define, or a chat scope with no chat_id."""
+        if scope is None:
+            return
+        kind = scope.get("type") if isinstance(scope, dict) else None
+        if kind not in _SCOPES:
+            raise _bad("unsupported scope type")
+        if kind in _CHAT_SCOPES and not isinstance(scope.get("chat_id"), int | str):
+            raise _bad("chat_id is required for this scope")
+        if kind == "chat_member" and not isinstance(scope.get("user_id"), int):
+            raise _bad("user_id is required for this scope")
 
     async def _get_my_commands(
         self, params: dict[str, Any], files: dict[str, bytes]

@@ -521,6 +521,16 @@ async def test_commands_are_stored_per_scope_and_language(api: Api) -> None:
     assert status == 400
 
 
+async def test_a_chat_scope_needs_a_chat_id(api: Api) -> None:
+    commands = [{"command": "review", "description": "Хянах"}]
+    chat = {"type": "chat", "chat_id": USER}
+    assert (await api("setMyCommands", commands=commands, scope=chat))[0] == 200
+    assert (await api("getMyCommands", scope=chat))[1]["result"] == commands
+    assert (await api("getMyCommands"))[1]["result"] == []  # the default scope is apart
+    for scope in ({"type": "chat"}, {"type": "everyone"}):
+        assert (await api("setMyCommands", commands=commands, scope=scope))[0] == 400
+
+
 # -- fault injection --------------------------------------------------------------------------
 
 
