@@ -33,6 +33,7 @@ from handlers.messages import (
     SendPhoto,
     SendPoll,
     SendText,
+    SetCommands,
     StopPoll,
 )
 
@@ -112,6 +113,8 @@ class ConsoleRuntime:
 
     async def deliver(self, reply: Reply, chat_id: int) -> None:
         """Show one reply: the user's own, or one to another user labelled with its recipient."""
+        if isinstance(reply, SetCommands):
+            return  # a Telegram command menu: the console has none to set
         await self.send(reply, getattr(reply, "chat_id", None) or chat_id)
 
     async def send(self, reply: Reply, chat_id: int) -> None:
