@@ -26,8 +26,39 @@ from storage.users import Users
 log = logging.getLogger(__name__)
 
 
-class Reminders:
+class Nudges:
+    """Sends the messages a subclass finds due, every ``interval`` seconds, until cancelled."""
+
+    interval: float
+    what = "reminders"  # for the log
+
+    async def due(self) -> list[SendText]:
+        """Claim what is due and return the messages to send."""
+        raise NotImplementedError
+
+    async def send_due(self, runtime: Any) -> int:
+        """Send the due reminders through a runtime; return how many were sent."""
+        messages = await self.due()
+        for message in messages:
+            assert message.chat_id is not None
+            await runtime.deliver(message, message.chat_id)
+        return len(messages)
+
+    async def run(self, runtime: Any) -> None:
+        """Send due reminders now and then, until cancelled."""
+        while True:
+            try:
+                await self.send_due(runtime)
+            except Exception:
+                # A database hiccup must not stop the reminders for good: try again later.
+                log.exception("%s failed", self.what)
+            await asyncio.sleep(self.interval)
+
+
+class Reminders(Nudges):
     """Finds due adoption reminders and sends them through a runtime."""
+
+    what = "adoption reminders"
 
     def __init__(
         self,
@@ -60,21 +91,3 @@ class Reminders:
                 if user is not None and not user.blocked:
                     messages.append(reminder(self.catalogue, user, adoption, kind))
         return messages
-
-    async def send_due(self, runtime: Any) -> int:
-        """Send the due reminders through a runtime; return how many were sent."""
-        messages = await self.due()
-        for message in messages:
-            assert message.chat_id is not None
-            await runtime.deliver(message, message.chat_id)
-        return len(messages)
-
-    async def run(self, runtime: Any) -> None:
-        """Send due reminders now and then, until cancelled."""
-        while True:
-            try:
-                await self.send_due(runtime)
-            except Exception:
-                # A database hiccup must not stop the reminders for good: try again later.
-                log.exception("adoption reminders failed")
-            await asyncio.sleep(self.interval)

@@ -8,12 +8,11 @@ app's, so tests move time instead of sleeping.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
+from bot.reminders import Nudges
 from handlers.i18n import Catalogue
 from handlers.messages import SendText
 from handlers.permissions import own_practice
@@ -27,8 +26,10 @@ log = logging.getLogger(__name__)
 EVERY = timedelta(days=1)
 
 
-class ReviewReminders:
+class ReviewReminders(Nudges):
     """Finds reviewers with overdue practices and reminds them through a runtime."""
+
+    what = "review reminders"
 
     def __init__(
         self,
@@ -61,21 +62,3 @@ class ReviewReminders:
                 if theirs and await queue.claim_reminder(user_id, now, EVERY):
                     messages.append(reminder(self.catalogue, user, theirs, self.after_days))
         return messages
-
-    async def send_due(self, runtime: Any) -> int:
-        """Send the due reminders through a runtime; return how many were sent."""
-        messages = await self.due()
-        for message in messages:
-            assert message.chat_id is not None
-            await runtime.deliver(message, message.chat_id)
-        return len(messages)
-
-    async def run(self, runtime: Any) -> None:
-        """Send due reminders now and then, until cancelled."""
-        while True:
-            try:
-                await self.send_due(runtime)
-            except Exception:
-                # A database hiccup must not stop the reminders for good: try again later.
-                log.exception("review reminders failed")
-            await asyncio.sleep(self.interval)
