@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge.faq.sources import SOURCES
-from knowledge.glossary import Glossary, bundled
+from knowledge.glossary import GLOSSARY_FILE, Glossary, GlossaryError
 from knowledge.text import fold, terms
 
 ENTRIES_DIR = Path(__file__).parent / "entries"
@@ -45,10 +46,10 @@ CONFIDENT = 48.0
 UNSURE = 20.0
 # A confident answer also needs this lead over the runner-up, so a question two topics
 # explain about equally well gets "did you mean" instead of a coin toss.
-MARGIN = 4.0
+MARGIN = 6.0
 # BM25F: field weights (a title and the example questions say what a topic is about, the
 # answer only mentions words) and the usual saturation and length normalisation.
-FIELD_WEIGHTS = {"title": 3.0, "examples": 2.0, "answer": 0.5}
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "examples": 2.0, "answer": 0.5}
 K1 = 2.0
 B = 0.5
 # Share of the score given by closeness to one example question rather than BM25F.
@@ -56,7 +57,7 @@ CLOSENESS_WEIGHT = 0.2
 # How much a question word counts when it meets an entry only through another word: one of
 # its family or a typo of it, or a word of its glossary group.
 FAMILY_CREDIT = 0.85
-GLOSSARY_CREDIT = 0.3
+GLOSSARY_CREDIT = 0.5
 # A word family needs this long a shared prefix, covering this share of the shorter term.
 FAMILY_PREFIX = 4
 FAMILY_SHARE = 0.8
@@ -77,6 +78,7 @@ QUESTION_WORDS = (
     " өгөөч өгнө үү тайлбарла тайлбарлаж ер нь хэрэгтэй вэй талаар эсэх эсэхийг мэдэх"
     " can could should would will my our your me us tell explain there any please"
     " does mean meaning байдаг байх байвал маань авах хэдэн хэд"
+    " гэвэл бид бидний чухам товчхон зүйл шаардлагатай need"
 )
 # Whole messages that are courtesy, not questions: "сайн" alone is a topic word
 # ("сайн туршлага"), so a greeting is recognised as a phrase.
@@ -102,9 +104,23 @@ COURTESY = (
 # Verb endings (folded) that `_lemma` drops, longest first, and the root it must leave.
 _VERB_ENDINGS = ("alt", "elt", "olt", "lt", "h", "s", "j")
 MIN_LEMMA = 5
+# Consonant endings `_skeleton` drops (conditional -вал, verbal noun -лт/-л, agent -гч,
+# infinitive -х, past -сан, converbs -ж/-ч), and the shortest skeleton it keeps.
+_SKELETON_ENDINGS = ("vl", "lt", "gq", "l", "h", "s", "j", "q")
+MIN_SKELETON = 3
 _TAGS = re.compile(r"<[^>]+>")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_KEYS = {"id", "order", "title", "answer", "examples", "related", "sources", "general"}
+_KEYS = {
+    "id",
+    "order",
+    "title",
+    "answer",
+    "examples",
+    "keywords",
+    "related",
+    "sources",
+    "general",
+}
 _REQUIRED = {"id", "title", "answer", "examples"}
 
 
@@ -127,6 +143,8 @@ class FaqEntry:
     # whether it also goes beyond them; an answer that does says so in its own text.
     sources: tuple[str, ...] = ()
     general: bool = False
+    # Words and short phrases officers use for the topic (any language), indexed like a title.
+    keywords: tuple[str, ...] = ()
 
     def title_in(self, language: str) -> str:
         """Return the title in the language, Mongolian when the language is not covered."""
@@ -161,7 +179,7 @@ class FaqBase:
         self._entries = sorted(entries, key=lambda entry: (entry.order, entry.id))
         self._by_id = {entry.id: entry for entry in self._entries}
         self._extra: dict[str, list[str]] = {}
-        self._glossary = glossary if glossary is not None else bundled()
+        self._glossary = glossary if glossary is not None else faq_glossary()
         self._question_words = frozenset(terms(QUESTION_WORDS, keep_stopwords=True))
         # Longest first, so "сайн байна уу" goes whole before "сайн уу" is looked for.
         self._courtesy = sorted({fold(phrase) for phrase in COURTESY}, key=len, reverse=True)
@@ -353,6 +371,11 @@ class FaqBase:
                 term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=TERM_SIMILARITY, limit=3
             ):
                 meet(other, FAMILY_CREDIT)
+        # The shared stemmer drops vowels unevenly (үнэлэх → onelh, үнэлгээ → onl), so forms
+        # of one verb also meet on their consonants once its endings are gone.
+        for other in self._skeletons.get(_skeleton(term), ()):
+            if other != term:
+                meet(other, FAMILY_CREDIT)
         for other in near:
             if other in self._impacts:
                 meet(other, GLOSSARY_CREDIT)
@@ -375,6 +398,7 @@ class FaqBase:
                     "title": [
                         _lemma(t) for text in entry.title.values() for t in self._terms(text)
                     ],
+                    "keywords": [_lemma(t) for text in entry.keywords for t in self._terms(text)],
                     "examples": [_lemma(t) for text in examples for t in self._terms(text)],
                     "answer": [
                         _lemma(t)
@@ -402,6 +426,12 @@ class FaqBase:
         self._idf = {term: _idf(count, len(row)) for term, row in pseudo.items()}
         self._unknown_idf = _idf(count, max(1.0, UNKNOWN_SHARE * count))
         self._vocabulary = sorted(pseudo)
+        skeletons: dict[str, list[str]] = {}
+        for term in self._vocabulary:
+            key = _skeleton(term)
+            if key:
+                skeletons.setdefault(key, []).append(term)
+        self._skeletons = skeletons
         self._example_entry = example_entry
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
         postings: dict[str, list[int]] = {}
@@ -410,6 +440,25 @@ class FaqBase:
                 postings.setdefault(word, []).append(position)
         self._example_postings = postings
         self._stale = False
+
+
+@cache
+def faq_glossary() -> Glossary:
+    """Return the bundled glossary with its FAQ-only groups (`faq_groups`), loaded once.
+
+    The practice search reads `groups` alone; words like "choose" or "advice" would pull
+    its results off their topic, so they widen FAQ questions only.
+    """
+    try:
+        data: Any = yaml.load(GLOSSARY_FILE.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, yaml.YAMLError) as error:
+        raise GlossaryError(f"{GLOSSARY_FILE}: cannot read the glossary: {error}") from error
+    groups = [*(data.get("groups") or []), *(data.get("faq_groups") or [])]
+    if not all(
+        isinstance(group, list) and all(isinstance(item, str) for item in group) for group in groups
+    ):
+        raise GlossaryError(f"{GLOSSARY_FILE}: every group must be a list of words")
+    return Glossary.from_groups(groups, data.get("places") or {})
 
 
 def _lemma(stem: str) -> str:
@@ -422,6 +471,21 @@ def _lemma(stem: str) -> str:
         if stem.endswith(ending) and len(stem) - len(ending) >= MIN_LEMMA and stem.isalpha():
             return stem[: -len(ending)]
     return stem
+
+
+def _skeleton(term: str) -> str:
+    """Return a word's consonants after its first letter, verb endings dropped; "" if too short.
+
+    эсэргүүцэх, эсэргүүцвэл, эсэргүүцэл → esrgc; сонгох, сонголт → sng.
+    """
+    if not term.isalpha() or not term.isascii():
+        return ""
+    key = term[0] + "".join(letter for letter in term[1:] if letter not in "aeio")
+    for ending in _SKELETON_ENDINGS:
+        if key.endswith(ending) and len(key) - len(ending) >= MIN_SKELETON:
+            key = key[: -len(ending)]
+            break
+    return key if len(key) >= MIN_SKELETON else ""
 
 
 def _idf(count: int, df: float) -> float:
@@ -482,6 +546,11 @@ def _parse(file: Path) -> FaqEntry:
     unknown_sources = [name for name in sources if name not in SOURCES]
     if unknown_sources:
         raise FaqError(f"{file}: unknown source(s) {', '.join(unknown_sources)}")
+    keywords = data.get("keywords") or []
+    if not isinstance(keywords, list) or not all(
+        isinstance(item, str) and item.strip() for item in keywords
+    ):
+        raise FaqError(f"{file}: keywords must be a list of words or phrases")
     general = data.get("general", False)
     if not isinstance(general, bool):
         raise FaqError(f"{file}: general must be true or false")
@@ -495,6 +564,7 @@ def _parse(file: Path) -> FaqEntry:
         source=file,
         sources=tuple(sources),
         general=general,
+        keywords=tuple(item.strip() for item in keywords),
     )
 
 
