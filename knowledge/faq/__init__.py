@@ -52,6 +52,9 @@ MARGIN = 6.0
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "examples": 2.0, "answer": 0.5}
 K1 = 2.0
 B = 0.5
+# How far a term's document frequency counts topics by the term's weight in them (1) rather
+# than by mere presence (0).
+SOFT_DF = 1.0
 # Share of the score given by closeness to one example question rather than BM25F.
 CLOSENESS_WEIGHT = 0.2
 # How much a question word counts when it meets an entry only through another word: one of
@@ -100,14 +103,24 @@ COURTESY = (
     "ойлголоо",
     "ойлгосон",
 )
+# The thank-yous among them, and how many words beside one still make a thank-you.
+THANKS = ("баярлалаа", "thanks", "thank you", "thanks a lot", "thx", "bayarlalaa")
+THANKS_WORDS = 2
 
 # Verb endings (folded) that `_lemma` drops, longest first, and the root it must leave.
 _VERB_ENDINGS = ("alt", "elt", "olt", "lt", "h", "s", "j")
 MIN_LEMMA = 5
+# The infinitive -х, the converb -ж and the past -с(ан) of a short verb (хайх, хайж, хайсан).
+_SHORT_VERB_ENDINGS = ("h", "j", "s")
 # Consonant endings `_skeleton` drops (conditional -вал, verbal noun -лт/-л, agent -гч,
 # infinitive -х, past -сан, converbs -ж/-ч), and the shortest skeleton it keeps.
 _SKELETON_ENDINGS = ("vl", "lt", "gq", "l", "h", "s", "j", "q")
 MIN_SKELETON = 3
+# A skeleton also meets the skeletons this many consonants longer or shorter, for less.
+SKELETON_EXTRA = 1
+SKELETON_CREDIT = 0.8
+# ...when the shorter one has this many letters: shorter ones are half of too many words.
+MIN_SKELETON_PREFIX = 4
 _TAGS = re.compile(r"<[^>]+>")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEYS = {
@@ -183,6 +196,7 @@ class FaqBase:
         self._question_words = frozenset(terms(QUESTION_WORDS, keep_stopwords=True))
         # Longest first, so "сайн байна уу" goes whole before "сайн уу" is looked for.
         self._courtesy = sorted({fold(phrase) for phrase in COURTESY}, key=len, reverse=True)
+        self._thanks = [fold(phrase) for phrase in THANKS]
         # The index is rebuilt on the next question after a change, so teaching many
         # lessons at start-up costs one rebuild.
         self._stale = True
@@ -342,11 +356,17 @@ class FaqBase:
         key = f" {fold(text)} "
         for phrase in self._courtesy:
             key = key.replace(f" {phrase} ", " ")
-        return [
+        found = [
             term
             for term in terms(key)
             if term not in self._question_words and not (term.isdigit() and len(term) <= 2)
         ]
+        # Thanks close a conversation: the few words beside them say what for ("баярлалаа,
+        # тусалсанд"), not what to answer. A question after thanks asks with a question mark.
+        thanked = any(f" {phrase} " in f" {fold(text)} " for phrase in self._thanks)
+        if thanked and len(found) <= THANKS_WORDS and "?" not in text:
+            return []
+        return found
 
     def _term_matches(self, term: str, near: Iterable[str]) -> dict[str, float]:
         """Return the indexed terms one question term meets, with the credit of each (0-1)."""
@@ -373,9 +393,26 @@ class FaqBase:
                 meet(other, FAMILY_CREDIT)
         # The shared stemmer drops vowels unevenly (үнэлэх → onelh, үнэлгээ → onl), so forms
         # of one verb also meet on their consonants once its endings are gone.
-        for other in self._skeletons.get(_skeleton(term), ()):
-            if other != term:
-                meet(other, FAMILY_CREDIT)
+        # Short verbs keep their endings (`_lemma` needs a long root): хайж meets хайх.
+        if term[-1:] in _SHORT_VERB_ENDINGS and len(term) > MIN_SKELETON and term.isalpha():
+            for ending in _SHORT_VERB_ENDINGS:
+                other = term[:-1] + ending
+                if other != term and other in self._impacts:
+                    meet(other, FAMILY_CREDIT)
+        skeleton = _skeleton(term)
+        if skeleton:
+            for other in self._skeletons.get(skeleton, ()):
+                if other != term:
+                    meet(other, FAMILY_CREDIT)
+            # A derived word adds a consonant or two (innovate → innovative, resist →
+            # resistance); longer additions make another word too often.
+            for extra in range(1, SKELETON_EXTRA + 1):
+                for longer in self._skeleton_prefixes.get((skeleton, extra), ()):
+                    meet(longer, FAMILY_CREDIT * SKELETON_CREDIT)
+            for cut in range(1, SKELETON_EXTRA + 1):
+                if len(skeleton) - cut >= MIN_SKELETON_PREFIX:
+                    for shorter in self._skeletons.get(skeleton[:-cut], ()):
+                        meet(shorter, FAMILY_CREDIT * SKELETON_CREDIT)
         for other in near:
             if other in self._impacts:
                 meet(other, GLOSSARY_CREDIT)
@@ -423,7 +460,13 @@ class FaqBase:
             term: {entry: tf / (tf + K1) for entry, tf in row.items()}
             for term, row in pseudo.items()
         }
-        self._idf = {term: _idf(count, len(row)) for term, row in pseudo.items()}
+        # A topic counts towards a term's document frequency by the term's saturated weight
+        # there, so a word every answer mentions in passing ("үе шат") still tells apart the
+        # topic whose title and examples are about it.
+        self._idf = {
+            term: _idf(count, SOFT_DF * sum(row.values()) + (1.0 - SOFT_DF) * len(row))
+            for term, row in self._impacts.items()
+        }
         self._unknown_idf = _idf(count, max(1.0, UNKNOWN_SHARE * count))
         self._vocabulary = sorted(pseudo)
         skeletons: dict[str, list[str]] = {}
@@ -432,6 +475,12 @@ class FaqBase:
             if key:
                 skeletons.setdefault(key, []).append(term)
         self._skeletons = skeletons
+        prefixes: dict[tuple[str, int], list[str]] = {}
+        for key, words in skeletons.items():
+            for cut in range(1, SKELETON_EXTRA + 1):
+                if len(key) - cut >= MIN_SKELETON_PREFIX:
+                    prefixes.setdefault((key[:-cut], cut), []).extend(words)
+        self._skeleton_prefixes = prefixes
         self._example_entry = example_entry
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
         postings: dict[str, list[int]] = {}
@@ -476,13 +525,17 @@ def _lemma(stem: str) -> str:
 def _skeleton(term: str) -> str:
     """Return a word's consonants after its first letter, verb endings dropped; "" if too short.
 
-    эсэргүүцэх, эсэргүүцвэл, эсэргүүцэл → esrgc; сонгох, сонголт → sng.
+    эсэргүүцэх, эсэргүүцвэл, эсэргүүцэл → esrgc; сонгох, сонголт → song.
     """
     if not term.isalpha() or not term.isascii():
         return ""
-    key = term[0] + "".join(letter for letter in term[1:] if letter not in "aeio")
+    # The first two letters stay whole: a vowel there tells words apart that share
+    # their consonants across languages (сурч, search).
+    key = term[:2] + "".join(letter for letter in term[2:] if letter not in "aeio")
     for ending in _SKELETON_ENDINGS:
-        if key.endswith(ending) and len(key) - len(ending) >= MIN_SKELETON:
+        # A lone -л ends many short nouns (төрөл), not only verbal nouns (эсэргүүцэл).
+        least = MIN_SKELETON + 2 if ending == "l" else MIN_SKELETON
+        if key.endswith(ending) and len(key) - len(ending) >= least:
             key = key[: -len(ending)]
             break
     return key if len(key) >= MIN_SKELETON else ""
