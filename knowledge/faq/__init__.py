@@ -476,10 +476,10 @@ class FaqBase:
                 skeletons.setdefault(key, []).append(term)
         self._skeletons = skeletons
         prefixes: dict[tuple[str, int], list[str]] = {}
-        for key, words in skeletons.items():
+        for key, members in skeletons.items():
             for cut in range(1, SKELETON_EXTRA + 1):
                 if len(key) - cut >= MIN_SKELETON_PREFIX:
-                    prefixes.setdefault((key[:-cut], cut), []).extend(words)
+                    prefixes.setdefault((key[:-cut], cut), []).extend(members)
         self._skeleton_prefixes = prefixes
         self._example_entry = example_entry
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
