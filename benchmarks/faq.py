@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -125,11 +126,18 @@ def measure(repeat: int, with_misses: bool) -> dict[str, Any]:
 
     timings: list[float] = []
     questions = [item["q"] for item in kept]
+    best = [math.inf] * len(questions)
     for _ in range(repeat):
-        for question in questions:
+        # A fresh base per pass: what a word meets is remembered, and a pass over questions
+        # it has seen would time the memory rather than the matching.
+        base = FaqBase.load()
+        base.ask("warm up")
+        for number, question in enumerate(questions):
             begin = time.perf_counter_ns()
             base.ask(question)
-            timings.append((time.perf_counter_ns() - begin) / 1e6)
+            elapsed = (time.perf_counter_ns() - begin) / 1e6
+            timings.append(elapsed)
+            best[number] = min(best[number], elapsed)
 
     report: dict[str, Any] = {
         "heldout": {key: heldout[key] for key in ("total", "by_kind")},
@@ -138,6 +146,9 @@ def measure(repeat: int, with_misses: bool) -> dict[str, Any]:
         "close_to_examples": {key: close[key] for key in ("total", "by_kind")},
         "p50_ms": round(statistics.median(timings), 3),
         "p95_ms": round(percentile(timings, 0.95), 3),
+        # Each question's fastest pass: on a machine busy with other work, the plain p95
+        # measures the neighbours more than the matcher.
+        "p95_ms_best_pass": round(percentile(best, 0.95), 3),
         "load_ms": round(load_ms, 1),
     }
     if with_misses:

@@ -406,6 +406,15 @@ async def finish_answer(ctx: Context, run: FormRun) -> None:
         )
         if topic == NEW_TOPIC:
             lesson.topic_id = f"taught-{lesson.id}"
+        # Accountable like an edit or a withdrawal: who taught what, as an answer or an example.
+        AuditLog(ctx.session).record(
+            ctx.user.id,
+            "faq.teach",
+            f"lesson:{lesson.id}",
+            topic=lesson.topic_id,
+            kind="answer" if lesson.answer is not None else "example",
+            question=kept.question[:200],
+        )
         # The running knowledge base learns it only once the lesson is stored.
         ctx.after_commit(partial(teach, knowledge(ctx), lesson))
     ctx.send(ctx.t("faq.taught", n=len(askers)))

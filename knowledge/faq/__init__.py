@@ -47,6 +47,11 @@ UNSURE = 20.0
 # A confident answer also needs this lead over the runner-up, so a question two topics
 # explain about equally well gets "did you mean" instead of a coin toss.
 MARGIN = 6.0
+# A topic far ahead of every other one is also answered from this lower score: the tuning
+# set's off-topic questions that score this high are near two topics at once, or, alone
+# ahead ("crypto price"), stay several points below it.
+CLEAR = 42.0
+CLEAR_LEAD = 10.0
 # BM25F: field weights (a title and the example questions say what a topic is about, the
 # answer only mentions words) and the usual saturation and length normalisation.
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "examples": 2.0, "answer": 0.5}
@@ -81,7 +86,7 @@ QUESTION_WORDS = (
     " өгөөч өгнө үү тайлбарла тайлбарлаж ер нь хэрэгтэй вэй талаар эсэх эсэхийг мэдэх"
     " can could should would will my our your me us tell explain there any please"
     " does mean meaning байдаг байх байвал маань авах хэдэн хэд"
-    " гэвэл бид бидний чухам товчхон зүйл шаардлагатай need"
+    " гэвэл бид бидний чухам товчхон зүйл шаардлагатай need хийж хийсэн хийгээд"
 )
 # Whole messages that are courtesy, not questions: "сайн" alone is a topic word
 # ("сайн туршлага"), so a greeting is recognised as a phrase.
@@ -106,6 +111,9 @@ COURTESY = (
 # The thank-yous among them, and how many words beside one still make a thank-you.
 THANKS = ("баярлалаа", "thanks", "thank you", "thanks a lot", "thx", "bayarlalaa")
 THANKS_WORDS = 2
+
+# How many question words' matches are remembered until the next rebuild of the index.
+MATCH_CACHE = 20_000
 
 # Verb endings (folded) that `_lemma` drops, longest first, and the root it must leave.
 _VERB_ENDINGS = ("alt", "elt", "olt", "lt", "h", "s", "j")
@@ -275,7 +283,8 @@ class FaqBase:
         best_id, best = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         score = round(best, 1)
-        if best >= CONFIDENT and best - runner_up >= MARGIN:
+        lead = best - runner_up
+        if (best >= CONFIDENT and lead >= MARGIN) or (best >= CLEAR and lead >= CLEAR_LEAD):
             entry = self._by_id[best_id]
             return FaqAnswer(
                 topic=best_id,
@@ -308,7 +317,12 @@ class FaqBase:
             if term in seen:
                 continue
             seen.add(term)
-            matches = self._term_matches(term, near)
+            key = (term, frozenset(near))
+            matches = self._matches.get(key)
+            if matches is None:
+                matches = self._term_matches(term, near)
+                if len(self._matches) < MATCH_CACHE:
+                    self._matches[key] = matches
             if term in self._idf:
                 weight = self._idf[term]
             elif matches:
@@ -482,6 +496,7 @@ class FaqBase:
                     prefixes.setdefault((key[:-cut], cut), []).extend(members)
         self._skeleton_prefixes = prefixes
         self._example_entry = example_entry
+        self._matches: dict[tuple[str, frozenset[str]], dict[str, float]] = {}
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
         postings: dict[str, list[int]] = {}
         for position, words in enumerate(example_terms):
