@@ -71,7 +71,7 @@ FAMILY_PREFIX = 4
 FAMILY_SHARE = 0.8
 # A typo is a term this similar to an indexed one, in terms long enough for a typo.
 TERM_SIMILARITY = 84.0
-MIN_FUZZY_TERM = 5
+MIN_FUZZY_TERM = 6
 # A word the base never uses weighs like a term in this share of the topics: evidence that
 # the question is about something else, but an everyday word in a real question ("маань")
 # should not sink it either.
