@@ -79,8 +79,8 @@ def test_heldout_questions_find_their_topic_and_off_topic_stays_unanswered(
         (item["q"], item["topic"], guess(base.ask(item["q"], item["lang"]))) for item in in_scope
     ]
     misses = [miss for miss in misses if miss[1] != miss[2]]
-    # The top-1 topic (answered, or first in "did you mean"): 0.92 measured over every
-    # held-out file (reworded 0.87, Latin 0.97, English 0.95); the floors leave room for
+    # The top-1 topic (answered, or first in "did you mean"): 0.91 measured over every
+    # held-out file (reworded 0.87, Latin 0.97, English 0.93); the floors leave room for
     # a question or two of a new topic.
     assert 1 - len(misses) / len(in_scope) >= 0.88, misses
     for kind, floor in (("reworded", 0.84), ("latin", 0.9), ("english", 0.9)):
@@ -94,7 +94,7 @@ def test_heldout_questions_find_their_topic_and_off_topic_stays_unanswered(
         if answer.confidence == "confident" and answer.topic != item["topic"]
     ]
     assert len(wrong) <= 0.03 * len(in_scope), wrong
-    # Answered outright with the right topic, no "did you mean" needed: 0.72 measured.
+    # Answered outright with the right topic, no "did you mean" needed: 0.715 measured.
     right = [item for item, answer in answers if answer.topic == item["topic"]]
     assert len(right) >= 0.68 * len(in_scope)
     answered = [
