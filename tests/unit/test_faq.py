@@ -303,6 +303,10 @@ def test_loads_a_directory_of_entries(tmp_path: Path) -> None:
             {"a.yaml": VALID.format(id="a", related="[]").replace("[asuult]", "[12]")},
             "a.yaml: examples.mn_latin must be a list",
         ),
+        (
+            {"a.yaml": VALID.format(id="a", related="[]") + "keywords: [ok, [nested]]\n"},
+            "a.yaml: keywords must be a list of words or phrases",
+        ),
     ],
 )
 def test_invalid_entries_are_refused_naming_the_file(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers.faq import teach
-from knowledge.faq import FaqAnswer, FaqBase
+from knowledge.faq import FaqAnswer, FaqBase, _lemma, _skeleton, faq_glossary
 from knowledge.glossary import Glossary, GlossaryError, bundled
 from knowledge.search import Filters, SearchDocument, SearchIndex
 from knowledge.text import fold, terms
@@ -111,6 +111,34 @@ def test_greetings_around_a_question_are_courtesy(base: FaqBase) -> None:
     assert base.ask("3").confidence == "none"
     with_greeting = base.ask("Сайн байна уу? ISO 9001 стандарт гэж юу вэ")
     assert with_greeting.topic == "iso9001"
+
+
+def test_a_thank_you_is_not_a_question_unless_it_asks_one(base: FaqBase) -> None:
+    assert base.ask("Маш их баярлалаа, тусалсанд").confidence == "none"
+    assert base.ask("thanks for the help").confidence == "none"
+    after_thanks = base.ask("Баярлалаа. Нутагшуулах гэж юу вэ?")
+    assert after_thanks.topic == "plm-adopt"
+
+
+def test_forms_of_a_verb_meet_whatever_the_stemmer_left() -> None:
+    # Conditional, verbal noun and infinitive of one verb; the stemmer drops vowels unevenly.
+    assert _skeleton(_lemma(terms("эсэргүүцвэл")[0])) == _skeleton(_lemma(terms("эсэргүүцэл")[0]))
+    assert _skeleton(_lemma(terms("сонгох")[0])) == _skeleton(_lemma(terms("сонголт")[0]))
+    # A short noun ending in -л is not a verbal noun: төрөл (kind) does not meet төр (state).
+    assert _skeleton(_lemma(terms("төрөл")[0])) != _skeleton(_lemma(terms("төр")[0]))
+    faq = FaqBase.load()
+    searching = {topic for topic, _ in faq.rank("ногоон байгууламжийн туршлага хайж үзэх")[:1]}
+    assert searching == {"search-how"}  # хайж meets хайх
+
+
+def test_faq_groups_widen_faq_questions_only() -> None:
+    def widened(glossary: Glossary, text: str) -> set[str]:
+        return set().union(*glossary.expand(terms(text)))
+
+    assert set(terms("сонгох")) <= widened(faq_glossary(), "choose")
+    assert not set(terms("сонгох")) <= widened(bundled(), "choose")
+    # The practice search's groups are there too.
+    assert set(terms("хог")) <= widened(faq_glossary(), "waste")
 
 
 def test_an_ending_after_a_hyphen_belongs_to_the_word() -> None:
