@@ -3,10 +3,12 @@
 Trainers edit `knowledge/faq/entries/*.yaml` (one entry per file) and `knowledge/glossary.yaml`;
 nothing here reads a file until `FaqBase.load` is called.
 
-The matcher ranks topics with BM25F over each entry's title, example questions and answer (both
-languages), folded and stemmed like the practice search (`knowledge.text.terms`). A question word
-also meets words of its family (нутагшуулах / нутагшуулалт), typos, and its glossary group,
-for less. The score is the share of the question's weight the best topic explains, so words the
+The matcher ranks topics with BM25F over each entry's title, keywords, example questions and
+answer (both languages), folded and stemmed like the practice search (`knowledge.text.terms`);
+a term's document frequency counts topics by its weight there. A question word also meets words
+of its family (нутагшуулах / нутагшуулалт, эсэргүүцвэл / эсэргүүцэл: shared beginning or
+consonants once verb endings are gone), typos, and its glossary group (`groups` and the
+FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the question's weight the best topic explains, so words the
 base never uses (weather, bitcoin) pull it down and off-topic questions stay unanswered.
 """
 
