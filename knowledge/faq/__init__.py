@@ -8,8 +8,9 @@ answer (both languages), folded and stemmed like the practice search (`knowledge
 a term's document frequency counts topics by its weight there. A question word also meets words
 of its family (нутагшуулах / нутагшуулалт, эсэргүүцвэл / эсэргүүцэл: shared beginning or
 consonants once verb endings are gone), typos, and its glossary group (`groups` and the
-FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the question's weight the best topic explains, so words the
-base never uses (weather, bitcoin) pull it down and off-topic questions stay unanswered.
+FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the
+question's weight the best topic explains, so words the base never uses (weather, bitcoin)
+pull it down and off-topic questions stay unanswered.
 """
 
 from __future__ import annotations
