@@ -16,7 +16,9 @@ from storage.models import (
     OpenAnswer,
     Training,
     TrainingQuestion,
+    TrainingVote,
     User,
+    VoteSession,
     utcnow,
 )
 from storage.votes import CODE_ALPHABET
@@ -211,6 +213,32 @@ class Trainings:
     async def answer(self, answer_id: int) -> OpenAnswer | None:
         """Return the answer with this id."""
         return await self.session.get(OpenAnswer, answer_id)
+
+    # --- votes ---------------------------------------------------------------------------
+
+    async def link_vote(self, training: Training, vote: VoteSession) -> None:
+        """Make the vote one of the training's."""
+        self.session.add(TrainingVote(training_id=training.id, vote_id=vote.id))
+        await self.session.flush()
+
+    async def votes(self, training: Training, limit: int = 20) -> Sequence[VoteSession]:
+        """Return the training's votes, newest first."""
+        found = await self.session.scalars(
+            select(VoteSession)
+            .join(TrainingVote, TrainingVote.vote_id == VoteSession.id)
+            .where(TrainingVote.training_id == training.id)
+            .order_by(VoteSession.id.desc())
+            .limit(limit)
+        )
+        return found.all()
+
+    async def of_vote(self, vote_id: int) -> Training | None:
+        """Return the training a vote belongs to, if it belongs to one."""
+        return await self.session.scalar(
+            select(Training)
+            .join(TrainingVote, TrainingVote.training_id == Training.id)
+            .where(TrainingVote.vote_id == vote_id)
+        )
 
     # --- evaluation ----------------------------------------------------------------------
 
