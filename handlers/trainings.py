@@ -34,6 +34,7 @@ from storage.models import District, Training, VoteSession
 from storage.room_questions import RoomQuestions
 from storage.trainings import CLOSED, CODE_LENGTH, EVALUATION, OPEN, RATINGS, Trainings
 from storage.votes import CODE_ALPHABET, Votes
+from storage.votes import OPEN as VOTE_OPEN
 
 MIN_TITLE, MAX_TITLE = 3, 200
 MIN_QUESTION, MAX_QUESTION = 3, 250
@@ -170,7 +171,7 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
             buttons.append(button("trainings.stop_question", "stop"))
         buttons.append(button("trainings.vote", "vote"))
     for vote in await trainings.votes(training, VOTES_SHOWN):
-        if vote.state == OPEN and not vote.live:
+        if vote.state == VOTE_OPEN and not vote.live:
             press = TrainingVotePress(vote.id, "reveal")
             buttons.append(ctx.button("trainings.reveal", press, question=vote.question[:24]))
     buttons.append(
@@ -329,6 +330,10 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
         return
     elif action == "end":
         await trainings.close_questions(training)
+        for vote in await trainings.votes(training):
+            if vote.state == VOTE_OPEN:  # the session is over: so are its votes
+                await Votes(ctx.session).close(vote, ctx.services.clock())
+                changed(ctx, vote.id)
         trainings.set_state(training, CLOSED, ctx.services.clock())
         AuditLog(ctx.session).record(ctx.user.id, "training.close", f"training:{training.code}")
         ctx.answer(ctx.t("trainings.ended"))

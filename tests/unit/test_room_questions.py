@@ -167,3 +167,10 @@ async def test_a_training_vote_hides_its_results_until_the_trainer_reveals_them(
     assert any("Аль арга илүү вэ?" in text for text in late.texts(replies))
     async with app.database.transaction() as session:
         assert (await session.scalars(select(VoteSession))).one().live is True
+
+    # Ending the training ends its votes, and the room's questions with it.
+    await coach.press("Сургалтыг дуусгах")
+    async with app.database.transaction() as session:
+        assert (await session.scalars(select(VoteSession))).one().state == "closed"
+    replies = await bold.press_data(f"rqp:{training.id}:ask")
+    assert "Сургалт дууссан" in notices(replies)[0]
