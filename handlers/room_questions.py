@@ -159,7 +159,7 @@ def line(ctx: Context, number: int, item: Ranked) -> str:
 async def on_room(ctx: Context, press: RoomPress) -> None:
     """Open the question form, the participant's list, or the trainer's list."""
     if press.action == "manage":
-        training = await manageable(ctx, press.training)
+        training = await owned_training(ctx, press.training)
         if training is not None:
             ctx.answer()
             await show_trainer_list(ctx, training)
@@ -204,8 +204,9 @@ async def on_upvote(ctx: Context, press: UpvotePress) -> None:
 # --- the trainer's side --------------------------------------------------------------------
 
 
-async def manageable(ctx: Context, training_id: int) -> Training | None:
+async def owned_training(ctx: Context, training_id: int) -> Training | None:
     """Return the training if the user is a trainer who owns it (or an admin); else say no."""
+    # Both training modules check ownership here: a button press proves nothing by itself.
     training = await Trainings(ctx.session).get(training_id)
     if training is None:
         ctx.answer(ctx.t("error.outdated_button"))
@@ -266,7 +267,7 @@ async def on_curate(ctx: Context, press: CuratePress) -> None:
     if question is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    training = await manageable(ctx, question.training_id)
+    training = await owned_training(ctx, question.training_id)
     if training is None:
         return
     toggle(question, press.action)

@@ -9,6 +9,7 @@ Every trainer action checks on the server that the user is a trainer and owns th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import textwrap
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
 from handlers.i18n import TIMEZONE
 from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, SendText, rows
-from handlers.permissions import is_admin, is_trainer
+from handlers.permissions import is_trainer
+from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.vote_admin import qr_png
 from handlers.votes import changed, current, looks_like_code, results_text, show_ballot
@@ -110,18 +112,6 @@ def link(ctx: Context, training: Training) -> str:
 
 
 # --- the trainer's side --------------------------------------------------------------------
-
-
-async def _owned(ctx: Context, training_id: int) -> Training | None:
-    """Return the training if the user is a trainer who owns it (or an admin); else say no."""
-    training = await Trainings(ctx.session).get(training_id)
-    if training is None:
-        ctx.answer(ctx.t("error.outdated_button"))
-        return None
-    if not await is_trainer(ctx) or (training.owner_id != ctx.user.id and not await is_admin(ctx)):
-        ctx.answer(ctx.t("trainings.not_yours"), alert=True)
-        return None
-    return training
 
 
 async def panel_text(ctx: Context, training: Training) -> Html:
@@ -247,7 +237,7 @@ async def training_command(ctx: Context) -> None:
 
 async def on_trainer(ctx: Context, press: TrainingPress) -> None:
     """Apply a trainer's button on the panel."""
-    training = await _owned(ctx, press.training)
+    training = await owned_training(ctx, press.training)
     if training is None:
         return
     trainings = Trainings(ctx.session)
@@ -285,9 +275,11 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             ctx.send(ctx.t("trainings.no_question"))
             return
         visible = [a.text for a, _ in await trainings.answers(question, with_hidden=False)]
+        # Drawn in a thread: matplotlib takes a while, and the loop serves the room meanwhile.
+        png = await asyncio.to_thread(cloud_png, question.text, cloud(visible, CLOUD_SHOWN))
         ctx.replies.append(
             SendPhoto(
-                cloud_png(question.text, cloud(visible, CLOUD_SHOWN)),
+                png,
                 caption=ctx.t("trainings.png_caption", question=question.text, n=len(visible)),
                 filename=f"training-{training.code}-cloud.png",
             )
@@ -475,7 +467,7 @@ async def on_training_vote(ctx: Context, press: TrainingVotePress) -> None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     if press.action == "reveal":
-        if await _owned(ctx, training.id) is None:
+        if await owned_training(ctx, training.id) is None:
             return
         vote.live = True
         changed(ctx, vote.id)
@@ -597,7 +589,7 @@ async def on_hide(ctx: Context, press: HidePress) -> None:
     if answer is None or question is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    training = await _owned(ctx, question.training_id)
+    training = await owned_training(ctx, question.training_id)
     if training is None:
         return
     answer.hidden = not answer.hidden
