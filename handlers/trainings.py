@@ -143,7 +143,7 @@ async def panel_text(ctx: Context, training: Training) -> Html:
         n=await trainings.count_attendees(training),
         question=asked,
         votes=Html("\n" + "\n".join(lines)) if lines else Html(""),
-        room=len(await RoomQuestions(ctx.session).ranked(training.id, with_hidden=True)),
+        room=await RoomQuestions(ctx.session).count(training.id),
     )
 
 

@@ -59,6 +59,13 @@ class RoomQuestions:
         )
         return int(found or 0)
 
+    async def count(self, training_id: int) -> int:
+        """Return how many questions the training's room sent, hidden ones too."""
+        found = await self.session.scalar(
+            select(func.count()).where(RoomQuestion.training_id == training_id)
+        )
+        return int(found or 0)
+
     async def upvoted(self, question: RoomQuestion, user_id: int) -> bool:
         """Tell whether the user upvoted the question."""
         found = await self.session.scalar(
