@@ -16,7 +16,7 @@ from handlers import validators
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
-from handlers.html import Html, escape
+from handlers.html import Html, escape, truncate
 from handlers.messages import Button, Keyboard, rows
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
@@ -30,7 +30,8 @@ MIN_TEXT, MAX_TEXT = 3, 300
 MAX_PER_PERSON = 10  # questions one participant sends in one training: a room, not a flood
 LISTED = 10  # questions on a participant's list, each with its upvote button
 MANAGED = 8  # questions on the trainer's list with their three buttons each
-SHOWN = 30  # questions the trainer reads (without buttons past MANAGED)
+SHOWN = 15  # questions the trainer reads (without buttons past MANAGED)
+LINE_TEXT = 160  # a question's characters on a list: fifteen of them fit one message
 
 
 class RoomPress(Callback, prefix="rqp"):
@@ -143,7 +144,7 @@ async def participant_list(ctx: Context, training: Training) -> tuple[Html, Keyb
             ctx.button("room_questions.refresh", RoomPress(training.id, "list")),
         ),
     )
-    return text, keyboard
+    return Html(truncate(text)), keyboard
 
 
 def line(ctx: Context, number: int, item: Ranked) -> str:
@@ -153,7 +154,10 @@ def line(ctx: Context, number: int, item: Ranked) -> str:
     marks += "🙈 " if question.hidden else ""
     signed = author(ctx, item)
     by = f" · {escape(signed)}" if signed else ""
-    return f"{number}. {marks}{escape(question.text)} — 👍 {item.votes}{by}"
+    text = question.text
+    if len(text) > LINE_TEXT:
+        text = text[: LINE_TEXT - 1].rstrip() + "…"
+    return f"{number}. {marks}{escape(text)} — 👍 {item.votes}{by}"
 
 
 async def on_room(ctx: Context, press: RoomPress) -> None:
@@ -255,6 +259,7 @@ async def show_trainer_list(ctx: Context, training: Training, *, edit: bool = Fa
         ),
         questions=Html("\n".join(lines)) if lines else ctx.t("room_questions.none"),
     )
+    text = Html(truncate(text))  # fifteen long questions and long names stay within a message
     if edit:
         ctx.show(text, tuple(keyboard))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.training_projector import TrainingPages
-from handlers.html import plain
+from handlers.html import plain, visible_length
 from handlers.messages import AnswerButton, Reply, SendText
 from storage.models import RoomQuestion, RoomQuestionVote, VoteSession
 from tests.support.chat import Chat
@@ -174,3 +174,21 @@ async def test_a_training_vote_hides_its_results_until_the_trainer_reveals_them(
         assert (await session.scalars(select(VoteSession))).one().state == "closed"
     replies = await bold.press_data(f"rqp:{training.id}:ask")
     assert "Сургалт дууссан" in notices(replies)[0]
+
+
+async def test_many_long_questions_fit_one_message(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    await coach.press("Асуулт: нэргүй")  # named: the names take room too
+    for user_id in (21, 22):
+        chat = await participant(app, user_id, "Нэр" * 20)
+        await chat.send(training.code)
+        for number in range(9):
+            await ask(chat, f"{number} " + "Урт асуулт <b>&</b> " * 14)
+    assert len(await rows_of(app, RoomQuestion)) == 18
+    replies = await coach.press("Танхимын асуултууд")
+    text = coach.texts(replies)[0]
+    assert visible_length(sent(replies, SendText)[0].text) <= 4096
+    assert "…" in text and "15. " in text and "16. " not in text
+    await chat.press("Танхимын асуултууд")
+    assert visible_length(chat.last().text) <= 4096
