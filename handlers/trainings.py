@@ -656,10 +656,14 @@ async def attendance_csv(ctx: Context, training: Training) -> bytes:
 async def show_summary(ctx: Context, training: Training) -> None:
     """Send the evaluation summary: how many answered, each rating's mean, the comments."""
     summary = await Trainings(ctx.session).summary(training)
-    means = "\n".join(
-        ctx.t(f"trainings.rating.{name}_mean", mean=f"{summary.means[name]:.1f}")
-        for name in RATINGS
-    )
+    lines = []
+    for name in RATINGS:
+        given = ", ".join(
+            f"{score}★×{n}" for score, n in enumerate(summary.scores[name], start=1) if n
+        )
+        mean = ctx.t(f"trainings.rating.{name}_mean", mean=f"{summary.means[name]:.1f}")
+        lines.append(f"{mean} ({given})" if given else str(mean))
+    means = "\n".join(lines)
     comments = "\n".join(f"• {escape(c[:300])}" for c in summary.comments[:COMMENTS_SHOWN])
     ctx.send(
         ctx.t(

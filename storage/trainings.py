@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -43,6 +43,8 @@ class EvaluationSummary:
     count: int
     means: dict[str, float]
     comments: tuple[str, ...]
+    # How many gave each score, 1 to 5, per rating: a mean of 3 may be all 3s or 1s and 5s.
+    scores: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 class Trainings:
@@ -281,4 +283,8 @@ class Trainings:
             for name in RATINGS
         }
         comments = tuple(e.comment for e in found if e.comment)
-        return EvaluationSummary(count, means, comments)
+        scores = {
+            name: tuple(sum(1 for e in found if getattr(e, name) == s) for s in range(1, 6))
+            for name in RATINGS
+        }
+        return EvaluationSummary(count, means, comments, scores)
