@@ -12,35 +12,23 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from typing import Any
 
 from aiohttp import web
 
+from bot import pages
 from bot.app import App
+from bot.pages import script_json
 from bot.training_projector import TrainingPages
 from handlers.html import plain
-from handlers.i18n import LANGUAGES
-from knowledge.tally import RANKING
 from storage.models import VoteSession
-from storage.votes import OPEN, Votes
+from storage.votes import Votes
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 15.0  # seconds: keeps proxies from closing an idle stream
 SETTLE = 0.2  # seconds between updates of one page: a burst of ballots becomes one update
 
-
-# Inside a script element, "<!--" and "<script" change how the HTML parser finds its end,
-# and "</script" ends it: with <, > and & escaped no markup can appear. U+2028 and U+2029
-# end a line in older JavaScript. JSON reads every escape back as the same character.
-_SCRIPT_ESCAPES = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
-
-
-def script_json(value: Any) -> str:
-    """Return value as JSON that is safe inside an HTML script element."""
-    return json.dumps(value, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+__all__ = ["Projector", "script_json"]
 
 
 class Projector:
@@ -59,8 +47,7 @@ class Projector:
         application = web.Application()
         application.router.add_get("/votes/{code}", self._page)
         application.router.add_get("/votes/{code}/events", self._events)
-        pages = TrainingPages(self.app, self.language, self._forbidden, script_json)
-        pages.add_routes(application)
+        TrainingPages(self.app, self.language).add_routes(application)
         return application
 
     async def start(self, host: str, port: int) -> None:
@@ -84,52 +71,14 @@ class Projector:
         key = request.query.get("key", "")
         async with self.app.database.transaction() as session:
             vote = await Votes(session).by_code(code)
-        # The same answer for a wrong key and an unknown code: the page reveals nothing.
-        if vote is None or not secrets.compare_digest(key.encode(), vote.secret.encode()):
-            raise web.HTTPForbidden(text=self._forbidden(), content_type="text/plain")
-        return vote
-
-    def _forbidden(self) -> str:
-        """Say in every language of the bot, the default first, that the page needs its link."""
-        catalogue = self.app.services.catalogue
-        languages = sorted(LANGUAGES, key=lambda language: language != self.language)
-        return "\n".join(
-            f"403: {plain(catalogue.text(language, 'votes.page.forbidden'))}"
-            for language in languages
-        )
+        return pages.unlock(vote, key, pages.forbidden(self.app.services.catalogue, self.language))
 
     async def state(self, vote_id: int) -> dict[str, Any]:
         """Return what the page shows, as JSON-ready data."""
         async with self.app.database.transaction() as session:
-            votes = Votes(session)
-            vote = await votes.get(vote_id)
+            vote = await Votes(session).get(vote_id)
             assert vote is not None
-            result = await votes.tally(vote)
-        show = vote.live or vote.state != OPEN
-        options = []
-        for option in result.ordered():
-            if vote.kind == RANKING:
-                label = f"{option.points} {self._t('votes.page.points')}"
-                if option.average_position is not None:
-                    label += f" · {option.average_position:.1f}"
-            else:
-                label = f"{option.votes} ({round(option.share * 100)}%)"
-            options.append(
-                {
-                    "index": option.index,
-                    "name": vote.options[option.index],
-                    "share": round(option.share, 4) if show else 0,
-                    "label": label if show else "",
-                }
-            )
-        return {
-            "question": vote.question,
-            "code": vote.code,
-            "open": vote.state == OPEN,
-            "ballots": result.ballots,
-            "show": show,
-            "options": options,
-        }
+            return await pages.vote_state(session, vote, self._t)
 
     def _t(self, key: str) -> str:
         return plain(self.app.services.catalogue.text(self.language, key))
@@ -143,10 +92,7 @@ class Projector:
             "join": self._t("votes.page.join"),
             "closed": self._t("votes.page.closed"),
         }
-        body = PAGE.replace("__DATA__", script_json({"state": state, "texts": texts})).replace(
-            "__LANG__", self.language
-        )
-        return web.Response(text=body, content_type="text/html", charset="utf-8")
+        return pages.render(PAGE, self.language, {"state": state, "texts": texts})
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         vote = await self._vote(request)
@@ -187,18 +133,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>khoroo-bot</title>
 <style>
-  body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 0;
-         background: #ffffff; color: #111111; }
-  main { padding: 3vh 4vw; }
-  h1 { font-size: 5vh; margin: 0 0 2vh; line-height: 1.2; }
-  .meta { font-size: 3.2vh; color: #333333; margin-bottom: 3vh; }
-  .meta b { font-size: 4.5vh; color: #111111; }
-  .option { margin: 0 0 2.6vh; }
-  .name { font-size: 3.6vh; margin-bottom: 0.8vh; }
-  .track { background: #e6e6e6; height: 6vh; border-radius: 1vh; position: relative; }
-  .bar { background: #1f5fa8; height: 100%; border-radius: 1vh; transition: width 0.4s; }
-  .value { position: absolute; right: 1.5vw; top: 0; line-height: 6vh; font-size: 3.4vh;
-           font-weight: bold; }
+__STYLE__
   .notice { font-size: 3.6vh; color: #8a1c1c; margin: 2vh 0; }
 </style>
 </head>
@@ -213,6 +148,7 @@ PAGE = """<!doctype html>
 </main>
 <script>
 const DATA = __DATA__;
+__BARS__
 const texts = DATA.texts;
 function render(state) {
   document.getElementById("question").textContent = state.question;
@@ -226,27 +162,7 @@ function render(state) {
   const hidden = document.getElementById("hidden");
   hidden.textContent = texts.hidden;
   hidden.hidden = state.show;
-  const list = document.getElementById("options");
-  list.replaceChildren();
-  for (const option of state.options) {
-    const item = document.createElement("div");
-    item.className = "option";
-    const name = document.createElement("div");
-    name.className = "name";
-    name.textContent = option.name;
-    const track = document.createElement("div");
-    track.className = "track";
-    const bar = document.createElement("div");
-    bar.className = "bar";
-    bar.dataset.index = String(option.index);
-    bar.style.width = (option.share * 100).toFixed(1) + "%";
-    const value = document.createElement("span");
-    value.className = "value";
-    value.textContent = option.label;
-    track.append(bar, value);
-    item.append(name, track);
-    list.append(item);
-  }
+  renderBars(document.getElementById("options"), state.options);
 }
 render(DATA.state);
 const events = new EventSource(location.pathname + "/events" + location.search);

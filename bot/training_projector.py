@@ -1,43 +1,38 @@
-"""The training's projector page: the open question's word cloud, refreshed every few seconds.
+"""The training's projector page: the word cloud, the room's top questions and the vote, live.
 
 ``GET /trainings/<code>?key=<secret>`` serves the page; it polls
-``GET /trainings/<code>/cloud?key=<secret>`` for the cloud as JSON (the latest question,
-the number of visible answers, and each group's shown form, count and size 1-5). Without
-the training's key both answer 403, whether or not the code exists.
+``GET /trainings/<code>/cloud?key=<secret>`` for its data as JSON: the latest question, the
+number of visible answers and each word group's shown form, count and size 1-5; the room's
+top questions (pinned first, then most upvoted; hidden ones never); and the training's
+newest vote, whose bars stay empty while its results are hidden (only the number of
+answers shows). Without the training's key both answer 403, whether or not the code exists.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from bot import pages
 from bot.app import App
 from handlers.html import plain
 from knowledge.wordcloud import cloud
 from storage.models import Training
+from storage.room_questions import RoomQuestions
 from storage.trainings import OPEN, Trainings
 
 POLL_MS = 2000  # how often the page asks again: a room of typing people, not a ticker
 WORDS_SHOWN = 40
+QUESTIONS_SHOWN = 6  # the top of the room's questions: readable from the back row
 
 
 class TrainingPages:
     """Serve the projector pages of the app's trainings."""
 
-    def __init__(
-        self,
-        app: App,
-        language: str,
-        forbidden: Callable[[], str],
-        script_json: Callable[[Any], str],
-    ) -> None:
+    def __init__(self, app: App, language: str) -> None:
         self.app = app
         self.language = language
-        self.forbidden = forbidden  # the vote pages' refusal: one text for every page
-        self.script_json = script_json  # the one escaper of data inside a script element
 
     def add_routes(self, application: web.Application) -> None:
         """Add the page and its data to an aiohttp application."""
@@ -46,13 +41,10 @@ class TrainingPages:
 
     async def _training(self, request: web.Request) -> Training:
         code = request.match_info["code"].upper()
-        key = request.query.get("key", "")
         async with self.app.database.transaction() as session:
             training = await Trainings(session).by_code(code)
-        # The same answer for a wrong key and an unknown code: the page reveals nothing.
-        if training is None or not secrets.compare_digest(key.encode(), training.secret.encode()):
-            raise web.HTTPForbidden(text=self.forbidden(), content_type="text/plain")
-        return training
+        refusal = pages.forbidden(self.app.services.catalogue, self.language)
+        return pages.unlock(training, request.query.get("key", ""), refusal)
 
     async def state(self, training_id: int) -> dict[str, Any]:
         """Return what the page shows, as JSON-ready data."""
@@ -66,6 +58,9 @@ class TrainingPages:
                 if question is not None
                 else []
             )
+            ranked = await RoomQuestions(session).ranked(training.id, limit=QUESTIONS_SHOWN)
+            votes = await trainings.votes(training, 1)
+            vote = await pages.vote_state(session, votes[0], self._t) if votes else None
         return {
             "title": training.title,
             "code": training.code,
@@ -76,6 +71,17 @@ class TrainingPages:
                 {"text": w.text, "count": w.count, "size": w.size}
                 for w in cloud(answers, WORDS_SHOWN)
             ],
+            "questions": [
+                {
+                    "text": item.question.text,
+                    "votes": item.votes,
+                    "answered": item.question.answered,
+                    "pinned": item.question.pinned,
+                    "author": item.author.first_name if item.question.named else "",
+                }
+                for item in ranked
+            ],
+            "vote": vote,
         }
 
     def _t(self, key: str) -> str:
@@ -85,11 +91,19 @@ class TrainingPages:
         training = await self._training(request)
         texts = {
             name: self._t(f"trainings.page.{name}")
-            for name in ("answers", "join", "waiting", "empty")
+            for name in (
+                "answers",
+                "join",
+                "waiting",
+                "empty",
+                "questions",
+                "no_questions",
+                "votes",
+                "hidden",
+            )
         }
         data = {"state": await self.state(training.id), "texts": texts, "poll": POLL_MS}
-        body = PAGE.replace("__DATA__", self.script_json(data)).replace("__LANG__", self.language)
-        return web.Response(text=body, content_type="text/html", charset="utf-8")
+        return pages.render(PAGE, self.language, data)
 
     async def _cloud(self, request: web.Request) -> web.Response:
         training = await self._training(request)
@@ -105,18 +119,21 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>khoroo-bot</title>
 <style>
-  body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 0;
-         background: #ffffff; color: #111111; }
-  main { padding: 3vh 4vw; }
-  h1 { font-size: 5vh; margin: 0 0 2vh; line-height: 1.2; }
-  .meta { font-size: 3.2vh; color: #333333; margin-bottom: 3vh; }
-  .meta b { font-size: 4.5vh; color: #111111; }
+__STYLE__
   #cloud { display: flex; flex-wrap: wrap; align-items: baseline; gap: 1vh 3vw; }
   .word { line-height: 1.1; }
   .s1 { font-size: 3.5vh; color: #6a1b9a; } .s2 { font-size: 5vh; color: #2e7d32; }
   .s3 { font-size: 7vh; color: #ef6c00; } .s4 { font-size: 9vh; color: #b0413e; }
   .s5 { font-size: 12vh; color: #1f5fa8; font-weight: bold; }
   .notice { font-size: 3.6vh; color: #555555; }
+  .columns { display: flex; gap: 4vw; margin-top: 4vh; }
+  .columns > section { flex: 1; }
+  h2 { font-size: 4vh; margin: 0 0 2vh; }
+  #questions { list-style: none; padding: 0; margin: 0; }
+  #questions li { font-size: 3.4vh; margin: 0 0 1.6vh; }
+  #questions .votes { font-weight: bold; color: #1f5fa8; margin-right: 1vw; }
+  #questions .author { color: #555555; font-size: 2.8vh; }
+  #questions .answered { color: #777777; text-decoration: line-through; }
 </style>
 </head>
 <body>
@@ -126,18 +143,26 @@ PAGE = """<!doctype html>
     <span id="answers-label"></span>: <b id="count">0</b></div>
   <div id="cloud"></div>
   <div id="notice" class="notice"></div>
+  <div class="columns">
+    <section><h2 id="questions-label"></h2><ol id="questions"></ol>
+      <div id="no-questions" class="notice"></div></section>
+    <section id="vote" hidden><h2 id="vote-question"></h2>
+      <div class="meta"><span id="votes-label"></span>: <b id="ballots">0</b></div>
+      <div id="vote-hidden" class="notice"></div><div id="options"></div></section>
+  </div>
 </main>
 <script>
 const DATA = __DATA__;
+__BARS__
 const texts = DATA.texts;
+function text(id, value) { document.getElementById(id).textContent = value; }
 function render(state) {
-  document.getElementById("question").textContent = state.question || state.title;
-  document.getElementById("code").textContent = state.code;
-  document.getElementById("count").textContent = String(state.answers);
-  document.getElementById("join-label").textContent = texts.join;
-  document.getElementById("answers-label").textContent = texts.answers;
-  const notice = document.getElementById("notice");
-  notice.textContent = !state.question ? texts.waiting : (state.words.length ? "" : texts.empty);
+  text("question", state.question || state.title);
+  text("code", state.code);
+  text("count", String(state.answers));
+  text("join-label", texts.join);
+  text("answers-label", texts.answers);
+  text("notice", !state.question ? texts.waiting : (state.words.length ? "" : texts.empty));
   const list = document.getElementById("cloud");
   list.replaceChildren();
   for (const word of state.words) {
@@ -146,6 +171,36 @@ function render(state) {
     item.dataset.count = String(word.count);
     item.textContent = word.text;
     list.append(item);
+  }
+  text("questions-label", texts.questions);
+  text("no-questions", state.questions.length ? "" : texts.no_questions);
+  const questions = document.getElementById("questions");
+  questions.replaceChildren();
+  for (const asked of state.questions) {
+    const item = document.createElement("li");
+    const votes = document.createElement("span");
+    votes.className = "votes";
+    votes.textContent = (asked.pinned ? "📌 " : "") + "👍 " + String(asked.votes);
+    const body = document.createElement("span");
+    body.className = "text" + (asked.answered ? " answered" : "");
+    body.textContent = asked.text;
+    item.append(votes, body);
+    if (asked.author) {
+      const by = document.createElement("span");
+      by.className = "author";
+      by.textContent = " · " + asked.author;
+      item.append(by);
+    }
+    questions.append(item);
+  }
+  const vote = state.vote;
+  document.getElementById("vote").hidden = !vote;
+  if (vote) {
+    text("vote-question", vote.question);
+    text("votes-label", texts.votes);
+    text("ballots", String(vote.ballots));
+    text("vote-hidden", vote.show ? "" : texts.hidden);
+    renderBars(document.getElementById("options"), vote.options);
   }
 }
 render(DATA.state);

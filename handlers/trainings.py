@@ -9,29 +9,34 @@ Every trainer action checks on the server that the user is a trainer and owns th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import textwrap
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Final, Literal
 
-from handlers import validators
+from handlers import room_questions, validators, vote_admin
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
 from handlers.i18n import TIMEZONE
 from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, SendText, rows
-from handlers.permissions import is_admin, is_trainer
+from handlers.permissions import is_trainer
+from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.vote_admin import qr_png
-from handlers.votes import looks_like_code
+from handlers.votes import changed, current, looks_like_code, results_text, show_ballot
 from knowledge.clean import clean_name
 from knowledge.wordcloud import CloudWord, cloud
 from storage import csv_safe
 from storage.audit import AuditLog
-from storage.models import District, Training
+from storage.models import District, Training, VoteSession
+from storage.room_questions import RoomQuestions
 from storage.trainings import CLOSED, CODE_LENGTH, EVALUATION, OPEN, RATINGS, Trainings
-from storage.votes import CODE_ALPHABET
+from storage.votes import CODE_ALPHABET, Votes
+from storage.votes import OPEN as VOTE_OPEN
 
 MIN_TITLE, MAX_TITLE = 3, 200
 MIN_QUESTION, MAX_QUESTION = 3, 250
@@ -40,12 +45,25 @@ MAX_ANSWERS = 5  # per participant and question: enough for a few ideas, not a f
 ANSWERS_SHOWN = 20  # on the trainer's word-cloud message, each with a hide button
 CLOUD_SHOWN = 30
 COMMENTS_SHOWN = 20
+VOTES_SHOWN = 3  # the newest votes on the panel, each with its count
 START_PREFIX: Final = "tr"
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
 # The trainer's buttons on the training's panel.
 TrainerAction = Literal[
-    "panel", "ask", "cloud", "png", "stop", "att", "csv", "qr", "eval", "sum", "end"
+    "panel",
+    "ask",
+    "cloud",
+    "png",
+    "stop",
+    "att",
+    "csv",
+    "qr",
+    "eval",
+    "sum",
+    "end",
+    "vote",
+    "named",
 ]
 
 
@@ -66,6 +84,13 @@ class EvaluatePress(Callback, prefix="tre"):
     """A participant's button that opens the evaluation of a training."""
 
     training: int
+
+
+class TrainingVotePress(Callback, prefix="trv"):
+    """A training vote's button: the trainer reveals results; attendees open or count it."""
+
+    vote: int
+    action: Literal["reveal", "ballot", "count"]
 
 
 # --- codes ---------------------------------------------------------------------------------
@@ -89,18 +114,6 @@ def link(ctx: Context, training: Training) -> str:
 # --- the trainer's side --------------------------------------------------------------------
 
 
-async def _owned(ctx: Context, training_id: int) -> Training | None:
-    """Return the training if the user is a trainer who owns it (or an admin); else say no."""
-    training = await Trainings(ctx.session).get(training_id)
-    if training is None:
-        ctx.answer(ctx.t("error.outdated_button"))
-        return None
-    if not await is_trainer(ctx) or (training.owner_id != ctx.user.id and not await is_admin(ctx)):
-        ctx.answer(ctx.t("trainings.not_yours"), alert=True)
-        return None
-    return training
-
-
 async def panel_text(ctx: Context, training: Training) -> Html:
     """Describe the training as its trainer sees it."""
     trainings = Trainings(ctx.session)
@@ -110,6 +123,18 @@ async def panel_text(ctx: Context, training: Training) -> Html:
         if question is not None
         else Html("")
     )
+    votes = Votes(ctx.session)
+    lines = []
+    for vote in await trainings.votes(training, VOTES_SHOWN):
+        state = "closed" if not await current(ctx, vote) else "shown" if vote.live else "hidden"
+        lines.append(
+            ctx.t(
+                "trainings.panel_vote",
+                question=vote.question,
+                n=await votes.count(vote),
+                state=ctx.t(f"trainings.vote_state.{state}"),
+            )
+        )
     return ctx.t(
         "trainings.panel",
         title=training.title,
@@ -117,6 +142,8 @@ async def panel_text(ctx: Context, training: Training) -> Html:
         state=ctx.t(f"trainings.state.{training.state}"),
         n=await trainings.count_attendees(training),
         question=asked,
+        votes=Html("\n" + "\n".join(lines)) if lines else Html(""),
+        room=await RoomQuestions(ctx.session).count(training.id),
     )
 
 
@@ -132,6 +159,16 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
         buttons.append(button("trainings.ask", "ask"))
         if await trainings.open_question(training) is not None:
             buttons.append(button("trainings.stop_question", "stop"))
+        buttons.append(button("trainings.vote", "vote"))
+    for vote in await trainings.votes(training, VOTES_SHOWN):
+        if vote.state == VOTE_OPEN and not vote.live:
+            press = TrainingVotePress(vote.id, "reveal")
+            buttons.append(ctx.button("trainings.reveal", press, question=vote.question[:24]))
+    buttons.append(
+        ctx.button("trainings.room_questions", room_questions.RoomPress(training.id, "manage"))
+    )
+    named = "trainings.questions_named" if training.questions_named else "trainings.questions_anon"
+    buttons.append(button(named, "named"))
     if await trainings.latest_question(training) is not None:
         buttons += [button("trainings.cloud", "cloud"), button("trainings.answers_csv", "csv")]
     buttons += [button("trainings.attendance_csv", "att"), button("trainings.qr", "qr")]
@@ -200,7 +237,7 @@ async def training_command(ctx: Context) -> None:
 
 async def on_trainer(ctx: Context, press: TrainingPress) -> None:
     """Apply a trainer's button on the panel."""
-    training = await _owned(ctx, press.training)
+    training = await owned_training(ctx, press.training)
     if training is None:
         return
     trainings = Trainings(ctx.session)
@@ -212,7 +249,19 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
         ctx.answer()
         await ASK.open(ctx, {"training": training.id}, "text", edit=False)
         return
-    if action == "stop":
+    if action == "vote":
+        if training.state != OPEN:
+            ctx.answer(ctx.t("trainings.not_open"), alert=True)
+            return
+        ctx.answer()
+        # Group-think: a training's vote keeps its results hidden until the trainer reveals.
+        await VOTE.open(ctx, {"training": training.id, "timing": "after"}, "question", edit=False)
+        return
+    if action == "named":
+        training.questions_named = not training.questions_named
+        key = "trainings.now_named" if training.questions_named else "trainings.now_anonymous"
+        ctx.answer(ctx.t(key))
+    elif action == "stop":
         await trainings.close_questions(training)
         ctx.answer(ctx.t("trainings.question_closed"))
     elif action == "cloud":
@@ -226,9 +275,11 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             ctx.send(ctx.t("trainings.no_question"))
             return
         visible = [a.text for a, _ in await trainings.answers(question, with_hidden=False)]
+        # Drawn in a thread: matplotlib takes a while, and the loop serves the room meanwhile.
+        png = await asyncio.to_thread(cloud_png, question.text, cloud(visible, CLOUD_SHOWN))
         ctx.replies.append(
             SendPhoto(
-                cloud_png(question.text, cloud(visible, CLOUD_SHOWN)),
+                png,
                 caption=ctx.t("trainings.png_caption", question=question.text, n=len(visible)),
                 filename=f"training-{training.code}-cloud.png",
             )
@@ -271,6 +322,10 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
         return
     elif action == "end":
         await trainings.close_questions(training)
+        for vote in await trainings.votes(training):
+            if vote.state == VOTE_OPEN:  # the session is over: so are its votes
+                await Votes(ctx.session).close(vote, ctx.services.clock())
+                changed(ctx, vote.id)
         trainings.set_state(training, CLOSED, ctx.services.clock())
         AuditLog(ctx.session).record(ctx.user.id, "training.close", f"training:{training.code}")
         ctx.answer(ctx.t("trainings.ended"))
@@ -329,6 +384,114 @@ async def question_asked(ctx: Context, run: FormRun) -> None:
 ASK = Form(
     "trask", "trainings.ask_flow", [Step("text", ask_question, accept_question)], question_asked
 )
+
+
+# --- votes inside the training -------------------------------------------------------------
+
+
+async def vote_created(ctx: Context, run: FormRun) -> None:
+    """Open the vote as the training's, results hidden, and offer it to everyone checked in."""
+    trainings = Trainings(ctx.session)
+    training = await trainings.get(int(run.get("training", 0)))
+    if training is None or training.state != OPEN or training.owner_id != ctx.user.id:
+        ctx.send(ctx.t("trainings.not_open"))
+        return
+    if not await is_trainer(ctx):
+        ctx.send(ctx.t("trainings.trainers_only"))
+        return
+    minutes = int(run.get("autoclose") or 0)
+    vote = await Votes(ctx.session).create(
+        owner_id=ctx.user.id,
+        question=str(run.get("question")),
+        options=list(run.get("options", [])),
+        kind=str(run.get("kind")),
+        named=run.get("privacy") == "named",
+        live=False,
+        closes_at=ctx.services.clock() + timedelta(minutes=minutes) if minutes else None,
+    )
+    await trainings.link_vote(training, vote)
+    AuditLog(ctx.session).record(ctx.user.id, "vote.create", f"vote:{vote.code}")
+    await vote_admin.show_results(ctx, vote)
+    for attendance, user in await trainings.attendees(training):
+        if user.id == ctx.user.id or user.blocked:
+            continue
+        ctx.replies.append(
+            SendText(*vote_offer(ctx, training, vote, user.language), chat_id=attendance.user_id)
+        )
+    ctx.send(ctx.t("trainings.vote_sent", question=vote.question))
+    await show_panel(ctx, training, edit=False)
+
+
+def vote_offer(
+    ctx: Context, training: Training, vote: VoteSession, language: str
+) -> tuple[Html, Keyboard]:
+    """Return a participant's invitation to a training's vote, in their language."""
+    catalogue = ctx.services.catalogue
+    body = catalogue.text(language, "trainings.vote_invite", question=vote.question)
+    text = catalogue.text(language, "trainings.notice", title=training.title, body=body)
+    buttons = (
+        (
+            Button(
+                catalogue.text(language, "trainings.vote_now"),
+                TrainingVotePress(vote.id, "ballot").pack(),
+            ),
+            Button(
+                catalogue.text(language, "trainings.vote_count"),
+                TrainingVotePress(vote.id, "count").pack(),
+            ),
+        ),
+    )
+    return text, buttons
+
+
+VOTE = Form(
+    "trvote",
+    "trainings.vote_flow",
+    [
+        Step("question", vote_admin.ask_question, vote_admin.accept_question),
+        Step("options", vote_admin.ask_options, vote_admin.accept_options),
+        Step("kind", vote_admin.ask_kind, vote_admin.accept_kind),
+        Step("privacy", vote_admin.ask_privacy, vote_admin.accept_privacy),
+        Step("autoclose", vote_admin.ask_autoclose, vote_admin.accept_autoclose),
+        Step("confirm", vote_admin.ask_confirm, vote_admin.accept_confirm),
+    ],
+    vote_created,
+)
+
+
+async def on_training_vote(ctx: Context, press: TrainingVotePress) -> None:
+    """Reveal a vote's results (the trainer), or open its ballot or count (an attendee)."""
+    vote = await Votes(ctx.session).get(press.vote)
+    training = await Trainings(ctx.session).of_vote(press.vote) if vote is not None else None
+    if vote is None or training is None:
+        ctx.answer(ctx.t("error.outdated_button"))
+        return
+    if press.action == "reveal":
+        if await owned_training(ctx, training.id) is None:
+            return
+        vote.live = True
+        changed(ctx, vote.id)
+        AuditLog(ctx.session).record(ctx.user.id, "vote.reveal", f"vote:{vote.code}")
+        ctx.answer(ctx.t("trainings.revealed"))
+        await show_panel(ctx, training)
+        return
+    attending = await Trainings(ctx.session).attendance(training, ctx.user.id) is not None
+    if not attending and vote.owner_id != ctx.user.id:
+        ctx.answer(ctx.t("trainings.attendees_only_vote"), alert=True)
+        return
+    if press.action == "ballot":
+        ctx.answer()
+        # Checked in to the training: that opens its votes in this chat, as a code would.
+        await Votes(ctx.session).join(vote, ctx.incoming.chat_id)
+        await show_ballot(ctx, vote)
+        return
+    if await current(ctx, vote) and not vote.live:
+        n = await Votes(ctx.session).count(vote)
+        ctx.answer(ctx.t("trainings.vote_hidden", n=n), alert=True)
+        return
+    ctx.answer()
+    result = await Votes(ctx.session).tally(vote)
+    ctx.send(results_text(ctx.services.catalogue, ctx.language, vote, result))
 
 
 def cloud_lines(answers: Sequence[str]) -> str:
@@ -426,7 +589,7 @@ async def on_hide(ctx: Context, press: HidePress) -> None:
     if answer is None or question is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    training = await _owned(ctx, question.training_id)
+    training = await owned_training(ctx, question.training_id)
     if training is None:
         return
     answer.hidden = not answer.hidden
@@ -493,10 +656,14 @@ async def attendance_csv(ctx: Context, training: Training) -> bytes:
 async def show_summary(ctx: Context, training: Training) -> None:
     """Send the evaluation summary: how many answered, each rating's mean, the comments."""
     summary = await Trainings(ctx.session).summary(training)
-    means = "\n".join(
-        ctx.t(f"trainings.rating.{name}_mean", mean=f"{summary.means[name]:.1f}")
-        for name in RATINGS
-    )
+    lines = []
+    for name in RATINGS:
+        given = ", ".join(
+            f"{score}★×{n}" for score, n in enumerate(summary.scores[name], start=1) if n
+        )
+        mean = ctx.t(f"trainings.rating.{name}_mean", mean=f"{summary.means[name]:.1f}")
+        lines.append(f"{mean} ({given})" if given else str(mean))
+    means = "\n".join(lines)
     comments = "\n".join(f"• {escape(c[:300])}" for c in summary.comments[:COMMENTS_SHOWN])
     ctx.send(
         ctx.t(
@@ -531,10 +698,14 @@ async def check_in(ctx: Context, typed: str, via: str) -> None:
     ctx.data["training"] = training.id
     newcomer = Html("") if ctx.user.registered else ctx.t("trainings.newcomer_note")
     key = "trainings.checked_in" if new else "trainings.already_in"
-    ctx.send(ctx.t(key, title=training.title, newcomer=newcomer))
+    buttons = (room_questions.buttons_for_participant(ctx, training),)
+    ctx.send(ctx.t(key, title=training.title, newcomer=newcomer), buttons)
     if training.state == EVALUATION:
         await offer_evaluation(ctx, training)
         return
+    for vote in await trainings.votes(training, VOTES_SHOWN):
+        if await current(ctx, vote):  # a late arrival still votes in what is open
+            ctx.send(*vote_offer(ctx, training, vote, ctx.language))
     question = await trainings.open_question(training)
     if question is not None:
         ctx.send(ctx.t("trainings.question_prompt", question=question.text))
@@ -691,11 +862,13 @@ def register(router: Router) -> None:
     router.button(TrainingPress, on_trainer)
     router.button(HidePress, on_hide)
     router.button(EvaluatePress, on_evaluate)
+    router.button(TrainingVotePress, on_training_vote)
     router.form(ASK)
+    router.form(VOTE)
     router.form(EVALUATE)
     router.texts += [typed_code, typed_answer]
     # Anyone in the room checks in, answers and evaluates; registering can wait.
     router.public_commands.update({"checkin", "evaluate"})
-    router.public_flows.update({EvaluatePress.prefix, EVALUATE.name})
+    router.public_flows.update({EvaluatePress.prefix, EVALUATE.name, TrainingVotePress.prefix})
     router.public_start_payloads.add(START_PREFIX)
     router.public_texts += [typed_code, typed_answer]

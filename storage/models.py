@@ -707,6 +707,8 @@ class Training(Base):
     secret: Mapped[str] = mapped_column(String(43))  # the projector page's key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Questions from the room carry their author's name only when the trainer chose so.
+    questions_named: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Attendance(Base):
@@ -787,3 +789,53 @@ class ReviewReminder(Base):
         autoincrement=False,
     )
     reminded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Trainings (issue 17): votes inside a training, questions from the room ---
+
+
+class TrainingVote(Base):
+    """A vote opened from a training's panel: it belongs to the training."""
+
+    __tablename__ = "training_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(
+        ForeignKey("trainings.id", ondelete="CASCADE"), index=True
+    )
+    vote_id: Mapped[int] = mapped_column(
+        ForeignKey("vote_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoomQuestion(Base):
+    """A question a participant sends the trainer during a training; others upvote it."""
+
+    __tablename__ = "room_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(
+        ForeignKey("trainings.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    named: Mapped[bool] = mapped_column(Boolean, default=False)  # as the training was then
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoomQuestionVote(Base):
+    """One participant's upvote of a question from the room (one per person)."""
+
+    __tablename__ = "room_question_votes"
+    __table_args__ = (UniqueConstraint("question_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("room_questions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -16,7 +16,9 @@ from storage.models import (
     OpenAnswer,
     Training,
     TrainingQuestion,
+    TrainingVote,
     User,
+    VoteSession,
     utcnow,
 )
 from storage.votes import CODE_ALPHABET
@@ -41,6 +43,8 @@ class EvaluationSummary:
     count: int
     means: dict[str, float]
     comments: tuple[str, ...]
+    # How many gave each score, 1 to 5, per rating: a mean of 3 may be all 3s or 1s and 5s.
+    scores: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 class Trainings:
@@ -212,6 +216,32 @@ class Trainings:
         """Return the answer with this id."""
         return await self.session.get(OpenAnswer, answer_id)
 
+    # --- votes ---------------------------------------------------------------------------
+
+    async def link_vote(self, training: Training, vote: VoteSession) -> None:
+        """Make the vote one of the training's."""
+        self.session.add(TrainingVote(training_id=training.id, vote_id=vote.id))
+        await self.session.flush()
+
+    async def votes(self, training: Training, limit: int = 20) -> Sequence[VoteSession]:
+        """Return the training's votes, newest first."""
+        found = await self.session.scalars(
+            select(VoteSession)
+            .join(TrainingVote, TrainingVote.vote_id == VoteSession.id)
+            .where(TrainingVote.training_id == training.id)
+            .order_by(VoteSession.id.desc())
+            .limit(limit)
+        )
+        return found.all()
+
+    async def of_vote(self, vote_id: int) -> Training | None:
+        """Return the training a vote belongs to, if it belongs to one."""
+        return await self.session.scalar(
+            select(Training)
+            .join(TrainingVote, TrainingVote.training_id == Training.id)
+            .where(TrainingVote.vote_id == vote_id)
+        )
+
     # --- evaluation ----------------------------------------------------------------------
 
     async def evaluation(self, training: Training, user_id: int) -> Evaluation | None:
@@ -253,4 +283,8 @@ class Trainings:
             for name in RATINGS
         }
         comments = tuple(e.comment for e in found if e.comment)
-        return EvaluationSummary(count, means, comments)
+        scores = {
+            name: tuple(sum(1 for e in found if getattr(e, name) == s) for s in range(1, 6))
+            for name in RATINGS
+        }
+        return EvaluationSummary(count, means, comments, scores)

@@ -215,6 +215,7 @@ async def test_only_attendees_evaluate_and_the_trainer_sees_the_means(app):
     summary = coach.texts(replies)[0]
     assert "Үнэлсэн: 2 (бүртгүүлсэн 2)" in summary
     assert "Агуулга: 3.0" in summary and "Сургагч багш: 4.0" in summary
+    assert "Агуулга: 3.0 (2★×1, 4★×1)" in summary  # how many gave each score
     assert "Ажилд хэрэгтэй байдал: 4.0" in summary and "Маш хэрэгтэй" in summary
 
     await coach.press("Сургалтыг дуусгах")
