@@ -23,6 +23,7 @@ from handlers.i18n import TIMEZONE
 from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, SendText, rows
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.trainer_tools import TrainingToolsPress
 from handlers.vote_admin import qr_png
 from handlers.votes import looks_like_code
 from knowledge.clean import clean_name
@@ -138,6 +139,8 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
     if training.state == OPEN:
         buttons.append(button("trainings.start_evaluation", "eval"))
     buttons.append(button("trainings.summary", "sum"))
+    # Its votes, who has not answered, clone (handlers/training_templates.py).
+    buttons.append(ctx.button("templates.training_tools", TrainingToolsPress(training.id, "menu")))
     if training.state != CLOSED:
         buttons.append(button("trainings.end", "end"))
     buttons.append(button("trainings.refresh", "panel"))
