@@ -300,6 +300,7 @@ class Templates:
             .where(
                 User.registered.is_(True),
                 User.blocked.is_(False),
+                User.id != vote.owner_id,  # the trainer runs the vote, not votes in it
                 or_(*where) if where else false(),
                 ~exists().where(Ballot.vote_id == vote.id, Ballot.voter_id == User.id),
             )
