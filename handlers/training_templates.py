@@ -16,7 +16,7 @@ from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape
 from handlers.i18n import TIMEZONE
-from handlers.messages import Button, rows
+from handlers.messages import Button, StopPoll, rows
 from handlers.nudges import training_status, vote_status
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
@@ -181,6 +181,9 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
             ),
         )
     elif action == "resetok":
+        if vote.poll_message_id and vote.poll_chat_id:
+            # The old group's poll would go on taking answers nobody counts: stop it.
+            ctx.replies.append(StopPoll(vote.poll_message_id, chat_id=vote.poll_chat_id))
         finished = await templates.reset(vote, ctx.services.clock())
         audit.record(
             ctx.user.id,
