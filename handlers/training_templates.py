@@ -165,8 +165,11 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
         n = await templates.count_bank(ctx.user.id)
         ctx.answer(ctx.t("templates.saved" if new else "templates.updated", n=n))
     elif action == "reset":
-        ctx.answer()
         ballots = await votes.count(vote)
+        if ballots == 0 and vote.state == OPEN:  # nothing to keep: the next group just joins
+            ctx.answer(ctx.t("templates.reset_empty"), alert=True)
+            return
+        ctx.answer()
         ctx.send(
             ctx.t(
                 "templates.reset_confirm",
