@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -21,14 +22,17 @@ from storage.models import (
     Ballot,
     BankQuestion,
     Delivery,
+    District,
     NudgeSent,
     Training,
     TrainingVote,
+    User,
     VoteRound,
     VoteSession,
     utcnow,
 )
 from storage.templates import Templates
+from storage.votes import Votes
 from tests.support.chat import Chat, register
 from tests.unit.test_votes import open_vote
 
@@ -257,3 +261,82 @@ async def test_targets_are_typed_politely_and_the_deadline_reminds_each_officer_
     assert await other.due() == []
     now[0] += timedelta(minutes=10)  # closed: nothing more
     assert await other.due() == []
+
+
+# --- the repository on its own ---------------------------------------------------------------
+
+
+async def seeded(app, ids: list[int]) -> int:
+    """Add registered officers of one khoroo directly; return the district's id."""
+    async with app.database.transaction() as session:
+        district = await session.scalar(select(District).where(District.name_mn == "Баянгол"))
+        assert district is not None
+        for user_id in ids:
+            session.add(
+                User(
+                    id=user_id,
+                    first_name=f"U{user_id}",
+                    language="en" if user_id % 2 else "mn",
+                    district_id=district.id,
+                    khoroo_number=5,
+                    registered=True,
+                )
+            )
+        return district.id
+
+
+async def test_a_reminder_is_claimed_once_per_item_and_user(app):
+    await seeded(app, [1, 2, 3])
+    now = utcnow()
+    async with app.database.transaction() as session:
+        templates = Templates(session)
+        assert await templates.claim("vote:1:1", [1, 2], now) == [1, 2]
+        assert await templates.claim("vote:1:1", [2, 3], now) == [3]
+        assert await templates.claim("vote:1:2", [1, 2, 3], now) == [1, 2, 3]  # a new round
+        assert await templates.claim("vote:1:1", [], now) == []
+        assert await templates.reminded("vote:1:1") == 3
+
+
+async def test_rounds_number_on_and_keep_every_ballot(app):
+    await seeded(app, [1, 2, 3])
+    async with app.database.transaction() as session:
+        votes, templates = Votes(session), Templates(session)
+        vote = await votes.create(
+            owner_id=1, question="Q?", options=["a", "b"], kind="single", named=True, live=True
+        )
+        await votes.cast(vote, 2, [0])
+        await votes.cast(vote, 3, [1])
+        first = await templates.reset(vote)
+        await votes.cast(vote, 2, [1])
+        second = await templates.reset(vote)
+        assert (first.number, first.ballots, second.number, second.ballots) == (1, 2, 2, 1)
+        assert await templates.round_number(vote) == 3
+        kept = [(n, b.voter_id, b.choices) for n, b, _ in await templates.archived(vote)]
+        assert sorted(kept) == [(1, 2, [0]), (1, 3, [1]), (2, 2, [1])]
+        assert await votes.count(vote) == 0 and vote.state == "open"
+
+
+async def test_two_workers_at_once_remind_each_officer_once(app):
+    district_id = await seeded(app, [1, 2, 3, 4, 5])
+    now = utcnow()
+    async with app.database.transaction() as session:
+        vote = await Votes(session).create(
+            owner_id=1,
+            question="Q?",
+            options=["a", "b"],
+            kind="single",
+            named=False,
+            live=True,
+            closes_at=now + timedelta(minutes=20),
+        )
+        await Votes(session).cast(vote, 2, [0])
+        await Templates(session).set_targets(vote, [(district_id, 5)])
+    workers = [
+        VoteReminders(app.database, app.services.catalogue, clock=lambda: now) for _ in range(2)
+    ]
+    results = await asyncio.gather(*(worker.due() for worker in workers))
+    reached = sorted(m.chat_id for messages in results for m in messages)
+    assert reached == [3, 4, 5]  # not the owner (1), not the voter (2), each once
+    english = next(m for messages in results for m in messages if m.chat_id == 3)
+    assert "closes at" in plain(english.text)  # in the officer's own language
+    assert [await w.due() for w in workers] == [[], []]
