@@ -24,7 +24,7 @@ from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
 from handlers.trainings import share as training_share
 from handlers.trainings import show_panel
 from handlers.vote_admin import share, show_results
-from handlers.votes import VoteAdminPress, changed, results_buttons, results_text
+from handlers.votes import VoteAdminPress, changed
 from storage.audit import AuditLog
 from storage.models import BankQuestion, District, Training, VoteSession
 from storage.templates import Templates
@@ -63,13 +63,8 @@ async def _allowed(ctx: Context, owner_id: int) -> bool:
 
 
 async def _new_vote_shown(ctx: Context, vote: VoteSession) -> None:
-    """Send a new vote's results panel and its QR code, as /newvote does."""
-    result = await Votes(ctx.session).tally(vote)
-    catalogue = ctx.services.catalogue
-    ctx.send(
-        results_text(catalogue, ctx.language, vote, result),
-        results_buttons(catalogue, ctx.language, vote),
-    )
+    """Turn the pressed message into the new vote's live results, and send its QR code."""
+    await show_results(ctx, vote)  # as /newvote does: the live worker edits this message
     ctx.replies.append(share(ctx, vote))
 
 
