@@ -33,6 +33,7 @@ from storage.models import (
 )
 from storage.templates import Templates
 from storage.votes import Votes
+from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
 from tests.unit.test_votes import open_vote
 
@@ -95,6 +96,13 @@ async def test_a_trainer_clones_a_vote_without_its_ballots_and_others_may_not(ap
     replies = await (await officer(app, 21)).press_data(VoteToolsPress(vote.id, "bank").pack())
     assert "сургагч багш, админ" in alerts(replies)[0]
     assert await count(app, VoteSession) == 2 and await count(app, BankQuestion) == 0
+    # An admin may, and /help lists the bank for trainers.
+    admin = Chat(app, ADMIN_ID, first_name="Админ")
+    await register(admin)
+    replies = await admin.press_data(VoteToolsPress(vote.id, "clone").pack())
+    assert any("Хуулбар" in a for a in alerts(replies)) and await count(app, VoteSession) == 3
+    replies = await owner.send("/help")
+    assert "/bank" in "".join(owner.texts(replies))
 
 
 async def test_the_question_bank_keeps_a_question_once_and_starts_votes(app):
