@@ -339,6 +339,12 @@ class Templates:
 
     async def claim(self, item: str, user_ids: Sequence[int], now: datetime) -> list[int]:
         """Record a reminder of the item to each user not reminded yet; return those users."""
+        # Those reminded already are left out first: a second tap inserts nothing. The insert
+        # below still skips any another process claimed meanwhile.
+        done = set(
+            (await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item)))
+        )
+        user_ids = [u for u in user_ids if u not in done]
         if not user_ids:
             return []
         dialect = self.session.get_bind().dialect.name
