@@ -342,7 +342,7 @@ class Templates:
         # Those reminded already are left out first: a second tap inserts nothing. The insert
         # below still skips any another process claimed meanwhile.
         done = set(
-            (await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item)))
+            await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item))
         )
         user_ids = [u for u in user_ids if u not in done]
         if not user_ids:
