@@ -132,7 +132,8 @@ async def on_nudge(ctx: Context, press: NudgePress) -> None:
     )
     AuditLog(ctx.session).record(ctx.user.id, "training.nudge", item, n=len(claimed))
     again = len(silent) - len(claimed)
-    ctx.answer(ctx.t("nudges.sent", n=len(claimed), skipped=again), alert=True)
+    key = "nudges.sent_some_before" if again else "nudges.sent"
+    ctx.answer(ctx.t(key, n=len(claimed), skipped=again), alert=True)
 
 
 def register(router: Router) -> None:

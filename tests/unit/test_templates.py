@@ -219,20 +219,26 @@ async def test_nudges_count_the_silent_and_remind_each_once_through_the_outbox(a
     replies = await owner.press("2 хүнд сануулах")
     assert "өмнө нь сануулга очсон" in alerts(replies)[0]
     assert await count(app, Delivery) == 2
+    late = await officer(app, 29)  # a late arrival is reminded; the others are not again
+    await late.send(training.code)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    replies = await owner.press("3 хүнд сануулах")
+    assert "1 оролцогчид" in alerts(replies)[0] and "2 хүнд дахин" in alerts(replies)[0]
+    assert sorted(d.chat_id for d in await rows(app, Delivery)) == [21, 22, 29]
     stranger = await trainer(app, OTHER)
     forged = NudgePress(training.id, "v", vote.id).pack()
     assert "сургагч багш л" in alerts(await stranger.press_data(forged))[0]
     # The vote's panel shows the same count.
     await owner.press("Загвар, сануулга")
-    assert "3 оролцогчоос 2 нь" in plain(owner.last().text)
+    assert "4 оролцогчоос 3 нь" in plain(owner.last().text)
     # An open question is nudged separately.
     await owner.press("Асуулт асуух")
     await owner.send("Сайн засаглалыг нэг үгээр?")
     await people[1].send("ил тод")
     await owner.press("Санал хураалтууд, сануулга, хувилах")
-    assert "3 оролцогчоос 2 нь хариулаагүй" in plain(owner.last().text)
+    assert "4 оролцогчоос 3 нь хариулаагүй" in plain(owner.last().text)
     await owner.press_data(NudgePress(training.id, "q", 1).pack())
-    assert await count(app, NudgeSent, NudgeSent.item == "question:1") == 2
+    assert await count(app, NudgeSent, NudgeSent.item == "question:1") == 3
 
 
 async def test_targets_are_typed_politely_and_the_deadline_reminds_each_officer_once(app):
