@@ -16,6 +16,7 @@ from bot.review_reminders import ReviewReminders
 from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
 from bot.transport import Hooks
+from bot.vote_reminders import VoteReminders
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.flood import FloodGuard
@@ -46,6 +47,7 @@ class App:
     # Background work started by a Telegram runtime next to update handling; each worker
     # gets the runtime (to send with) and runs until cancelled.
     workers: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
+    vote_reminders: VoteReminders | None = None
 
     def hooks(self) -> Hooks:
         """Give a runtime what it serves and the callbacks it calls, so it never calls up here."""
@@ -136,4 +138,13 @@ async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = 
     app.workers += [sync.run, live.run, live.auto_close, reminders.run, review_reminders.run]
     if outbox is not None:
         app.workers.append(outbox.run)
+    app.vote_reminders = VoteReminders(
+        database,
+        catalogue,
+        before=timedelta(minutes=settings.vote_remind_before),
+        interval=settings.vote_remind_check,
+        username=lambda: services.bot_username,
+        clock=lambda: services.clock(),  # the handlers' clock: tests move it forward
+    )
+    app.workers.append(app.vote_reminders.run)  # the deadline reminders of targeted votes
     return app

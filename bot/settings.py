@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     reminder_check: float = Field(600.0, gt=0)
     # Reviewers are reminded of practices waiting longer than this many days, once a day.
     review_remind_days: float = Field(3.0, gt=0)
+    # Officers of a vote's targeted khoroos who have not voted are reminded this many minutes
+    # before it closes, once; the worker looks every VOTE_REMIND_CHECK seconds.
+    vote_remind_before: float = Field(30.0, gt=0)
+    vote_remind_check: float = Field(60.0, gt=0)
     # How often (seconds) the search index picks up practices changed by other processes.
     library_sync: float = Field(5.0, gt=0)
 

@@ -43,7 +43,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (REVIEWER, ("review",)),
-    (TRAINER, ("newvote", "myvotes", "pollhere", "training", "questions", "taught")),
+    (TRAINER, ("newvote", "myvotes", "pollhere", "training", "questions", "taught", "bank")),
     (JUROR, ("jury",)),
     (
         ADMIN,

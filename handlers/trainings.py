@@ -26,6 +26,7 @@ from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, S
 from handlers.permissions import is_trainer
 from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.trainer_tools import TrainingToolsPress
 from handlers.vote_admin import qr_png
 from handlers.votes import changed, current, looks_like_code, results_text, show_ballot
 from knowledge.clean import clean_name
@@ -175,6 +176,8 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
     if training.state == OPEN:
         buttons.append(button("trainings.start_evaluation", "eval"))
     buttons.append(button("trainings.summary", "sum"))
+    # Its votes, who has not answered, clone (handlers/training_templates.py).
+    buttons.append(ctx.button("templates.training_tools", TrainingToolsPress(training.id, "menu")))
     if training.state != CLOSED:
         buttons.append(button("trainings.end", "end"))
     buttons.append(button("trainings.refresh", "panel"))

@@ -38,8 +38,10 @@ from knowledge.clean import clean_name
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
 from storage import csv_safe
 from storage.audit import AuditLog
-from storage.models import Ballot, User, VoteSession
+from storage.models import ArchivedBallot, Ballot, User, VoteSession
 from storage.practices import Practices
+from storage.templates import Templates
+from storage.trainings import Trainings
 from storage.votes import OPEN, Votes
 
 if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn (see chart_figure)
@@ -229,6 +231,11 @@ async def create(ctx: Context, run: FormRun) -> None:
         closes_at=ctx.services.clock() + timedelta(minutes=minutes) if minutes else None,
     )
     AuditLog(ctx.session).record(ctx.user.id, "vote.create", f"vote:{vote.code}")
+    # A vote opened while the trainer's training is open is one of the training's votes.
+    trainings = Trainings(ctx.session)
+    training = await trainings.open_training_of(ctx.user.id)
+    if training is not None:
+        await trainings.link_vote(training, vote)
     await show_results(ctx, vote)
     ctx.replies.append(share(ctx, vote))
 
@@ -299,17 +306,33 @@ async def show_results(ctx: Context, vote: VoteSession) -> None:
     vote.results_digest = fingerprint
 
 
-def export_csv(ctx: Context, vote: VoteSession, ballots: Sequence[tuple[Ballot, User]]) -> bytes:
-    """Write the ballots as CSV (UTF-8 with a BOM, so Excel reads Cyrillic); names if named."""
+def export_csv(
+    ctx: Context,
+    vote: VoteSession,
+    ballots: Sequence[tuple[Ballot, User]],
+    archived: Sequence[tuple[int, ArchivedBallot, User]] = (),
+    current_round: int = 1,
+) -> bytes:
+    """Write the ballots as CSV (UTF-8 with a BOM, so Excel reads Cyrillic); names if named.
+
+    A vote reset for other groups lists every round, each ballot with its round's number.
+    """
     buffer = io.StringIO()
     writer = csv_safe.Writer(buffer)
+    rounds = current_round > 1
     header = ["time"]
     if vote.named:
         header += ["voter", "district", "khoroo"]
     header += ["choice", "via"]
-    writer.writerow([plain(ctx.t(f"votes.csv.{column}")) for column in header])
-    for ballot, user in ballots:
-        row = [f"{ballot.cast_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}"]
+    names = [plain(ctx.t(f"votes.csv.{column}")) for column in header]
+    writer.writerow([plain(ctx.t("templates.csv_round")), *names] if rounds else names)
+    everything: list[tuple[int, Ballot | ArchivedBallot, User]] = [
+        *archived,
+        *((current_round, ballot, user) for ballot, user in ballots),
+    ]
+    for number, ballot, user in everything:
+        row = [str(number)] if rounds else []
+        row.append(f"{ballot.cast_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}")
         if vote.named:
             district = user.district.name(ctx.language) if user.district else ""
             row += [user.first_name, district, str(user.khoroo_number or "")]
@@ -400,11 +423,15 @@ async def on_button(ctx: Context, press: VoteAdminPress) -> None:
     elif action == "e":
         ctx.answer()
         ballots = await votes.ballots(vote)
+        templates = Templates(ctx.session)  # earlier groups' rounds, if the vote was reset
+        archived = await templates.archived(vote)
         ctx.replies.append(
             SendDocument(
-                export_csv(ctx, vote, ballots),
+                export_csv(ctx, vote, ballots, archived, await templates.round_number(vote)),
                 filename=f"vote-{vote.code}.csv",
-                caption=ctx.t("votes.export_caption", n=len(ballots), question=vote.question),
+                caption=ctx.t(
+                    "votes.export_caption", n=len(ballots) + len(archived), question=vote.question
+                ),
             )
         )
         return

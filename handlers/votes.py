@@ -18,6 +18,7 @@ from handlers.html import Html, escape
 from handlers.i18n import TIMEZONE, Catalogue
 from handlers.messages import Button, Keyboard, Kind
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
+from handlers.trainer_tools import VoteToolsPress
 from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally, tap
 from storage.models import VoteSession
 from storage.votes import CODE_ALPHABET, CODE_LENGTH, OPEN, Votes
@@ -146,6 +147,10 @@ def results_buttons(catalogue: Catalogue, language: str, vote: VoteSession) -> K
     def button(key: str, action: AdminAction) -> Button:
         return Button(catalogue.text(language, key), VoteAdminPress(vote.id, action).pack())
 
+    # Clone, bank, reset, targets and nudges (handlers/training_templates.py).
+    tools = Button(
+        catalogue.text(language, "templates.tools"), VoteToolsPress(vote.id, "menu").pack()
+    )
     if vote.state == OPEN:
         rows: Keyboard = (
             (button("votes.close", "c"), button("votes.refresh", "r")),
@@ -153,10 +158,10 @@ def results_buttons(catalogue: Catalogue, language: str, vote: VoteSession) -> K
         )
         if vote.kind != RANKING:
             rows += ((button("votes.post_poll", "p"),),)
-        return rows
+        return (*rows, (tools,))
     return (
         (button("votes.reopen", "o"), button("votes.chart", "g")),
-        (button("votes.export", "e"),),
+        (button("votes.export", "e"), tools),
     )
 
 

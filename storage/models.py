@@ -839,3 +839,78 @@ class RoomQuestionVote(Base):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Templates and nudges (issue 17): a question bank, a training's votes, a vote's rounds,
+# the khoroos a vote targets, and who was reminded of what ---
+
+
+class BankQuestion(Base):
+    """A vote's question and options a trainer keeps to start again with another group."""
+
+    __tablename__ = "question_bank"
+    __table_args__ = (UniqueConstraint("owner_id", "question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(10))
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoteRound(Base):
+    """A finished round of a vote that was reset for the next group."""
+
+    __tablename__ = "vote_rounds"
+    __table_args__ = (UniqueConstraint("vote_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote_sessions.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1 for the first group
+    ballots: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArchivedBallot(Base):
+    """A ballot of a finished round, moved out so the next group starts from zero."""
+
+    __tablename__ = "archived_ballots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("vote_rounds.id", ondelete="CASCADE"), index=True
+    )
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    choices: Mapped[list[int]] = mapped_column(JSON)
+    via: Mapped[str] = mapped_column(String(10), default="bot")
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoteTarget(Base):
+    """A khoroo (or, with no number, a whole district) whose officers a vote is meant for."""
+
+    __tablename__ = "vote_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(
+        ForeignKey("vote_sessions.id", ondelete="CASCADE"), index=True
+    )
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    khoroo_number: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class NudgeSent(Base):
+    """One reminder to one user about one item ("vote:12:1", "question:5", "deadline:12")."""
+
+    __tablename__ = "nudges_sent"
+    # The unique pair is the whole guarantee: a second tap, a restart or a second process
+    # inserting the same reminder finds it there and sends nothing.
+    __table_args__ = (UniqueConstraint("item", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

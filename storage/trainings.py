@@ -22,6 +22,7 @@ from storage.models import (
     utcnow,
 )
 from storage.votes import CODE_ALPHABET
+from storage.votes import OPEN as VOTE_OPEN
 
 CODE_LENGTH = 5  # one shorter than a vote's code: a typed code names one or the other
 OPEN, EVALUATION, CLOSED = "open", "evaluation", "closed"
@@ -219,20 +220,45 @@ class Trainings:
     # --- votes ---------------------------------------------------------------------------
 
     async def link_vote(self, training: Training, vote: VoteSession) -> None:
-        """Make the vote one of the training's."""
-        self.session.add(TrainingVote(training_id=training.id, vote_id=vote.id))
-        await self.session.flush()
+        """Make the vote one of the training's (once)."""
+        linked = await self.session.scalar(
+            select(TrainingVote.id).where(TrainingVote.vote_id == vote.id)
+        )
+        if linked is None:
+            self.session.add(TrainingVote(training_id=training.id, vote_id=vote.id))
+            await self.session.flush()
 
-    async def votes(self, training: Training, limit: int = 20) -> Sequence[VoteSession]:
-        """Return the training's votes, newest first."""
+    async def votes(
+        self, training: Training, limit: int | None = 20, *, oldest_first: bool = False
+    ) -> Sequence[VoteSession]:
+        """Return the training's votes, newest first unless asked otherwise."""
         found = await self.session.scalars(
             select(VoteSession)
             .join(TrainingVote, TrainingVote.vote_id == VoteSession.id)
             .where(TrainingVote.training_id == training.id)
-            .order_by(VoteSession.id.desc())
+            .order_by(VoteSession.id if oldest_first else VoteSession.id.desc())
             .limit(limit)
         )
         return found.all()
+
+    async def current_vote(self, training: Training) -> VoteSession | None:
+        """Return the training's newest open vote."""
+        return await self.session.scalar(
+            select(VoteSession)
+            .join(TrainingVote, TrainingVote.vote_id == VoteSession.id)
+            .where(TrainingVote.training_id == training.id, VoteSession.state == VOTE_OPEN)
+            .order_by(VoteSession.id.desc())
+            .limit(1)
+        )
+
+    async def open_training_of(self, owner_id: int) -> Training | None:
+        """Return the owner's newest open training (a vote opened now belongs to it)."""
+        return await self.session.scalar(
+            select(Training)
+            .where(Training.owner_id == owner_id, Training.state == OPEN)
+            .order_by(Training.id.desc())
+            .limit(1)
+        )
 
     async def of_vote(self, vote_id: int) -> Training | None:
         """Return the training a vote belongs to, if it belongs to one."""

@@ -1,0 +1,356 @@
+"""Templates and nudges through the core: clone, bank, reset, targets, reminders once."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.vote_reminders import VoteReminders
+from handlers.html import plain
+from handlers.messages import AnswerButton, Reply, SendDocument, SendPhoto
+from handlers.nudges import NudgePress
+from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
+from handlers.training_templates import BankPress
+from storage.models import (
+    Announcement,
+    ArchivedBallot,
+    Ballot,
+    BankQuestion,
+    Delivery,
+    District,
+    NudgeSent,
+    Training,
+    TrainingVote,
+    User,
+    VoteRound,
+    VoteSession,
+    utcnow,
+)
+from storage.templates import Templates
+from storage.votes import Votes
+from tests.conftest import ADMIN_ID
+from tests.support.chat import Chat, register
+from tests.unit.test_votes import open_vote
+
+TRAINER, OTHER = 10, 11
+QUESTION = "Аль туршлагыг нутагшуулах вэ?"
+
+
+def sent(replies: list[Reply], kind: type) -> list[Any]:
+    return [r for r in replies if isinstance(r, kind)]
+
+
+def alerts(replies: list[Reply]) -> list[str]:
+    return [plain(r.text or "") for r in sent(replies, AnswerButton)]
+
+
+async def trainer(app, user_id: int = TRAINER) -> Chat:
+    chat = Chat(app, user_id, first_name="Сургагч")
+    await register(chat, grant="trainer")
+    return chat
+
+
+async def officer(app, user_id: int, khoroo: str = "5", district: str = "Баянгол") -> Chat:
+    chat = Chat(app, user_id, first_name=f"Ажилтан{user_id}")
+    await register(chat, khoroo=khoroo, district=district)
+    return chat
+
+
+async def rows(app, model: type, *where: Any) -> list[Any]:
+    async with app.database.transaction() as session:
+        return list((await session.scalars(select(model).where(*where))).all())
+
+
+async def count(app, model: type, *where: Any) -> int:
+    async with app.database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+async def vote_in(chat: Chat, vote: VoteSession, option: str = "Ногоон хороо") -> None:
+    await chat.send(f"/vote {vote.code}")
+    await chat.press(option)
+
+
+async def test_a_trainer_clones_a_vote_without_its_ballots_and_others_may_not(app):
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner)
+    await vote_in(await officer(app, 20), vote)
+    await owner.press("Загвар, сануулга")
+    assert "1-р ээлж · 1 санал" in plain(owner.last().text)
+    replies = await owner.press("Хувилах")
+    assert any("Хуулбар санал хураалт нээгдлээ" in a for a in alerts(replies))
+    assert sent(replies, SendPhoto)  # the copy's QR code, as for a new vote
+    copy = (await rows(app, VoteSession, VoteSession.id != vote.id))[0]
+    assert (copy.question, copy.options, copy.kind) == (vote.question, vote.options, vote.kind)
+    assert copy.code != vote.code and copy.state == "open"
+    assert await count(app, Ballot, Ballot.vote_id == copy.id) == 0
+    # Another trainer, an officer and a forged press are refused at the press.
+    stranger = await trainer(app, OTHER)
+    replies = await stranger.press_data(VoteToolsPress(vote.id, "clone").pack())
+    assert alerts(replies) == ["Үүнийг үүсгэсэн сургагч багш л ашиглах боломжтой."]
+    replies = await (await officer(app, 21)).press_data(VoteToolsPress(vote.id, "bank").pack())
+    assert "сургагч багш, админ" in alerts(replies)[0]
+    assert await count(app, VoteSession) == 2 and await count(app, BankQuestion) == 0
+    # An admin may, and /help lists the bank for trainers.
+    admin = Chat(app, ADMIN_ID, first_name="Админ")
+    await register(admin)
+    replies = await admin.press_data(VoteToolsPress(vote.id, "clone").pack())
+    assert any("Хуулбар" in a for a in alerts(replies)) and await count(app, VoteSession) == 3
+    replies = await owner.send("/help")
+    assert "/bank" in "".join(owner.texts(replies))
+
+
+async def test_the_question_bank_keeps_a_question_once_and_starts_votes(app):
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner)
+    await owner.press("Загвар, сануулга")
+    replies = await owner.press("Асуултын санд хадгалах")
+    assert "Санд 1 асуулт байна" in alerts(replies)[0]
+    replies = await owner.press("Асуултын санд хадгалах")  # twice: still one entry
+    assert "шинэчиллээ" in alerts(replies)[0]
+    [entry] = await rows(app, BankQuestion)
+    assert entry.question == QUESTION and entry.options == vote.options
+    await owner.send("/bank")
+    assert "Асуултын сан" in plain(owner.last().text) and QUESTION in plain(owner.last().text)
+    replies = await owner.press("▶️ 1")
+    started = await rows(app, VoteSession, VoteSession.id != vote.id)
+    assert len(started) == 1 and started[0].question == QUESTION
+    assert any(started[0].code in a for a in alerts(replies))
+    # Not the owner's entry: refused; an officer has no /bank.
+    stranger = await trainer(app, OTHER)
+    replies = await stranger.press_data(BankPress("start", entry.id).pack())
+    assert "сургагч багш л" in alerts(replies)[0]
+    await stranger.send("/bank")
+    assert "хоосон" in plain(stranger.last().text)
+    reader = await officer(app, 21)
+    replies = await reader.send("/bank")
+    assert "сургагч багш, админ" in reader.texts(replies)[0]
+    await owner.send("/bank")
+    await owner.press("🗑 1")
+    assert await count(app, BankQuestion) == 0 and await count(app, VoteSession) == 2
+
+
+async def test_a_reset_keeps_the_code_archives_the_round_and_exports_every_round(app):
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner)
+    await owner.press("Загвар, сануулга")
+    replies = await owner.press("Дараагийн бүлэгт шинээр")  # no ballots yet: nothing to reset
+    assert "шаардлагагүй" in alerts(replies)[0]
+    first, second = await officer(app, 20), await officer(app, 21)
+    await vote_in(first, vote)
+    await vote_in(second, vote, "Цахим хороо")
+    await owner.press("Загвар, сануулга")
+    await owner.press("Дараагийн бүлэгт шинээр")
+    assert "1-р ээлжийн 2 санал архивт" in plain(owner.last().text)
+    replies = await owner.press("Тийм, шинээр эхлүүлэх")
+    assert "2-р ээлж эхэллээ." in alerts(replies)
+    assert "Санал өгсөн: 0" in owner.texts(replies)[0]  # the confirmation shows the new round
+    again = (await rows(app, VoteSession))[0]
+    assert again.code == vote.code and again.state == "open"
+    assert await count(app, Ballot, Ballot.vote_id == vote.id) == 0
+    [finished] = await rows(app, VoteRound)
+    assert (finished.number, finished.ballots) == (1, 2)
+    assert await count(app, ArchivedBallot) == 2
+    # The next group votes under the same code; the first group's voter may vote again.
+    await vote_in(first, vote, "Эрүүл хороо")
+    replies = await owner.press("CSV файл")
+    [document] = sent(replies, SendDocument)
+    table = list(csv.reader(io.StringIO(document.document.decode("utf-8-sig"))))
+    assert table[0][0] == "Ээлж"
+    assert sorted((row[0], row[-2]) for row in table[1:]) == [
+        ("1", "Ногоон хороо"),
+        ("1", "Цахим хороо"),
+        ("2", "Эрүүл хороо"),
+    ]
+    assert "3" in plain(document.caption or "")
+    # A forged confirmation from someone else resets nothing.
+    stranger = await trainer(app, OTHER)
+    await stranger.press_data(VoteToolsPress(vote.id, "resetok").pack())
+    assert await count(app, VoteRound) == 1
+
+
+async def test_a_training_clones_with_its_votes_ready_to_start(app):
+    owner = await trainer(app)
+    await owner.send("/training Хорооны хурлын арга зүй")
+    [training] = await rows(app, Training)
+    await open_vote(owner)  # opened while the training is open: one of its votes
+    await open_vote(owner, "Хамгийн хэрэгтэй сэдэв?", ("Төсөв", "Иргэдийн оролцоо"))
+    assert await count(app, TrainingVote, TrainingVote.training_id == training.id) == 2
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "Хамгийн хэрэгтэй сэдэв?" in plain(owner.last().text)
+    replies = await owner.press("Сургалтыг хувилах")
+    assert any("2 санал хураалттай" in a for a in alerts(replies))
+    copy = (await rows(app, Training, Training.id != training.id))[0]
+    assert copy.title == training.title and copy.code != training.code
+    async with app.database.transaction() as session:
+        votes = await Templates(session).votes_of(copy)
+    assert [v.question for v in votes] == [QUESTION, "Хамгийн хэрэгтэй сэдэв?"]
+    assert all(v.state == "closed" for v in votes)  # ready: the trainer opens each in turn
+    stranger = await trainer(app, OTHER)
+    replies = await stranger.press_data(TrainingToolsPress(training.id, "clone").pack())
+    assert "сургагч багш л" in alerts(replies)[0]
+    assert await count(app, Training) == 2
+
+
+async def test_nudges_count_the_silent_and_remind_each_once_through_the_outbox(app):
+    owner = await trainer(app)
+    await owner.send("/training Сургалт")
+    [training] = await rows(app, Training)
+    people = [await officer(app, 20 + i) for i in range(3)]
+    for person in people:
+        await person.send(training.code)
+    vote, _ = await open_vote(owner)
+    await vote_in(people[0], vote)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "бүртгүүлсэн 3 оролцогчоос 2 нь санал өгөөгүй" in plain(owner.last().text)
+    replies = await owner.press("2 хүнд сануулах")
+    assert "2 оролцогчид сануулга" in alerts(replies)[0]
+    [announcement] = await rows(app, Announcement)
+    assert announcement.kind == "nudge" and announcement.state == "sending"
+    assert vote.code in announcement.text and vote.code in (announcement.text_en or "")
+    deliveries = await rows(app, Delivery)
+    assert sorted(d.chat_id for d in deliveries) == [21, 22]
+    # A second tap (or a duplicate) reminds nobody again; a forged press is refused.
+    replies = await owner.press("2 хүнд сануулах")
+    assert "өмнө нь сануулга очсон" in alerts(replies)[0]
+    assert await count(app, Delivery) == 2
+    late = await officer(app, 29)  # a late arrival is reminded; the others are not again
+    await late.send(training.code)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    replies = await owner.press("3 хүнд сануулах")
+    assert "1 оролцогчид" in alerts(replies)[0] and "2 хүнд дахин" in alerts(replies)[0]
+    assert sorted(d.chat_id for d in await rows(app, Delivery)) == [21, 22, 29]
+    stranger = await trainer(app, OTHER)
+    forged = NudgePress(training.id, "v", vote.id).pack()
+    assert "сургагч багш л" in alerts(await stranger.press_data(forged))[0]
+    # The vote's panel shows the same count.
+    await owner.press("Загвар, сануулга")
+    assert "4 оролцогчоос 3 нь" in plain(owner.last().text)
+    # An open question is nudged separately.
+    await owner.press("Асуулт асуух")
+    await owner.send("Сайн засаглалыг нэг үгээр?")
+    await people[1].send("ил тод")
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "4 оролцогчоос 3 нь хариулаагүй" in plain(owner.last().text)
+    await owner.press_data(NudgePress(training.id, "q", 1).pack())
+    assert await count(app, NudgeSent, NudgeSent.item == "question:1") == 3
+
+
+async def test_targets_are_typed_politely_and_the_deadline_reminds_each_officer_once(app):
+    now = [utcnow()]
+    app.services.clock = lambda: now[0]
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner, autoclose="15 мин")
+    voter, silent = await officer(app, 20), await officer(app, 21)
+    elsewhere = await officer(app, 22, khoroo="7")
+    await vote_in(voter, vote)
+    await owner.press("Загвар, сануулга")
+    await owner.press("Хороод сонгох")
+    replies = await owner.send("Марс 5")
+    assert "дүүргийн нэр танигдсангүй" in owner.texts(replies)[0]
+    replies = await owner.send("Баянгол 500")
+    assert "хороо бий" in owner.texts(replies)[0]
+    replies = await owner.send("Баянгол 5, 6")
+    assert "Баянгол 5, 6" in owner.texts(replies)[0]
+    async with app.database.transaction() as session:
+        assert len(await Templates(session).targets(vote)) == 2
+    reminders = VoteReminders(
+        app.database, app.services.catalogue, before=timedelta(minutes=10), clock=lambda: now[0]
+    )
+    assert await reminders.due() == []  # closes in 15 minutes: not yet
+    now[0] += timedelta(minutes=6)
+    [message] = await reminders.due()
+    assert message.chat_id == silent.user_id != elsewhere.user_id
+    assert vote.code in plain(message.text) and "минутын дараа хаагдана" in plain(message.text)
+    assert await reminders.due() == []
+    # A restart or a second process finds the reminder claimed.
+    other = VoteReminders(
+        app.database, app.services.catalogue, before=timedelta(minutes=10), clock=lambda: now[0]
+    )
+    assert await other.due() == []
+    now[0] += timedelta(minutes=10)  # closed: nothing more
+    assert await other.due() == []
+
+
+# --- the repository on its own ---------------------------------------------------------------
+
+
+async def seeded(app, ids: list[int]) -> int:
+    """Add registered officers of one khoroo directly; return the district's id."""
+    async with app.database.transaction() as session:
+        district = await session.scalar(select(District).where(District.name_mn == "Баянгол"))
+        assert district is not None
+        for user_id in ids:
+            session.add(
+                User(
+                    id=user_id,
+                    first_name=f"U{user_id}",
+                    language="en" if user_id % 2 else "mn",
+                    district_id=district.id,
+                    khoroo_number=5,
+                    registered=True,
+                )
+            )
+        return district.id
+
+
+async def test_a_reminder_is_claimed_once_per_item_and_user(app):
+    await seeded(app, [1, 2, 3])
+    now = utcnow()
+    async with app.database.transaction() as session:
+        templates = Templates(session)
+        assert await templates.claim("vote:1:1", [1, 2], now) == [1, 2]
+        assert await templates.claim("vote:1:1", [2, 3], now) == [3]
+        assert await templates.claim("vote:1:2", [1, 2, 3], now) == [1, 2, 3]  # a new round
+        assert await templates.claim("vote:1:1", [], now) == []
+        assert await templates.reminded("vote:1:1") == 3
+
+
+async def test_rounds_number_on_and_keep_every_ballot(app):
+    await seeded(app, [1, 2, 3])
+    async with app.database.transaction() as session:
+        votes, templates = Votes(session), Templates(session)
+        vote = await votes.create(
+            owner_id=1, question="Q?", options=["a", "b"], kind="single", named=True, live=True
+        )
+        await votes.cast(vote, 2, [0])
+        await votes.cast(vote, 3, [1])
+        first = await templates.reset(vote)
+        await votes.cast(vote, 2, [1])
+        second = await templates.reset(vote)
+        assert (first.number, first.ballots, second.number, second.ballots) == (1, 2, 2, 1)
+        assert await templates.round_number(vote) == 3
+        kept = [(n, b.voter_id, b.choices) for n, b, _ in await templates.archived(vote)]
+        assert sorted(kept) == [(1, 2, [0]), (1, 3, [1]), (2, 2, [1])]
+        assert await votes.count(vote) == 0 and vote.state == "open"
+
+
+async def test_two_workers_at_once_remind_each_officer_once(app):
+    district_id = await seeded(app, [1, 2, 3, 4, 5])
+    now = utcnow()
+    async with app.database.transaction() as session:
+        vote = await Votes(session).create(
+            owner_id=1,
+            question="Q?",
+            options=["a", "b"],
+            kind="single",
+            named=False,
+            live=True,
+            closes_at=now + timedelta(minutes=20),
+        )
+        await Votes(session).cast(vote, 2, [0])
+        await Templates(session).set_targets(vote, [(district_id, 5)])
+    workers = [
+        VoteReminders(app.database, app.services.catalogue, clock=lambda: now) for _ in range(2)
+    ]
+    results = await asyncio.gather(*(worker.due() for worker in workers))
+    reached = sorted(m.chat_id for messages in results for m in messages)
+    assert reached == [3, 4, 5]  # not the owner (1), not the voter (2), each once
+    english = next(m for messages in results for m in messages if m.chat_id == 3)
+    assert "closes at" in plain(english.text)  # in the officer's own language
+    assert [await w.due() for w in workers] == [[], []]
