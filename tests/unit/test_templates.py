@@ -32,6 +32,7 @@ from storage.models import (
     utcnow,
 )
 from storage.templates import Templates
+from storage.trainings import Trainings
 from storage.votes import Votes
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
@@ -188,7 +189,7 @@ async def test_a_training_clones_with_its_votes_ready_to_start(app):
     copy = (await rows(app, Training, Training.id != training.id))[0]
     assert copy.title == training.title and copy.code != training.code
     async with app.database.transaction() as session:
-        votes = await Templates(session).votes_of(copy)
+        votes = await Trainings(session).votes(copy, None, oldest_first=True)
     assert [v.question for v in votes] == [QUESTION, "Хамгийн хэрэгтэй сэдэв?"]
     assert all(v.state == "closed" for v in votes)  # ready: the trainer opens each in turn
     stranger = await trainer(app, OTHER)
