@@ -32,6 +32,7 @@ from knowledge.contest import (
     verify_chain,
 )
 from storage.audit import AuditLog
+from storage.contest_files import JudgingSpec
 from storage.models import (
     ContestCriterion,
     ContestEntry,
@@ -67,21 +68,29 @@ class Recorded:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """A round's standings, the per-criterion means and its jury's agreement."""
+    """A round's standings, the per-criterion means, its jury's agreement, the peer scores."""
 
     round: ContestRound
     standings: list[Standing]
     means: dict[int, dict[str, float]]
     agreement: float | None
     jurors: int
+    peer: dict[int, float] = field(default_factory=dict)  # out of 100, by practice
+    rankings: int = 0  # khoroos that ranked
+    head: str = GENESIS  # the round's chain head when the result was computed
 
 
 @dataclass(frozen=True)
 class Closing:
-    """What closing a round did: the practices that advanced and the round they went to."""
+    """What closing a round did: the practices that advanced and the round they went to.
+
+    Closing the capital round names its `winners` (its first top N places that were scored).
+    """
 
     advanced: list[int]
     capital_round_id: int | None
+    round_id: int | None = None
+    winners: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +108,40 @@ class RoundCheck:
     def intact(self) -> bool:
         """Return whether the chain and the scores in force agree everywhere."""
         return not self.problems and not self.mismatches
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """How a year judges one level: advancing (or winners named), peer share, normalise, blind."""
+
+    level: str
+    top_n: int = 3
+    peer_share: int = 0
+    normalise: bool = False
+    blind: bool = False
+
+
+@dataclass(frozen=True)
+class JurorProgress:
+    """A juror's progress in a round: practices fully scored out of those they may score."""
+
+    juror: int
+    scored: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        """Return whether every practice the juror may score is fully scored."""
+        return self.scored >= self.total
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A juror's comment in force on a practice."""
+
+    juror: int
+    practice: int
+    text: str
 
 
 def _criterion(row: ContestCriterion) -> Criterion:
@@ -573,3 +616,79 @@ class Judging:
             check.totals = {s.practice: s.total for s in standings if s.total is not None}
             checks.append(check)
         return checks
+
+    # --- Settings per year and level (the contest file or an admin) ---
+
+    async def settings(self, year: int, level: str) -> RoundSettings:
+        """Return a year's settings for a level (the defaults when nobody set them)."""
+        raise NotImplementedError
+
+    async def set_settings(
+        self,
+        year: int,
+        level: str,
+        *,
+        actor_id: int | None = None,
+        top_n: int | None = None,
+        peer_share: int | None = None,
+        normalise: bool | None = None,
+        blind: bool | None = None,
+    ) -> RoundSettings:
+        """Change what is given of a year's settings for a level, and its rounds still open."""
+        raise NotImplementedError
+
+    async def apply(self, spec: JudgingSpec, actor_id: int | None = None) -> None:
+        """Apply a contest file's judging for a year: its settings and rubric."""
+        raise NotImplementedError
+
+    async def open_year(self, year: int, actor_id: int | None = None) -> list[ContestRound]:
+        """Open, with the year's district settings, each district round not open yet."""
+        raise NotImplementedError
+
+    # --- Comments ---
+
+    async def set_comment(
+        self, round_id: int, juror_id: int, practice_id: int, text: str | None
+    ) -> Recorded:
+        """Set (or clear, with None or blank) a juror's comment on a practice; chain it."""
+        raise NotImplementedError
+
+    async def comment(self, round_id: int, juror_id: int, practice_id: int) -> str | None:
+        """Return a juror's comment in force on a practice."""
+        raise NotImplementedError
+
+    async def comments(self, round_id: int) -> list[Comment]:
+        """Return every comment in force in a round, by practice then juror."""
+        raise NotImplementedError
+
+    # --- Progress ---
+
+    async def sheet(self, round_id: int, juror_id: int) -> list[int]:
+        """Return the practices a juror may score in a round (their own khoroo's left out)."""
+        raise NotImplementedError
+
+    async def progress(self, round_id: int) -> list[JurorProgress]:
+        """Return each juror's progress in a round: fully scored practices out of theirs."""
+        raise NotImplementedError
+
+    async def unfinished(self, round_id: int) -> list[int]:
+        """Return the jurors of a round who have not fully scored every practice of theirs."""
+        raise NotImplementedError
+
+    # --- Chain heads and winners ---
+
+    async def head(self, round_id: int) -> str:
+        """Return the hash of a round's last log entry (the genesis hash when empty)."""
+        raise NotImplementedError
+
+    async def year_head(self, year: int) -> str:
+        """Return the year's digest over its rounds' heads (what published results print)."""
+        raise NotImplementedError
+
+    async def capital_round(self, year: int) -> ContestRound | None:
+        """Return the year's capital round, if there is one yet."""
+        raise NotImplementedError
+
+    async def winners(self, round_id: int) -> list[int]:
+        """Return a closed capital round's winners: its first top N places that were scored."""
+        raise NotImplementedError
