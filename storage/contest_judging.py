@@ -158,6 +158,10 @@ class Comment:
     text: str
 
 
+def _points(total: float | None) -> str:
+    return "none" if total is None else f"{total:.2f}"
+
+
 def _criterion(row: ContestCriterion) -> Criterion:
     return Criterion(
         row.code,
@@ -739,6 +743,22 @@ class Judging:
                 peer_share=contest_round.peer_share,
             )
             check.totals = {s.practice: s.total for s in standings if s.total is not None}
+            shown = {
+                s.practice: s.total
+                for s in (await self.results(contest_round.id)).standings
+                if s.total is not None
+            }
+            for practice in sorted(set(check.totals) | set(shown)):
+                logged_total, shown_total = check.totals.get(practice), shown.get(practice)
+                if (
+                    logged_total is None
+                    or shown_total is None
+                    or (abs(logged_total - shown_total) > 1e-9)
+                ):
+                    check.mismatches.append(
+                        f"total of practice {practice}: log {_points(logged_total)}, "
+                        f"tables {_points(shown_total)}"
+                    )
             checks.append(check)
         return checks
 

@@ -407,6 +407,8 @@ def test_contest_verify_names_the_entry_behind_an_edited_score_comment_or_rankin
     assert main(["contest", "verify", str(YEAR)]) == 1
     out = capsys.readouterr().out
     assert "innovation: log 4 (entry 3), scores 5" in out and "TAMPERED" in out
+    # 0.8 · 80 + 0.2 · 100 = 84 from the log; the tables' innovation 5 gives 0.8 · 83 + 20.
+    assert "total of practice 2: log 84.00, tables 86.40" in out
     asyncio.run(tamper("UPDATE contest_scores SET value = 4 WHERE criterion = 'innovation'"))
     assert main(["contest", "verify", str(YEAR)]) == 0
     capsys.readouterr()
