@@ -457,3 +457,20 @@ def test_an_operator_exports_reminds_and_publishes_from_the_command_line(
     assert "refused: no_capital_round" in capsys.readouterr().err
     assert main(["contest", "close", str(round_id)]) == 0
     assert "Advanced to round" in capsys.readouterr().out
+
+
+async def test_an_admin_sees_who_the_contests_notices_go_to(app, contest):
+    from tests.conftest import ADMIN_ID
+    from tests.support.chat import Chat, register
+
+    round_id, practices = contest["round"], contest["practices"]
+    await mark_all(app.database, round_id, 1, {practices[0]: 5})
+    async with app.database.transaction() as session:
+        await remind_jurors(session, app.services.catalogue, round_id, NOW)
+        await close_round(session, app.services.catalogue, round_id, NOW, ADMIN)
+    boss = Chat(app, ADMIN_ID, first_name="Админ")
+    await register(boss)
+    await boss.send("/announcements")
+    listing = plain(boss.last().text)
+    assert "Нэрлэсэн 2 хэрэглэгч" in listing  # the reminder to jurors 1 and 2
+    assert "Баянгол дүүргийн хорооны ажилтнууд" in listing
