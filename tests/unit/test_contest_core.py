@@ -474,3 +474,24 @@ async def test_an_admin_sees_who_the_contests_notices_go_to(app, contest):
     listing = plain(boss.last().text)
     assert "Нэрлэсэн 2 хэрэглэгч" in listing  # the reminder to jurors 1 and 2
     assert "Баянгол дүүргийн хорооны ажилтнууд" in listing
+
+
+async def test_a_sheet_leaves_out_exactly_what_own_practice_calls_ones_own(app, contest):
+    round_id = contest["round"]
+    async with app.database.transaction() as session:
+        session.add(User(id=30, registered=True))  # no khoroo in the profile
+        practice = await session.get(Practice, contest["practices"][2])
+        assert practice is not None
+        practice.submitter_id = 30  # written by someone of no khoroo
+        await session.flush()
+        judging = Judging(session)
+        for user in (1, 11, 12, 15, 20, 30, 999):
+            expected = [
+                p
+                for p in await judging.practices(round_id)
+                if not await judging.own_practice(user, p)
+            ]
+            assert await judging.sheet(round_id, user) == expected, user
+        assert (
+            len(await judging.sheet(round_id, 30)) == 3 and await judging.sheet(round_id, 999) == []
+        )
