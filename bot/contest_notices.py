@@ -17,7 +17,7 @@ from handlers.contest import when
 from handlers.html import Html
 from handlers.i18n import LANGUAGES, Catalogue
 from knowledge.contest import Standing
-from storage.announcements import Announcements
+from storage.announcements import CANCELLED, Announcements
 from storage.audit import AuditLog
 from storage.contest import Contest, reminder_notice
 from storage.contest_judging import CLOSED, DISTRICT, OPEN, Closing, Judging, JudgingError
@@ -350,8 +350,21 @@ async def publish_results(
     now: datetime,
     actor_id: int | None = None,
 ) -> Announcement:
-    """Queue the year's results to everyone (refused until the capital round is closed)."""
+    """Queue the year's results to everyone (refused until the capital round is closed).
+
+    The same results are published once ("already_published"): a second tap, a repeated
+    update or a second admin does not send them to everyone again.
+    """
     texts = await results_text(session, catalogue, year)
+    earlier = await session.scalar(
+        select(Announcement.id).where(
+            Announcement.kind == "contest",
+            Announcement.text == texts["mn"],
+            Announcement.state != CANCELLED,
+        )
+    )
+    if earlier is not None:
+        raise JudgingError("already_published")
     AuditLog(session).record(
         actor_id,
         "contest.results_published",

@@ -324,6 +324,8 @@ async def test_closing_announces_advancing_and_winners_and_publishing_shows_the_
         ]
         assert "1-р байр" in winners[1].text
         published = await publish_results(session, catalogue, YEAR, NOW, ADMIN)
+        with pytest.raises(JudgingError, match="already_published"):
+            await publish_results(session, catalogue, YEAR, NOW, ADMIN)
         head = await Judging(session).year_head(YEAR)
         rounds = (await session.scalars(select(ContestRound.id).order_by(ContestRound.id))).all()
         heads = {r: await Judging(session).head(r) for r in rounds}
