@@ -203,7 +203,8 @@ class TelegramRuntime(ABC):
             raise MalformedUpdate(f"the update cannot be read: {error!r}") from None
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         handling = asyncio.ensure_future(self._handle(checked, incoming, answer))
-        await asyncio.wait({handling, answer}, return_when=asyncio.FIRST_COMPLETED)
+        waits: set[asyncio.Future[Any]] = {handling, answer}
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         if not handling.done():  # the rest of the replies are still going out
             self._background.add(handling)
             handling.add_done_callback(self._background.discard)
