@@ -195,10 +195,11 @@ async def bot_burst(url: str, args: argparse.Namespace) -> dict[str, Any]:
     async with FakeTelegram() as fake, AsyncExitStack() as stack:
         fake.webhook_connections = args.connections
         bots = Bots(fake)
-        for _ in range(args.processes):
+        for number in range(args.processes):
+            profile = ["-m", "cProfile", "-o", f"{args.profile}/bot{number}.prof"]
             await bots.start(
                 stack,
-                ["-m", "bot", "run", "--webhook"],
+                [*(profile if args.profile else []), "-m", "bot", "run", "--webhook"],
                 {**environment, "PROJECTOR_PORT": str(free_port())},
             )
         # Everyone opens the vote by its link first (not timed), as in a training room.
@@ -316,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=None, help="a PostgreSQL URL to use as it is")
     parser.add_argument("--server", default=SERVER, help="where to create a scratch database")
     parser.add_argument("--prefix", default="khoroo_city_", help="the scratch database's name")
+    parser.add_argument("--profile", default=None, help="a folder for the bots' cProfile files")
     parser.add_argument("--serve-bare-bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare_bot:
