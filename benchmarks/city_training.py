@@ -55,6 +55,9 @@ from benchmarks.room import (
     seed,
     stored_ballots,
 )
+from benchmarks.room import (
+    postgres_cpu_seconds as postgres_cpu,
+)
 from storage.database import upgrade
 from tests.fake_telegram import FakeTelegram
 from tests.support.ports import free_port
@@ -154,7 +157,7 @@ async def press_burst(
     answers = Answers(fake)
     answers.update()
     pushed: dict[str, float] = {}
-    cpu_before = bots.cpu()
+    cpu_before, telegram_before, postgres_before = bots.cpu(), time.process_time(), postgres_cpu()
     begin = time.monotonic()
 
     async def participant(user_id: int) -> None:
@@ -165,8 +168,13 @@ async def press_burst(
 
     await asyncio.gather(*(participant(user) for user in messages))
     complete = await answers.until(len(messages), timeout=30)
-    cpu_after = bots.cpu()
+    cpu_after, telegram_after, postgres_after = bots.cpu(), time.process_time(), postgres_cpu()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    postgres = (
+        None
+        if postgres_before is None or postgres_after is None
+        else postgres_after - postgres_before
+    )
     answered_twice = [
         call
         for call in fake.rejected
@@ -179,6 +187,13 @@ async def press_burst(
         "delivered_twice": len(twice),
         "answered_twice": len(answered_twice),
         "cpu_ms_per_press": None if cpu is None else round(cpu * 1000 / len(messages), 2),
+        # The fake Telegram (this process), and every PostgreSQL process on the machine.
+        "telegram_cpu_ms_per_press": round(
+            (telegram_after - telegram_before) * 1000 / len(messages), 2
+        ),
+        "postgres_cpu_ms_per_press": None
+        if postgres is None
+        else round(postgres * 1000 / len(messages), 2),
         "rejected_by_fake": len(fake.rejected),
     }
 

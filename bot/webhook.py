@@ -124,7 +124,8 @@ class WebhookServer:
 
     async def start(self, host: str, port: int) -> None:
         """Listen on the host and port."""
-        self._runner = web.AppRunner(self.application())
+        # No access log: a line per update costs time in a burst and says nothing new.
+        self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         log.info("webhook listening on %s:%s", host, port)
