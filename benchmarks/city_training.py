@@ -52,6 +52,7 @@ from benchmarks.room import (
     cpu_seconds,
     figures,
     machine_load,
+    postgres_cpu_between,
     seed,
     stored_ballots,
 )
@@ -170,11 +171,7 @@ async def press_burst(
     complete = await answers.until(len(messages), timeout=30)
     cpu_after, telegram_after, postgres_after = bots.cpu(), time.process_time(), postgres_cpu()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    postgres = (
-        None
-        if postgres_before is None or postgres_after is None
-        else postgres_after - postgres_before
-    )
+    postgres = postgres_cpu_between(postgres_before, postgres_after)
     answered_twice = [
         call
         for call in fake.rejected

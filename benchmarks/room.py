@@ -51,22 +51,28 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds() -> float | None:
-    """Return the CPU time of every PostgreSQL server process on this machine (Linux)."""
-    total = 0.0
-    try:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                text = stat.read_text()
-            except OSError:
-                continue
-            name, rest = text.split("(", 1)[1].rsplit(")", 1)
-            if name == "postgres":
-                fields = rest.split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
+def postgres_cpu_seconds() -> dict[int, float]:
+    """Return the CPU time of each PostgreSQL server process on this machine, by pid (Linux)."""
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if name == "postgres":
+            fields = rest.split()
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK"
+            )
+    return used
+
+
+def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """Return the CPU PostgreSQL used between two looks (processes that ended are missed)."""
+    if not after:
         return None
-    return total
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def machine_load() -> dict[str, Any]:
