@@ -24,101 +24,28 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the fake server lives in tests/
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ and tests/
 
-from sqlalchemy import select  # noqa: E402
-
-from storage.database import Database, upgrade  # noqa: E402
-from storage.models import Ballot, RoleGrant, User  # noqa: E402
-from storage.votes import Votes  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
-from tests.support.ports import free_port  # noqa: E402
-
-TRAINER = 7001
-FIRST_VOTER = 100_001
-OPTIONS = ["Ногоон хороо", "Цахим хороо", "Эрүүл хороо"]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of the values."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
-    return ordered[index]
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """Return the CPU time a process has used so far (Linux), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Answers:
-    """The callback answers the fake has received, read incrementally (a burst is O(n))."""
-
-    def __init__(self, fake: FakeTelegram) -> None:
-        self.fake = fake
-        self.times: dict[str, float] = {}
-        self._seen = 0
-
-    def update(self) -> dict[str, float]:
-        """Take in the calls made since the last look; return the answer time per query."""
-        calls = self.fake.calls
-        for call in calls[self._seen :]:
-            if call.method == "answerCallbackQuery" and call.ok:
-                self.times.setdefault(call.params["callback_query_id"], call.time)
-        self._seen = len(calls)
-        return self.times
-
-    async def until(self, count: int) -> None:
-        """Wait until this many callbacks have been answered."""
-        await self.fake.wait_for(lambda: len(self.update()) >= count, timeout=300)
-
-
-def figures(pushed: dict[str, float], answered: dict[str, float]) -> dict[str, Any]:
-    """Return throughput and latency of one round of presses."""
-    times = {query: answered[query] for query in pushed if query in answered}
-    latencies = [(times[query] - pushed[query]) * 1000 for query in times]
-    span = max(times.values()) - min(pushed.values())
-    return {
-        "presses": len(pushed),
-        "answered": len(times),
-        "seconds": round(span, 3),
-        "ballots_per_second": round(len(times) / span, 1),
-        "p50_ms": round(percentile(latencies, 0.50), 1),
-        "p99_ms": round(percentile(latencies, 0.99), 1),
-    }
-
-
-@asynccontextmanager
-async def bot_process(args: list[str], environment: dict[str, str]) -> AsyncIterator[int]:
-    """Run a bot in a process of its own; yield its pid; stop it with SIGTERM after."""
-    with tempfile.TemporaryFile() as errors:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=ROOT, env={**os.environ, **environment}, stderr=errors
-        )
-        try:
-            yield process.pid
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            code = await process.wait()
-            errors.seek(0)
-            failures = [line for line in errors.read().splitlines() if b'"level": "ERROR"' in line]
-    if code != 0 or failures:
-        raise RuntimeError(f"the bot process failed (exit {code}): {failures[:3]}")
+from benchmarks.room import (
+    FIRST_VOTER,
+    Answers,
+    bare_message,
+    bot_process,
+    cpu_seconds,
+    figures,
+    seed,
+    stored_ballots,
+)
+from storage.database import upgrade
+from tests.fake_telegram import FakeTelegram
+from tests.support.ports import free_port
 
 
 async def rounds(
@@ -149,45 +76,6 @@ def median_round(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the round of median duration, with every round's duration beside it."""
     ordered = sorted(results, key=lambda r: r["seconds"])
     return {**ordered[len(ordered) // 2], "rounds_seconds": [r["seconds"] for r in results]}
-
-
-async def seed(url: str, participants: int) -> tuple[str, int]:
-    """Register the trainer and the participants and open a vote; return its code and id."""
-    database = Database(url)
-    try:
-        async with database.transaction() as session:
-            for user_id in [TRAINER, *range(FIRST_VOTER, FIRST_VOTER + participants)]:
-                session.add(
-                    User(
-                        id=user_id, first_name=f"User{user_id}", position="officer", registered=True
-                    )
-                )
-            await session.flush()
-            session.add(RoleGrant(user_id=TRAINER, role="trainer"))
-            vote = await Votes(session).create(
-                owner_id=TRAINER,
-                question="Аль туршлагыг нутагшуулах вэ?",
-                options=OPTIONS,
-                kind="single",
-                named=False,
-                live=True,
-            )
-            return vote.code, vote.id
-    finally:
-        await database.dispose()
-
-
-async def stored_ballots(url: str, vote_id: int) -> dict[int, list[int]]:
-    """Return every voter's ballot as the database holds it."""
-    database = Database(url)
-    try:
-        async with database.transaction() as session:
-            rows = await session.execute(
-                select(Ballot.voter_id, Ballot.choices).where(Ballot.vote_id == vote_id)
-            )
-            return {voter: list(choices) for voter, choices in rows}
-    finally:
-        await database.dispose()
 
 
 async def bot_burst(url: str, participants: int, count: int) -> dict[str, Any]:
@@ -233,12 +121,7 @@ async def bare_burst(participants: int, count: int) -> dict[str, Any]:
         async with bot_process([__file__, "--serve-bare-bot"], environment) as pid:
             await fake.wait_for(lambda: fake.polls_waiting > 0, timeout=60)
             messages = {
-                user_id: {
-                    "message_id": 1,
-                    "date": 0,
-                    "chat": {"id": user_id, "type": "private"},
-                    "text": "?",
-                }
+                user_id: bare_message(user_id)
                 for user_id in range(FIRST_VOTER, FIRST_VOTER + participants)
             }
             results, cpu = await rounds(fake, pid, messages, lambda u, n: f"vt:1:c:{n}", count)

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers.callbacks import Callback
@@ -151,6 +152,15 @@ class Dispatcher:
                 log.info("state conflict, retrying", extra={"update_id": incoming.update_id})
                 if attempt + 1 == ATTEMPTS:
                     break
+            except DBAPIError as error:
+                if not error.connection_invalidated or attempt + 1 == ATTEMPTS:
+                    log.exception("handler failed", extra={"update_id": incoming.update_id})
+                    break
+                # A pooled connection was dead (the server restarted): nothing was applied,
+                # and the pool now opens fresh ones.
+                log.warning(
+                    "database connection lost, retrying", extra={"update_id": incoming.update_id}
+                )
             except Exception:
                 log.exception(
                     "handler failed", extra={"update_id": incoming.update_id, "kind": incoming.kind}
@@ -160,9 +170,10 @@ class Dispatcher:
 
     async def _apply(self, incoming: Incoming) -> list[Reply]:
         async with self.database.transaction() as session:
-            await Conversations(session).lock(incoming.user_id)
-            if incoming.update_id is not None and not await ProcessedUpdates(session).claim(
-                incoming.update_id
+            if incoming.update_id is None:
+                await Conversations(session).lock(incoming.user_id)
+            elif not await ProcessedUpdates(session).claim(
+                incoming.update_id, user_id=incoming.user_id
             ):
                 return []
             user, state = await Conversations(session).open(

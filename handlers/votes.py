@@ -305,11 +305,12 @@ async def may_use_ballot(ctx: Context, vote: VoteSession) -> bool:
 
 async def on_button(ctx: Context, press: VotePress) -> None:
     """Apply a participant's tap: choose, rank, undo, confirm, or look at the results."""
-    vote = await Votes(ctx.session).get(press.vote)
+    # The vote and whether its code was used in this chat, in one round trip (may_use_ballot).
+    vote, joined = await Votes(ctx.session).get_in_chat(press.vote, ctx.incoming.chat_id)
     if vote is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
-    if not await may_use_ballot(ctx, vote):
+    if not (joined or vote.owner_id == ctx.user.id):
         ctx.answer(ctx.t("votes.join_first"), alert=True)
         return
     action = press.action

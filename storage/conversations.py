@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from storage.models import Base, ConversationState, ProcessedUpdate, User
+from storage.models import Base, ConversationState, ProcessedUpdate, User, utcnow
 from storage.users import Users
 
 # Every update starts with this query: built once, it is only looked up in the cache after.
@@ -63,6 +63,15 @@ class Conversations:
         return state
 
 
+# The INSERT reads the lock's row, so PostgreSQL takes the lock before it inserts.
+_LOCK_AND_CLAIM = text(
+    "WITH locked AS (SELECT pg_advisory_xact_lock(:user_id)) "
+    f"INSERT INTO {ProcessedUpdate.__tablename__} (update_id, processed_at) "
+    "SELECT CAST(:update_id AS BIGINT), CAST(:at AS TIMESTAMPTZ) FROM locked "
+    "ON CONFLICT DO NOTHING"
+)
+
+
 @functools.cache
 def _claim(dialect: str) -> Executable:
     """Return the INSERT that claims an update id unless it is claimed, built once per dialect."""
@@ -80,10 +89,21 @@ class ProcessedUpdates:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, update_id: int) -> bool:
-        """Record the update as applied; return False when another transaction already did."""
-        statement = _claim(self.session.get_bind().dialect.name)
-        result = await self.session.execute(statement, {"update_id": update_id})
+    async def claim(self, update_id: int, *, user_id: int | None = None) -> bool:
+        """Record the update as applied; return False when another transaction already did.
+
+        Given the user, take the user's lock first (Conversations.lock), in the same
+        statement on PostgreSQL: one round trip fewer for every update.
+        """
+        dialect = self.session.get_bind().dialect.name
+        if user_id is not None and dialect == "postgresql":
+            result = await self.session.execute(
+                _LOCK_AND_CLAIM, {"user_id": user_id, "update_id": update_id, "at": utcnow()}
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+        if user_id is not None:
+            await Conversations(self.session).lock(user_id)
+        result = await self.session.execute(_claim(dialect), {"update_id": update_id})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def forget_before(self, moment: datetime) -> int:

@@ -23,6 +23,9 @@ from storage.sqlite import DRIVER as SQLITE_DRIVER
 MIGRATIONS = Path(__file__).with_name("migrations")
 # How long to wait for another process to release SQLite's write lock, in seconds.
 LOCK_TIMEOUT = 30.0
+# PostgreSQL connections per process kept open, and opened beyond them at a peak.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
 
 
 class DatabaseError(RuntimeError):
@@ -46,7 +49,13 @@ def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT, **kwargs: Any
     """Create an async engine; SQLite gets WAL and write-ahead BEGIN IMMEDIATE."""
     url = async_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: on asyncpg it costs three round trips per checkout (BEGIN, ping,
+        # ROLLBACK), more than a vote press itself needs; a connection found dead fails
+        # one transaction, invalidates the pool, and the dispatcher applies the update again.
+        # A burst holds about as many transactions as Telegram's connections (40, spread
+        # over the processes): kept open, so a burst never pays for connecting.
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         return create_async_engine(url, **kwargs)
     # The pool hands a connection to one session at a time, whichever thread opened it.
     engine = create_async_engine(url, connect_args={"check_same_thread": False}, **kwargs)

@@ -105,6 +105,8 @@ class TelegramRuntime(ABC):
         self._stopping = asyncio.Event()
         self._stopped: asyncio.Future[None] | None = None
         self._in_flight = 0
+        # Updates whose webhook request was answered while their other replies go out.
+        self._background: set[asyncio.Future[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -187,23 +189,45 @@ class TelegramRuntime(ABC):
         """Handle one update from Telegram (the Bot API's JSON) and send the replies."""
         await self._handle(update, to_incoming(update, self.bot_username))
 
-    async def _take_update(self, update: dict[str, Any]) -> None:
-        """Handle an update the webhook received: the framework checks it first."""
+    async def _take_update(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """Handle an update the webhook received: the framework checks it first.
+
+        A button's answer goes back in the webhook's answer (Telegram performs a method call
+        given there), saving a request while the user's button still spins: it is returned
+        as soon as the update is committed, and the other replies go out meanwhile.
+        """
         checked = self._check_update(update)
         try:
             incoming = to_incoming(checked, self.bot_username)
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise MalformedUpdate(f"the update cannot be read: {error!r}") from None
-        await self._handle(checked, incoming)
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        handling = asyncio.ensure_future(self._handle(checked, incoming, answer))
+        waits: set[asyncio.Future[Any]] = {handling, answer}
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if not handling.done():  # the rest of the replies are still going out
+            self._background.add(handling)
+            handling.add_done_callback(self._background.discard)
+            return answer.result()
+        answer.cancel()
+        handling.result()
+        return None
 
-    async def _handle(self, update: dict[str, Any], incoming: Incoming | None) -> None:
+    async def _handle(
+        self,
+        update: dict[str, Any],
+        incoming: Incoming | None,
+        answer: asyncio.Future[dict[str, Any]] | None = None,
+    ) -> None:
         marker = current_update.set(update.get("update_id"))
         self._in_flight += 1
         self._idle.clear()
         try:
             if incoming is None:
                 return
-            replies = await self.hooks.handle(incoming)
+            replies = list(await self.hooks.handle(incoming))
+            if answer is not None:
+                replies = self._answer_in_response(replies, incoming, answer)
             for reply in replies:
                 await self.deliver(reply, incoming.chat_id, update_id=incoming.update_id)
         finally:
@@ -213,6 +237,26 @@ class TelegramRuntime(ABC):
                 self._idle.set()
             for observer in self.observers:
                 observer(int(update.get("update_id", 0)))
+
+    @staticmethod
+    def _answer_in_response(
+        replies: list[Reply], incoming: Incoming, answer: asyncio.Future[dict[str, Any]]
+    ) -> list[Reply]:
+        """Give the press's answer to the webhook's response; return the replies left to send."""
+        for index, reply in enumerate(replies):
+            if isinstance(reply, AnswerButton) and reply.callback_id == incoming.callback_id:
+                call: dict[str, Any] = {
+                    "method": "answerCallbackQuery",
+                    "callback_query_id": reply.callback_id,
+                }
+                if reply.text:
+                    call["text"] = reply.text
+                if reply.alert:
+                    call["show_alert"] = True
+                if not answer.done():
+                    answer.set_result(call)
+                return replies[:index] + replies[index + 1 :]
+        return replies
 
     # -- replies out ------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class Call:
     status: int = 200
     http_method: str = "POST"
     injected: bool = False  # answered by fail_next / forbid_chats / rate_limit
+    via_webhook: bool = False  # made in a webhook's answer to a delivery, not a request
 
     @property
     def ok(self) -> bool:

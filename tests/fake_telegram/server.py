@@ -47,7 +47,8 @@ queues an update for getUpdates and returns it. Waiting: `wait_for(predicate)`,
 poll), all woken by requests and pushes, never by sleeping. Faults: `fail_next`,
 `forbid_chats`, `rate_limit`; `hold` keeps a method's calls waiting (a slow Telegram, or
 a reply in flight at shutdown).
-Webhooks: `deliver_webhook`.
+Webhooks: `deliver_webhook` (performs a method call in the webhook's answer),
+`webhook_answers`.
 """
 
 from __future__ import annotations
@@ -308,6 +309,10 @@ class FakeTelegram:
         self._forbidden: set[Any] = set()
         self._rate: _RateLimit | None = None
         self._runner: web.AppRunner | None = None
+        # Webhook deliveries: connections kept open, at most this many at once (Telegram's
+        # max_connections defaults to 40).
+        self.webhook_connections = 40
+        self._webhook_session: aiohttp.ClientSession | None = None
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
             "logOut": self._true,
@@ -356,6 +361,9 @@ class FakeTelegram:
         """Answer pending long polls and shut the server down."""
         self._closing = True
         self._changed()
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -574,14 +582,35 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw_method = request.match_info["method"]
-        params: dict[str, Any] = {}
+        try:
+            raw, parts = await _read_body(request)
+        except TelegramError as error:
+            raw, parts = {}, {}
+            status, body = error.status, error.body()
+            self._record(Call(raw_method, raw, {}, body, time.time(), status, request.method))
+            return web.json_response(body, status=status)
+        call = await self._perform(
+            raw_method, raw, parts, token=request.match_info["token"], http_method=request.method
+        )
+        return web.json_response(call.response, status=call.status)
+
+    async def _perform(
+        self,
+        raw_method: str,
+        raw: dict[str, Any],
+        parts: dict[str, Upload],
+        *,
+        token: str,
+        http_method: str = "POST",
+        via_webhook: bool = False,
+    ) -> Call:
+        """Check and serve one Bot API call (a request, or a webhook's answer); record it."""
+        params: dict[str, Any] = dict(raw)
         files: dict[str, bytes] = {}
         method = raw_method
         injected = False
         try:
-            raw, parts = await _read_body(request)
-            params = dict(raw)
-            if request.match_info["token"] != self.token:
+            if token != self.token:
                 raise TelegramError(401, "Unauthorized")
             canonical = self.spec.canonical(raw_method)
             if canonical is None:
@@ -603,14 +632,19 @@ class FakeTelegram:
             status, body = 400, _bad(problem.description).body()
         except TelegramError as error:
             status, body = error.status, error.body()
-        call = Call(method, params, files, body, time.time(), status, request.method, injected)
+        call = Call(
+            method, params, files, body, time.time(), status, http_method, injected, via_webhook
+        )
+        self._record(call)
+        return call
+
+    def _record(self, call: Call) -> None:
         self.calls.append(call)
-        if injected:
+        if call.injected:
             self.faulted.append(call)
         elif not call.ok:
             self.rejected.append(call)
         self._changed()
-        return web.json_response(body, status=status)
 
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -1526,7 +1560,9 @@ class FakeTelegram:
         """POST an update to a webhook like Telegram; return the status and body.
 
         `url` and `secret` default to what the bot passed to setWebhook. A 2xx answer takes
-        the update off the pending queue.
+        the update off the pending queue, and a method call in it (JSON or form data, as
+        Telegram allows a webhook to answer) is performed and recorded with via_webhook.
+        Connections are kept open between deliveries, as Telegram keeps them.
         """
         registered = self.webhook or {}
         target = url or registered.get("url")
@@ -1536,17 +1572,60 @@ class FakeTelegram:
         headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
         if "update_id" not in update:
             self.push_update(update)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(target, json=update, headers=headers) as response,
-        ):
-            body = await response.text()
+        if self._webhook_session is None or self._webhook_session.closed:
+            connector = aiohttp.TCPConnector(limit=self.webhook_connections)
+            self._webhook_session = aiohttp.ClientSession(connector=connector)
+        async with self._webhook_session.post(target, json=update, headers=headers) as response:
+            answer = await _read_answer(response)
+            body = "" if answer is None else json.dumps(answer[0], default=repr)
+            if answer is None:
+                body = await response.text()
         if 200 <= response.status < 300:
-            self._pending = [
-                entry for entry in self._pending if entry.update_id != update["update_id"]
-            ]
+            self._take_pending(int(update["update_id"]))
+            if answer is not None and isinstance(answer[0].get("method"), str):
+                raw = {k: v for k, v in answer[0].items() if k != "method"}
+                await self._perform(
+                    answer[0]["method"], raw, answer[1], token=self.token, via_webhook=True
+                )
             self._changed()
         return response.status, body
+
+    def _take_pending(self, update_id: int) -> None:
+        """Drop a delivered update from the queue (usually at its front: a burst is O(n))."""
+        for index, entry in enumerate(self._pending):
+            if entry.update_id == update_id:
+                del self._pending[index]
+                return
+
+    @property
+    def webhook_answers(self) -> list[Call]:
+        """Return the calls a webhook made in its answers to deliveries."""
+        return [call for call in self.calls if call.via_webhook]
+
+
+async def _read_answer(
+    response: aiohttp.ClientResponse,
+) -> tuple[dict[str, Any], dict[str, Upload]] | None:
+    """Read a webhook's answer as parameters: a JSON object or form data, else None."""
+    if response.content_type == "application/json":
+        try:
+            body = await response.json()
+        except ValueError:
+            return None
+        return (body, {}) if isinstance(body, dict) else None
+    if response.content_type != "multipart/form-data":
+        return None
+    params: dict[str, Any] = {}
+    parts: dict[str, Upload] = {}
+    reader = aiohttp.MultipartReader.from_response(response)
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, aiohttp.BodyPartReader) or not part.name:
+            continue
+        if part.filename:
+            parts[part.name] = Upload(await part.read(), part.filename)
+        else:
+            params[part.name] = await part.text()
+    return params, parts
 
 
 async def _read_body(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:

@@ -195,3 +195,29 @@ def test_no_webhook_server_without_a_secret():
         WebhookServer(feed, "")
     with pytest.raises(ValueError, match="secret"):
         Webhook("https://bot.example.org", "")
+
+
+async def test_a_press_is_answered_in_the_webhook_response(hooked: Hooked, fake: FakeTelegram):
+    start = fake.user_sends(USER, "/start")
+    status, _ = await fake.deliver_webhook(None, start)
+    assert status == 200
+    languages = fake.last_message(USER)
+    assert languages is not None
+    press = fake.user_presses(USER, languages, "registration:language:mn")
+    hooked.runtime.observers.append(lambda _update_id: fake.notify())
+
+    status, body = await fake.deliver_webhook(None, press)
+
+    query_id = press["callback_query"]["id"]
+    assert status == 200
+    assert json.loads(body) == {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    answers = fake.calls("answerCallbackQuery")
+    assert [(call.params["callback_query_id"], call.via_webhook, call.ok) for call in answers] == [
+        (query_id, True, True)
+    ]
+    assert fake.webhook_answers == answers
+    # The press's other reply (the next registration step) still goes out, on its own.
+    await fake.wait_for(lambda: hooked.handled == [start["update_id"], press["update_id"]])
+    last = fake.last_message(USER)
+    assert last is not None and "дүүрэг" in (last.text or "")
+    assert fake.rejected == []
