@@ -15,6 +15,7 @@ from handlers.contest import when
 from handlers.i18n import LANGUAGES, Catalogue
 from storage.announcements import Announcements
 from storage.contest import Contest, reminder_notice
+from storage.contest_judging import Closing
 from storage.models import Announcement, ContestStage
 
 
@@ -97,3 +98,48 @@ async def contest_notices(
             )
         )
     return queued
+
+
+# --- Judging: reminders to jurors, closings, winners and published results (issue 16) ---
+
+
+async def remind_jurors(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    round_id: int,
+    now: datetime,
+    actor_id: int | None = None,
+) -> Announcement | None:
+    """Queue one reminder to the round's jurors who have not finished (None if all have)."""
+    raise NotImplementedError
+
+
+async def close_round(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    round_id: int,
+    now: datetime,
+    actor_id: int | None = None,
+) -> Closing:
+    """Close a round and queue its announcements, in the caller's transaction.
+
+    A district round: its khoroos' officers hear what advanced, the authors of advancing
+    practices are told. The capital round: the winners are named and their authors told.
+    """
+    raise NotImplementedError
+
+
+async def results_text(session: AsyncSession, catalogue: Catalogue, year: int) -> dict[str, str]:
+    """Render the year's results for everyone, in every language, with the chain head."""
+    raise NotImplementedError
+
+
+async def publish_results(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    year: int,
+    now: datetime,
+    actor_id: int | None = None,
+) -> Announcement:
+    """Queue the year's results to everyone (refused until the capital round is closed)."""
+    raise NotImplementedError

@@ -105,6 +105,9 @@ class Standing:
     results_mean: float | None
     top_marks: int
     submitted_at: datetime | None
+    # With a peer share, `total` mixes both; these are the parts (each out of 100).
+    jury_total: float | None = None
+    peer_score: float | None = None
 
 
 def _rounded(value: float | None) -> float | None:
@@ -173,16 +176,22 @@ def rank(
     submitted_at: Mapping[int, datetime | None] | None = None,
     normalised: bool = False,
     raw_for_top_marks: Sequence[Score] | None = None,
+    peer: Mapping[int, float] | None = None,
+    peer_share: int = 0,
 ) -> list[Standing]:
     """Rank practices: higher total, then higher results-and-impact mean, then more top marks,
     then earlier submission, then lower id (so the order never depends on input order).
 
     `practices` adds practices nobody scored yet (ranked last, total None). Top marks count
     the jurors' raw marks at the scale's maximum (pass them as `raw_for_top_marks` when the
-    scores were normalised).
+    scores were normalised). With a `peer_share` (percent) the total is that share of the
+    peer score (`peer`, 0..100; a practice no khoroo ranked gets 0) and the rest of the jury's
+    total; a practice neither scored nor ranked stays unscored.
     """
     used = normalise(scores, *_scale(criteria)) if normalised else list(scores)
-    totals = weighted_totals(used, criteria)
+    jury = weighted_totals(used, criteria)
+    peers = dict(peer or {})
+    totals = combined_totals(jury, peers, peer_share)
     means = criterion_means(used)
     top = max((c.scale_max for c in criteria), default=5)
     raw = scores if raw_for_top_marks is None else raw_for_top_marks
@@ -216,9 +225,41 @@ def rank(
             results_mean=means.get(p, {}).get(RESULTS),
             top_marks=top_marks[p],
             submitted_at=dates.get(p),
+            jury_total=jury.get(p),
+            peer_score=peers.get(p),
         )
         for place, p in enumerate(ordered, start=1)
     ]
+
+
+def combined_totals(
+    jury: Mapping[int, float], peer: Mapping[int, float], peer_share: int
+) -> dict[int, float]:
+    """Mix the jury's totals and the peer scores (both out of 100) by the peer share (percent).
+
+    Without a share the peer scores are only shown, never counted. With one, a practice the
+    jury has not scored counts its jury part as 0 once khoroos ranked it, and vice versa.
+    """
+    if peer_share <= 0:
+        return dict(jury)
+    share = min(peer_share, 100) / 100
+    practices = set(jury) | set(peer)
+    return {p: (1 - share) * jury.get(p, 0.0) + share * peer.get(p, 0.0) for p in practices}
+
+
+def borda(rankings: Iterable[Sequence[int]]) -> dict[int, float]:
+    """Return each practice's peer score out of 100: its mean Borda share over the rankings.
+
+    In a ranking of n practices the first gets n − 1 points and the last 0; dividing by
+    n − 1 makes rankings of different lengths weigh alike (first = 100, last = 0). A ranking
+    of one practice gives it 100. Practices no ranking names are left out.
+    """
+    points: dict[int, list[float]] = defaultdict(list)
+    for ranking in rankings:
+        n = len(ranking)
+        for place, practice in enumerate(ranking):
+            points[practice].append(100.0 if n == 1 else 100 * (n - 1 - place) / (n - 1))
+    return {p: sum(values) / len(values) for p, values in points.items()}
 
 
 def _scale(criteria: Sequence[Criterion]) -> tuple[int, int]:
@@ -298,10 +339,17 @@ def juror_totals(
 
 # --- The hash-chained score log ---
 
+# What an entry records: a juror's mark, a juror's comment on a practice, a khoroo's ranking.
+SCORE, COMMENT, PEER = "score", "comment", "peer"
+
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One appended score event, as the chain hashes it."""
+    """One appended event (a mark, a comment or a khoroo's ranking), as the chain hashes it.
+
+    A comment carries its text in `comment` (criterion "" and value 0); a ranking carries
+    the officer in `juror` and `{"district", "khoroo", "order"}` as canonical JSON in `data`.
+    """
 
     seq: int
     round_id: int
@@ -313,6 +361,8 @@ class LogEntry:
     at: datetime
     prev_hash: str
     hash: str
+    kind: str = SCORE
+    data: str | None = None
 
 
 def canonical(
@@ -324,19 +374,29 @@ def canonical(
     value: int,
     comment: str | None,
     at: datetime,
+    *,
+    kind: str = SCORE,
+    data: str | None = None,
 ) -> str:
-    """Return the entry's canonical JSON: sorted keys, no spaces, UTF-8, UTC to the second."""
+    """Return the entry's canonical JSON: sorted keys, no spaces, UTF-8, UTC to the second.
+
+    A mark's JSON has no "kind" (so marks chained before comments and rankings existed keep
+    their hashes); the other kinds add "kind" and "data".
+    """
+    body: dict[str, object] = {
+        "seq": seq,
+        "round": round_id,
+        "juror": juror,
+        "practice": practice,
+        "criterion": criterion,
+        "value": value,
+        "comment": comment,
+        "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if kind != SCORE:
+        body["kind"], body["data"] = kind, data
     return json.dumps(
-        {
-            "seq": seq,
-            "round": round_id,
-            "juror": juror,
-            "practice": practice,
-            "criterion": criterion,
-            "value": value,
-            "comment": comment,
-            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
+        body,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -359,6 +419,8 @@ def entry_hash(entry: LogEntry) -> str:
         entry.value,
         entry.comment,
         entry.at,
+        kind=entry.kind,
+        data=entry.data,
     )
     return chain_hash(entry.prev_hash, body)
 
@@ -406,5 +468,58 @@ def latest_scores(entries: Iterable[LogEntry]) -> list[Score]:
     """Return the marks in force according to the log: the last entry per juror and cell."""
     latest: dict[tuple[int, int, str], LogEntry] = {}
     for entry in sorted(entries, key=lambda e: e.seq):
-        latest[(entry.juror, entry.practice, entry.criterion)] = entry
+        if entry.kind == SCORE:
+            latest[(entry.juror, entry.practice, entry.criterion)] = entry
     return [Score(e.juror, e.practice, e.criterion, e.value) for e in latest.values()]
+
+
+def latest_score_entries(entries: Iterable[LogEntry]) -> dict[tuple[int, int, str], LogEntry]:
+    """Return the entry that set each mark in force, by (juror, practice, criterion)."""
+    latest: dict[tuple[int, int, str], LogEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.kind == SCORE:
+            latest[(entry.juror, entry.practice, entry.criterion)] = entry
+    return latest
+
+
+def latest_comments(entries: Iterable[LogEntry]) -> dict[tuple[int, int], LogEntry]:
+    """Return the entry of each juror's comment in force, by (juror, practice)."""
+    latest: dict[tuple[int, int], LogEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.kind == COMMENT:
+            latest[(entry.juror, entry.practice)] = entry
+    return latest
+
+
+def ranking_data(district_id: int, khoroo: int, order: Sequence[int]) -> str:
+    """Return a khoroo's ranking as the canonical JSON a peer entry carries."""
+    return json.dumps(
+        {"district": district_id, "khoroo": khoroo, "order": list(order)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def latest_rankings(entries: Iterable[LogEntry]) -> dict[tuple[int, int], LogEntry]:
+    """Return the entry of each khoroo's ranking in force, by (district, khoroo number)."""
+    latest: dict[tuple[int, int], LogEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.kind == PEER and entry.data:
+            parsed = json.loads(entry.data)
+            latest[(int(parsed["district"]), int(parsed["khoroo"]))] = entry
+    return latest
+
+
+def ranking_order(entry: LogEntry) -> list[int]:
+    """Return the practices a peer entry ranks, best first."""
+    return [int(p) for p in json.loads(entry.data or "{}").get("order", [])]
+
+
+def year_head(round_heads: Mapping[int, str]) -> str:
+    """Return one digest of a year's chains: SHA-256 over "round:head" lines in round order.
+
+    Each round keeps its own chain (so rounds are scored side by side without waiting on one
+    another); this digest is what the published results print for the whole year.
+    """
+    lines = "".join(f"{round_id}:{head}\n" for round_id, head in sorted(round_heads.items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()

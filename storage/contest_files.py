@@ -6,12 +6,14 @@ time, written as in the bot ("2026-03-01", "2026.03.01 09:00"), and stored in UT
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge.contest import Criterion
 from storage.contest import KINDS, StageSpec
 from storage.localtime import TIMEZONE, local_year, parse_moment
 
@@ -76,3 +78,17 @@ def _moment(number: int, record: dict[str, Any], field: str, *, end_of_day: bool
         raise CalendarFileError(
             f"stage {number}: {field} {value!r} is not a date like 2026-03-01 or 2026.03.01 09:00"
         ) from None
+
+
+@dataclass(frozen=True)
+class JudgingSpec:
+    """A year's judging as the contest file gives it: settings per level and the rubric."""
+
+    year: int
+    settings: dict[str, dict[str, Any]]  # level -> {top_n, peer_share, normalise, blind}
+    rubric: list[Criterion] | None  # None: keep the year's rubric (or the default)
+
+
+def read_judging(path: Path) -> list[JudgingSpec]:
+    """Read the optional `judging` list of a contest file (a file of stages only has none)."""
+    raise NotImplementedError

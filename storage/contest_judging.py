@@ -14,31 +14,43 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.contest import (
+    COMMENT,
     DEFAULT_RUBRIC,
     GENESIS,
+    SCORE,
     ChainProblem,
     Criterion,
     LogEntry,
     Score,
     Standing,
+    borda,
     canonical,
     chain_hash,
     criterion_means,
     juror_totals,
     kendalls_w,
+    latest_comments,
+    latest_rankings,
+    latest_score_entries,
     latest_scores,
     normalise,
     rank,
+    ranking_order,
     verify_chain,
+    year_head,
 )
 from storage.audit import AuditLog
+from storage.contest_files import JudgingSpec
 from storage.models import (
+    ContestComment,
     ContestCriterion,
     ContestEntry,
     ContestJuror,
+    ContestPeerRanking,
     ContestRound,
     ContestScore,
     ContestScoreLog,
+    ContestSettings,
     Practice,
     User,
     utcnow,
@@ -47,6 +59,8 @@ from storage.practices import SHARED
 
 DISTRICT, CAPITAL = "district", "capital"
 OPEN, CLOSED = "open", "closed"
+LEVELS = (DISTRICT, CAPITAL)
+COMMENT_LIMIT = 1000  # characters; a comment is a note beside the marks, not an essay
 
 
 class JudgingError(Exception):
@@ -67,21 +81,29 @@ class Recorded:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """A round's standings, the per-criterion means and its jury's agreement."""
+    """A round's standings, the per-criterion means, its jury's agreement, the peer scores."""
 
     round: ContestRound
     standings: list[Standing]
     means: dict[int, dict[str, float]]
     agreement: float | None
     jurors: int
+    peer: dict[int, float] = field(default_factory=dict)  # out of 100, by practice
+    rankings: int = 0  # khoroos that ranked
+    head: str = GENESIS  # the round's chain head when the result was computed
 
 
 @dataclass(frozen=True)
 class Closing:
-    """What closing a round did: the practices that advanced and the round they went to."""
+    """What closing a round did: the practices that advanced and the round they went to.
+
+    Closing the capital round names its `winners` (its first top N places that were scored).
+    """
 
     advanced: list[int]
     capital_round_id: int | None
+    round_id: int | None = None
+    winners: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +121,40 @@ class RoundCheck:
     def intact(self) -> bool:
         """Return whether the chain and the scores in force agree everywhere."""
         return not self.problems and not self.mismatches
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """How a year judges one level: advancing (or winners named), peer share, normalise, blind."""
+
+    level: str
+    top_n: int = 3
+    peer_share: int = 0
+    normalise: bool = False
+    blind: bool = False
+
+
+@dataclass(frozen=True)
+class JurorProgress:
+    """A juror's progress in a round: practices fully scored out of those they may score."""
+
+    juror: int
+    scored: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        """Return whether every practice the juror may score is fully scored."""
+        return self.scored >= self.total
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A juror's comment in force on a practice."""
+
+    juror: int
+    practice: int
+    text: str
 
 
 def _criterion(row: ContestCriterion) -> Criterion:
@@ -126,6 +182,8 @@ def _entry(row: ContestScoreLog) -> LogEntry:
         at=row.created_at,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        kind=row.kind,
+        data=row.data,
     )
 
 
@@ -216,12 +274,20 @@ class Judging:
         district_id: int,
         *,
         actor_id: int | None = None,
-        blind: bool = False,
-        top_n: int = 3,
-        peer_share: int = 0,
-        normalise: bool = False,
+        blind: bool | None = None,
+        top_n: int | None = None,
+        peer_share: int | None = None,
+        normalise: bool | None = None,
     ) -> ContestRound:
-        """Open a district's round with its approved practices of the year."""
+        """Open a district's round with its approved practices of the year.
+
+        What is not given comes from the year's district settings (`settings`).
+        """
+        defaults = await self.settings(year, DISTRICT)
+        blind = defaults.blind if blind is None else blind
+        top_n = defaults.top_n if top_n is None else top_n
+        peer_share = defaults.peer_share if peer_share is None else peer_share
+        normalise = defaults.normalise if normalise is None else normalise
         existing = await self.session.scalar(
             select(ContestRound.id).where(
                 ContestRound.year == year,
@@ -395,7 +461,7 @@ class Judging:
             )
         else:
             score.value, score.comment, score.updated_at = value, comment, now
-        seq = await self._append(round_id, juror_id, practice_id, criterion, value, comment, now)
+        seq = await self.append(round_id, juror_id, practice_id, criterion, value, comment, now)
         return Recorded(changed=True, seq=seq)
 
     async def own_practice(self, juror_id: int, practice_id: int) -> bool:
@@ -413,7 +479,7 @@ class Judging:
             == (practice.district_id, practice.khoroo_number)
         )
 
-    async def _append(
+    async def append(
         self,
         round_id: int,
         juror_id: int,
@@ -422,7 +488,11 @@ class Judging:
         value: int,
         comment: str | None,
         at: datetime,
+        *,
+        kind: str = SCORE,
+        data: str | None = None,
     ) -> int:
+        """Append an entry to the round's chain (the caller holds the round's lock)."""
         head = (
             await self.session.scalars(
                 select(ContestScoreLog)
@@ -433,9 +503,22 @@ class Judging:
         ).first()
         seq = 1 if head is None else head.seq + 1
         prev_hash = GENESIS if head is None else head.hash
-        body = canonical(seq, round_id, juror_id, practice_id, criterion, value, comment, at)
+        body = canonical(
+            seq,
+            round_id,
+            juror_id,
+            practice_id,
+            criterion,
+            value,
+            comment,
+            at,
+            kind=kind,
+            data=data,
+        )
         self.session.add(
             ContestScoreLog(
+                kind=kind,
+                data=data,
                 round_id=round_id,
                 seq=seq,
                 juror_id=juror_id,
@@ -485,12 +568,16 @@ class Judging:
                 await self.session.scalars(select(Practice).where(Practice.id.in_(practices)))
             ).all()
         }
+        rankings = await self._rankings(round_id)
+        peer = borda(rankings)
         standings = rank(
             scores,
             criteria,
             practices=practices,
             submitted_at=submitted,
             normalised=contest_round.normalise,
+            peer=peer,
+            peer_share=contest_round.peer_share,
         )
         used = normalise(scores) if contest_round.normalise else scores
         return RoundResult(
@@ -499,7 +586,18 @@ class Judging:
             means=criterion_means(used),
             agreement=kendalls_w(juror_totals(used, criteria)),
             jurors=len(await self.jurors(round_id)),
+            peer=peer,
+            rankings=len(rankings),
+            head=await self.head(round_id),
         )
+
+    async def _rankings(self, round_id: int) -> list[list[int]]:
+        rows = await self.session.scalars(
+            select(ContestPeerRanking.ranking)
+            .where(ContestPeerRanking.round_id == round_id)
+            .order_by(ContestPeerRanking.district_id, ContestPeerRanking.khoroo_number)
+        )
+        return [list(r) for r in rows.all()]
 
     async def close_round(self, round_id: int, actor_id: int | None) -> Closing:
         """Close a round; a district round's top N advance to the year's capital round."""
@@ -511,9 +609,16 @@ class Judging:
         AuditLog(self.session).record(actor_id, "contest.round_closed", f"round:{round_id}")
         if contest_round.level != DISTRICT:
             await self.session.flush()
-            return Closing(advanced=[], capital_round_id=None)
+            return Closing(
+                advanced=[],
+                capital_round_id=None,
+                round_id=round_id,
+                winners=await self.winners(round_id),
+            )
         result = await self.results(round_id)
-        advanced = [s.practice for s in result.standings[: contest_round.top_n] if s.total]
+        advanced = [
+            s.practice for s in result.standings[: contest_round.top_n] if s.total is not None
+        ]
         capital = await self._capital_round(contest_round.year, actor_id)
         if capital.state != OPEN:
             raise JudgingError("capital_closed")
@@ -526,7 +631,7 @@ class Judging:
                     )
                 )
         await self.session.flush()
-        return Closing(advanced=advanced, capital_round_id=capital.id)
+        return Closing(advanced=advanced, capital_round_id=capital.id, round_id=round_id)
 
     async def _capital_round(self, year: int, actor_id: int | None) -> ContestRound:
         found = (
@@ -536,7 +641,16 @@ class Judging:
         ).first()
         if found is not None:
             return found
-        capital = ContestRound(year=year, level=CAPITAL, opened_by=actor_id)
+        chosen = await self.settings(year, CAPITAL)
+        capital = ContestRound(
+            year=year,
+            level=CAPITAL,
+            opened_by=actor_id,
+            top_n=chosen.top_n,
+            peer_share=0,  # khoroos rank in the district round only
+            normalise=chosen.normalise,
+            blind=chosen.blind,
+        )
         self.session.add(capital)
         await self.session.flush()
         AuditLog(self.session).record(
@@ -545,31 +659,292 @@ class Judging:
         return capital
 
     async def verify(self, year: int) -> list[RoundCheck]:
-        """Recompute every round's chain and totals of a year; compare with the marks in force."""
+        """Recompute every round's chain and totals of a year from the log alone.
+
+        Compares what the log says is in force (marks, comments, rankings) with the tables
+        the bot reads, naming the log entry that set each value that differs.
+        """
         checks = []
+        criteria = await self.rubric(year)
         for contest_round in await self.rounds(year):
             entries = await self.log(contest_round.id)
-            criteria = await self.rubric(year)
             check = RoundCheck(
                 round=contest_round,
                 entries=len(entries),
                 head=entries[-1].hash if entries else GENESIS,
                 problems=verify_chain(entries),
             )
-            from_log = {(s.juror, s.practice, s.criterion): s.value for s in latest_scores(entries)}
+            logged = latest_score_entries(entries)
             in_force = {
-                (s.juror, s.practice, s.criterion): s.value
+                (s.juror, s.practice, s.criterion): int(s.value)
                 for s in await self.scores(contest_round.id)
             }
-            for key in sorted(set(from_log) | set(in_force)):
-                if from_log.get(key) != in_force.get(key):
+            for key in sorted(set(logged) | set(in_force)):
+                entry = logged.get(key)
+                value = None if entry is None else entry.value
+                if value != in_force.get(key):
                     juror, practice, criterion = key
+                    where = "no entry" if entry is None else f"entry {entry.seq}"
                     check.mismatches.append(
                         f"juror {juror}, practice {practice}, {criterion}: "
-                        f"log {from_log.get(key)}, scores {in_force.get(key)}"
+                        f"log {value} ({where}), scores {in_force.get(key)}"
                     )
-            scores = latest_scores(entries)
-            standings = rank(scores, criteria, normalised=contest_round.normalise)
+            noted = latest_comments(entries)
+            comments = {
+                (c.juror, c.practice): c.text for c in await self.comments(contest_round.id)
+            }
+            for pair in sorted(set(noted) | set(comments)):
+                entry_ = noted.get(pair)
+                text = None if entry_ is None else entry_.comment
+                if text != comments.get(pair):
+                    where = "no entry" if entry_ is None else f"entry {entry_.seq}"
+                    check.mismatches.append(
+                        f"comment of juror {pair[0]} on practice {pair[1]} differs ({where})"
+                    )
+            ranked = latest_rankings(entries)
+            rows = {
+                (r.district_id, r.khoroo_number): list(r.ranking)
+                for r in (
+                    await self.session.scalars(
+                        select(ContestPeerRanking).where(
+                            ContestPeerRanking.round_id == contest_round.id
+                        )
+                    )
+                ).all()
+            }
+            for khoroo in sorted(set(ranked) | set(rows)):
+                peer_entry = ranked.get(khoroo)
+                order = None if peer_entry is None else ranking_order(peer_entry)
+                if order != rows.get(khoroo):
+                    where = "no entry" if peer_entry is None else f"entry {peer_entry.seq}"
+                    check.mismatches.append(
+                        f"ranking of khoroo {khoroo[1]} (district {khoroo[0]}) differs ({where})"
+                    )
+            standings = rank(
+                latest_scores(entries),
+                criteria,
+                normalised=contest_round.normalise,
+                peer=borda(ranking_order(e) for e in ranked.values()),
+                peer_share=contest_round.peer_share,
+            )
             check.totals = {s.practice: s.total for s in standings if s.total is not None}
             checks.append(check)
         return checks
+
+    # --- Settings per year and level (the contest file or an admin) ---
+
+    async def settings(self, year: int, level: str) -> RoundSettings:
+        """Return a year's settings for a level (the defaults when nobody set them)."""
+        if level not in LEVELS:
+            raise JudgingError("bad_settings")
+        row = await self._settings_row(year, level)
+        if row is None:
+            return RoundSettings(level)
+        return RoundSettings(level, row.top_n, row.peer_share, row.normalise, row.blind)
+
+    async def _settings_row(self, year: int, level: str) -> ContestSettings | None:
+        return (
+            await self.session.scalars(
+                select(ContestSettings).where(
+                    ContestSettings.year == year, ContestSettings.level == level
+                )
+            )
+        ).first()
+
+    async def set_settings(
+        self,
+        year: int,
+        level: str,
+        *,
+        actor_id: int | None = None,
+        top_n: int | None = None,
+        peer_share: int | None = None,
+        normalise: bool | None = None,
+        blind: bool | None = None,
+    ) -> RoundSettings:
+        """Change what is given of a year's settings for a level, and its rounds still open.
+
+        Refused ("bad_settings"): an unknown level, top N below 1, a peer share outside
+        0..100, or a peer share in the capital round (khoroos rank in district rounds).
+        """
+        current = await self.settings(year, level)
+        chosen = RoundSettings(
+            level,
+            current.top_n if top_n is None else top_n,
+            current.peer_share if peer_share is None else peer_share,
+            current.normalise if normalise is None else normalise,
+            current.blind if blind is None else blind,
+        )
+        if (
+            isinstance(chosen.top_n, bool)
+            or chosen.top_n < 1
+            or not 0 <= chosen.peer_share <= 100
+            or (level == CAPITAL and chosen.peer_share)
+        ):
+            raise JudgingError("bad_settings")
+        row = await self._settings_row(year, level)
+        if row is None:
+            row = ContestSettings(year=year, level=level)
+            self.session.add(row)
+        row.top_n, row.peer_share = chosen.top_n, chosen.peer_share
+        row.normalise, row.blind, row.updated_by = chosen.normalise, chosen.blind, actor_id
+        for contest_round in await self.rounds(year):
+            if contest_round.level == level and contest_round.state == OPEN:
+                contest_round.top_n, contest_round.peer_share = chosen.top_n, chosen.peer_share
+                contest_round.normalise, contest_round.blind = chosen.normalise, chosen.blind
+        AuditLog(self.session).record(
+            actor_id,
+            "contest.settings",
+            f"contest:{year}",
+            level=level,
+            top_n=chosen.top_n,
+            peer_share=chosen.peer_share,
+            normalise=chosen.normalise,
+            blind=chosen.blind,
+        )
+        await self.session.flush()
+        return chosen
+
+    async def apply(self, spec: JudgingSpec, actor_id: int | None = None) -> None:
+        """Apply a contest file's judging for a year: its settings and rubric."""
+        for level, values in spec.settings.items():
+            await self.set_settings(spec.year, level, actor_id=actor_id, **values)
+        if spec.rubric is not None:
+            await self.set_rubric(spec.year, spec.rubric)
+
+    async def open_year(self, year: int, actor_id: int | None = None) -> list[ContestRound]:
+        """Open, with the year's district settings, each district round not open yet."""
+        return [
+            await self.open_district_round(year, district_id, actor_id=actor_id)
+            for district_id in await self.districts_to_judge(year)
+        ]
+
+    # --- Comments ---
+
+    async def set_comment(
+        self, round_id: int, juror_id: int, practice_id: int, text: str | None
+    ) -> Recorded:
+        """Set (or clear, with None or blank) a juror's comment on a practice; chain it.
+
+        Refused as a mark is ("closed", "not_juror", "not_in_round", "own_khoroo"), and
+        "comment_too_long" past COMMENT_LIMIT characters.
+        """
+        contest_round = await self.round(round_id, lock=True)
+        if contest_round.state != OPEN:
+            raise JudgingError("closed")
+        if juror_id not in await self.jurors(round_id):
+            raise JudgingError("not_juror")
+        if practice_id not in await self.practices(round_id):
+            raise JudgingError("not_in_round")
+        if await self.own_practice(juror_id, practice_id):
+            raise JudgingError("own_khoroo")
+        cleaned = (text or "").strip() or None
+        if cleaned is not None and len(cleaned) > COMMENT_LIMIT:
+            raise JudgingError("comment_too_long")
+        row = await self._comment_row(round_id, juror_id, practice_id)
+        if (row.text if row is not None else None) == cleaned:
+            return Recorded(changed=False, seq=None)
+        now = utcnow().replace(microsecond=0)
+        if cleaned is None:
+            assert row is not None
+            await self.session.delete(row)
+        elif row is None:
+            self.session.add(
+                ContestComment(
+                    round_id=round_id,
+                    juror_id=juror_id,
+                    practice_id=practice_id,
+                    text=cleaned,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.text, row.updated_at = cleaned, now
+        seq = await self.append(round_id, juror_id, practice_id, "", 0, cleaned, now, kind=COMMENT)
+        return Recorded(changed=True, seq=seq)
+
+    async def _comment_row(
+        self, round_id: int, juror_id: int, practice_id: int
+    ) -> ContestComment | None:
+        return (
+            await self.session.scalars(
+                select(ContestComment).where(
+                    ContestComment.round_id == round_id,
+                    ContestComment.juror_id == juror_id,
+                    ContestComment.practice_id == practice_id,
+                )
+            )
+        ).first()
+
+    async def comment(self, round_id: int, juror_id: int, practice_id: int) -> str | None:
+        """Return a juror's comment in force on a practice."""
+        row = await self._comment_row(round_id, juror_id, practice_id)
+        return None if row is None else row.text
+
+    async def comments(self, round_id: int) -> list[Comment]:
+        """Return every comment in force in a round, by practice then juror."""
+        rows = await self.session.scalars(
+            select(ContestComment)
+            .where(ContestComment.round_id == round_id)
+            .order_by(ContestComment.practice_id, ContestComment.juror_id)
+        )
+        return [Comment(r.juror_id, r.practice_id, r.text) for r in rows.all()]
+
+    # --- Progress ---
+
+    async def sheet(self, round_id: int, juror_id: int) -> list[int]:
+        """Return the practices a juror may score in a round (their own khoroo's left out)."""
+        return [
+            p for p in await self.practices(round_id) if not await self.own_practice(juror_id, p)
+        ]
+
+    async def progress(self, round_id: int) -> list[JurorProgress]:
+        """Return each juror's progress in a round: fully scored practices out of theirs."""
+        contest_round = await self.round(round_id)
+        needed = len(await self.rubric(contest_round.year))
+        marks: dict[tuple[int, int], int] = {}
+        for score in await self.scores(round_id):
+            key = (score.juror, score.practice)
+            marks[key] = marks.get(key, 0) + 1
+        result = []
+        for juror in await self.jurors(round_id):
+            mine = await self.sheet(round_id, juror)
+            done = sum(1 for p in mine if marks.get((juror, p), 0) >= needed)
+            result.append(JurorProgress(juror, done, len(mine)))
+        return result
+
+    async def unfinished(self, round_id: int) -> list[int]:
+        """Return the jurors of a round who have not fully scored every practice of theirs."""
+        return [p.juror for p in await self.progress(round_id) if not p.finished]
+
+    # --- Chain heads and winners ---
+
+    async def head(self, round_id: int) -> str:
+        """Return the hash of a round's last log entry (the genesis hash when empty)."""
+        found = await self.session.scalar(
+            select(ContestScoreLog.hash)
+            .where(ContestScoreLog.round_id == round_id)
+            .order_by(ContestScoreLog.seq.desc())
+            .limit(1)
+        )
+        return found or GENESIS
+
+    async def year_head(self, year: int) -> str:
+        """Return the year's digest over its rounds' heads (what published results print)."""
+        return year_head({r.id: await self.head(r.id) for r in await self.rounds(year)})
+
+    async def capital_round(self, year: int) -> ContestRound | None:
+        """Return the year's capital round, if there is one yet."""
+        return (
+            await self.session.scalars(
+                select(ContestRound).where(ContestRound.year == year, ContestRound.level == CAPITAL)
+            )
+        ).first()
+
+    async def winners(self, round_id: int) -> list[int]:
+        """Return a capital round's winners: its first top N places that were scored."""
+        contest_round = await self.round(round_id)
+        if contest_round.level != CAPITAL:
+            return []
+        result = await self.results(round_id)
+        return [s.practice for s in result.standings[: contest_round.top_n] if s.total is not None]

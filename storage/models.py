@@ -688,6 +688,9 @@ class ContestScoreLog(Base):
     created_at: Mapped[datetime] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # "score", "comment" (a juror's note on a practice) or "peer" (a khoroo's ranking).
+    kind: Mapped[str] = mapped_column(String(10), default="score", server_default="score")
+    data: Mapped[str | None] = mapped_column(Text, default=None)  # a ranking's canonical JSON
 
 
 # --- Trainings (issue 17): one session's check-in, open answers and evaluation ---
@@ -787,3 +790,56 @@ class ReviewReminder(Base):
         autoincrement=False,
     )
     reminded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Contest judging (issue 16): settings per year and round level, comments, peer rankings ---
+
+
+class ContestSettings(Base):
+    """How a contest year judges a level (district or capital), from the file or an admin."""
+
+    __tablename__ = "contest_settings"
+    __table_args__ = (UniqueConstraint("year", "level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(10))  # "district" or "capital"
+    top_n: Mapped[int] = mapped_column(Integer, default=3)  # advancing, or winners named
+    peer_share: Mapped[int] = mapped_column(Integer, default=0)  # percent of the total
+    normalise: Mapped[bool] = mapped_column(Boolean, default=False)
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ContestComment(Base):
+    """A juror's comment in force on a practice of a round (its history is in the log)."""
+
+    __tablename__ = "contest_comments"
+    __table_args__ = (UniqueConstraint("round_id", "juror_id", "practice_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="RESTRICT"))
+    juror_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="RESTRICT"))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContestPeerRanking(Base):
+    """A khoroo's ranking in force of the other khoroos' practices in a district round.
+
+    One per khoroo: the last officer of the khoroo to submit one replaces it (the log keeps
+    every submission).
+    """
+
+    __tablename__ = "contest_peer_rankings"
+    __table_args__ = (UniqueConstraint("round_id", "district_id", "khoroo_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="RESTRICT"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"))
+    khoroo_number: Mapped[int] = mapped_column(Integer)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    ranking: Mapped[list[int]] = mapped_column(JSON)  # practice ids, best first
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

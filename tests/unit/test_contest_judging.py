@@ -173,10 +173,11 @@ async def test_closing_advances_the_top_n_to_the_capital_round(app, contest):
         judging = Judging(session)
         closing_bg = await judging.close_round(contest["round_bg"], ADMIN)  # nobody scored
         assert closing_bg == type(closing_bg)(
-            advanced=[], capital_round_id=closing.capital_round_id
+            advanced=[], capital_round_id=closing.capital_round_id, round_id=contest["round_bg"]
         )
         await judging.record_score(closing.capital_round_id, 4, sh[2], "efficiency", 5)
-        assert (await judging.close_round(closing.capital_round_id, ADMIN)).advanced == []
+        capital = await judging.close_round(closing.capital_round_id, ADMIN)
+        assert (capital.advanced, capital.winners) == ([], [sh[2]])
         assert all(check.intact for check in await judging.verify(YEAR))
 
 
