@@ -22,7 +22,6 @@ from handlers.messages import Button, SendDocument, SendPhoto, SendText
 from handlers.practice_card import short_title, texts_for
 from handlers.roles import resolve_user
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step, Stop
-from storage.audit import AuditLog
 from storage.contest_exports import round_chart, round_workbook
 from storage.contest_judging import CAPITAL, OPEN, Judging, JudgingError
 from storage.localtime import local_year
@@ -83,10 +82,10 @@ def round_name(ctx: Context, contest_round: ContestRound, language: str | None =
     """Name a round: the district's round, or the capital round."""
     t = texts_for(ctx, language)
     if contest_round.level == CAPITAL or contest_round.district is None:
-        return t("judging.capital", year=contest_round.year)
+        return t("judging.capital", year=str(contest_round.year))
     return t(
         "judging.district",
-        year=contest_round.year,
+        year=str(contest_round.year),
         district=contest_round.district.name(language or ctx.language),
     )
 
@@ -126,7 +125,7 @@ async def judging_command(ctx: Context) -> None:
 async def year_screen(ctx: Context, year: int) -> tuple[Html, tuple[tuple[Button, ...], ...]]:
     """Render the year's rounds, each with its jurors' progress, and the ways on."""
     judging = Judging(ctx.session)
-    lines = [ctx.t("judging.title", year=year)]
+    lines = [ctx.t("judging.title", year=str(year))]
     rows: list[tuple[Button, ...]] = []
     for contest_round in await judging.rounds(year):
         jurors = await progress(ctx, judging, contest_round)
@@ -203,7 +202,9 @@ async def round_screen(
     rows: list[tuple[Button, ...]] = []
     if contest_round.state == OPEN:
         if waiting:
-            rows.append((ctx.button("judging.remind", JudgingPress("remind", target), n=len(waiting)),))
+            rows.append(
+                (ctx.button("judging.remind", JudgingPress("remind", target), n=len(waiting)),)
+            )
         rows.append(
             (
                 ctx.button("judging.add_juror", JudgingPress("juror", target)),
@@ -225,7 +226,7 @@ async def round_screen(
 
 async def rubric_text(ctx: Context, year: int) -> Html:
     """Describe the year's rubric: each criterion's name, weight, scale and description."""
-    lines = [ctx.t("judging.rubric_title", year=year)]
+    lines = [ctx.t("judging.rubric_title", year=str(year))]
     for criterion in await Judging(ctx.session).rubric(year):
         lines.append(
             ctx.t(
@@ -314,7 +315,7 @@ async def confirm_open(ctx: Context, year: int) -> None:
     waiting = await Judging(ctx.session).districts_to_judge(year)
     ctx.answer()
     ctx.show(
-        ctx.t("judging.open_confirm", year=year, n=len(waiting)),
+        ctx.t("judging.open_confirm", year=str(year), n=len(waiting)),
         (
             (
                 ctx.button("judging.open_yes", JudgingPress("openok", year)),
@@ -338,7 +339,7 @@ async def confirm_publish(ctx: Context, year: int) -> None:
         raise JudgingError("still_open")
     ctx.answer()
     ctx.show(
-        ctx.t("judging.publish_confirm", year=year),
+        ctx.t("judging.publish_confirm", year=str(year)),
         (
             (
                 ctx.button("judging.publish_yes", JudgingPress("publishok", year)),
@@ -401,7 +402,11 @@ async def confirm_close(ctx: Context, judging: Judging, contest_round: ContestRo
     if contest_round.state != OPEN:
         raise JudgingError("closed")
     waiting = sum(1 for j in await progress(ctx, judging, contest_round) if not j.finished)
-    key = "judging.close_capital_confirm" if contest_round.level == CAPITAL else "judging.close_confirm"
+    key = (
+        "judging.close_capital_confirm"
+        if contest_round.level == CAPITAL
+        else "judging.close_confirm"
+    )
     ctx.answer()
     ctx.show(
         ctx.t(key, name=round_name(ctx, contest_round), waiting=waiting, top=contest_round.top_n),

@@ -25,8 +25,8 @@ from handlers.messages import (
     SendText,
 )
 from knowledge.faq import FaqBase
-from storage.library import PracticeLibrary
 from storage.contest_judging import Closing
+from storage.library import PracticeLibrary
 from storage.models import Announcement, ConversationState, User, utcnow
 
 if TYPE_CHECKING:

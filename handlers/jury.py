@@ -155,7 +155,9 @@ async def sheet(
     extras = [ctx.button("jury.comment", JuryComment(contest_round.id, practice_id))]
     if practice.attachments:
         extras.append(
-            ctx.button("jury.files", JuryFiles(contest_round.id, practice_id), n=len(practice.attachments))
+            ctx.button(
+                "jury.files", JuryFiles(contest_round.id, practice_id), n=len(practice.attachments)
+            )
         )
     rows.append(tuple(extras))
     position = order.index(practice_id) if practice_id in order else 0
@@ -282,7 +284,9 @@ async def on_comment(ctx: Context, press: JuryComment) -> None:
 async def ask_comment(ctx: Context, run: FormRun) -> Prompt:
     """Ask for the comment, showing the one in force (with a way to clear it)."""
     judging = Judging(ctx.session)
-    current = await judging.comment(int(run.values["round"]), ctx.user.id, int(run.values["practice"]))
+    current = await judging.comment(
+        int(run.values["round"]), ctx.user.id, int(run.values["practice"])
+    )
     if not current:
         return Prompt(ctx.t("jury.ask_comment", limit=COMMENT_LIMIT))
     return Prompt(

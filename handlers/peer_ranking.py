@@ -72,7 +72,7 @@ async def screen(
     ballot = await peers.ballot(contest_round.id, ctx.user.id)
     practices = {p: await Practices(ctx.session).get(p) for p in ballot}
     chosen = [p for p in draft(ctx, contest_round.id) if p in practices]
-    lines = [ctx.t("peer.title", n=len(ballot))]
+    lines: list[str] = [ctx.t("peer.title", n=len(ballot))]
     current = await peers.ranking_of(contest_round.id, ctx.user.id)
     if current is not None:
         lines.append(ctx.t("peer.submitted", n=len(current.order)))
@@ -80,7 +80,9 @@ async def screen(
     for place_number, practice_id in enumerate(chosen, 1):
         practice = practices[practice_id]
         if practice is not None:
-            lines.append(ctx.t("peer.line", place=place_number, name=label(ctx, contest_round, practice)))
+            lines.append(
+                ctx.t("peer.line", place=place_number, name=label(ctx, contest_round, practice))
+            )
     left = [p for p in ballot if p not in chosen]
     rows: list[tuple[Button, ...]] = []
     if left:
