@@ -73,9 +73,16 @@ def parser() -> argparse.ArgumentParser:
         "open", help="open a judging round for each district with approved practices of YEAR"
     )
     contest_open.add_argument("year", type=int)
-    contest_open.add_argument("--top", type=int, default=3, help="practices advancing per district")
-    contest_open.add_argument("--blind", action="store_true", help="hide khoroo and district")
-    contest_open.add_argument("--normalise", action="store_true", help="normalise each juror")
+    # Not given: the year's district settings (`contest settings`, the contest file).
+    contest_open.add_argument(
+        "--top", type=int, default=None, help="practices advancing per district (default 3)"
+    )
+    contest_open.add_argument(
+        "--blind", action="store_const", const=True, help="hide khoroo, district and author"
+    )
+    contest_open.add_argument(
+        "--normalise", action="store_const", const=True, help="normalise each juror"
+    )
     contest_open.set_defaults(handler=cmd_contest_open)
     contest_juror = contest_commands.add_parser("juror", help="grant a user a round's jury")
     contest_juror.add_argument("round", type=int)
@@ -89,6 +96,46 @@ def parser() -> argparse.ArgumentParser:
     contest_results = contest_commands.add_parser("results", help="a round's standings")
     contest_results.add_argument("round", type=int)
     contest_results.set_defaults(handler=cmd_contest_results)
+    contest_settings = contest_commands.add_parser(
+        "settings", help="show or change how a year judges a level (district or capital)"
+    )
+    contest_settings.add_argument("year", type=int)
+    contest_settings.add_argument("level", choices=("district", "capital"))
+    contest_settings.add_argument("--top", type=int, help="advancing per district, or winners")
+    contest_settings.add_argument("--peer-share", type=int, help="percent of the total (0-100)")
+    contest_settings.add_argument(
+        "--normalise", action=argparse.BooleanOptionalAction, help="normalise each juror"
+    )
+    contest_settings.add_argument(
+        "--blind", action=argparse.BooleanOptionalAction, help="hide khoroo, district and author"
+    )
+    contest_settings.set_defaults(handler=cmd_contest_settings)
+    contest_progress = contest_commands.add_parser(
+        "progress", help="each juror's scored / total in a round"
+    )
+    contest_progress.add_argument("round", type=int)
+    contest_progress.set_defaults(handler=cmd_contest_progress)
+    contest_remind = contest_commands.add_parser(
+        "remind", help="remind a round's unfinished jurors (through the outbox)"
+    )
+    contest_remind.add_argument("round", type=int)
+    contest_remind.set_defaults(handler=cmd_contest_remind)
+    contest_export = contest_commands.add_parser(
+        "export", help="write a round's results as XLSX and/or a PNG chart of the totals"
+    )
+    contest_export.add_argument("round", type=int)
+    contest_export.add_argument("--xlsx", type=Path, help="the workbook to write")
+    contest_export.add_argument("--chart", type=Path, help="the PNG to write")
+    contest_export.add_argument("--language", choices=("mn", "en"), default="mn")
+    contest_export.set_defaults(handler=cmd_contest_export)
+    contest_publish = contest_commands.add_parser(
+        "publish", help="send the year's results with the chain head to everyone (the outbox)"
+    )
+    contest_publish.add_argument("year", type=int)
+    contest_publish.add_argument(
+        "--preview", action="store_true", help="print the text only, send nothing"
+    )
+    contest_publish.set_defaults(handler=cmd_contest_publish)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.set_defaults(handler=cmd_chat)
@@ -279,13 +326,25 @@ async def cmd_sender(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_contest_import(args: argparse.Namespace, settings: Settings) -> int:
     """Add or update contest stages from a file."""
     from storage.contest import Contest
-    from storage.contest_files import read_stages
+    from storage.contest_files import read_judging, read_stages
+    from storage.contest_judging import Judging, JudgingError
 
     specs = read_stages(args.file)
+    judging = read_judging(args.file)
 
     async def upsert(database: Database) -> int:
-        async with database.transaction() as session:
-            change = await Contest(session).upsert(specs)
+        try:
+            async with database.transaction() as session:
+                change = await Contest(session).upsert(specs)
+                for year in judging:
+                    await Judging(session).apply(year)
+        except JudgingError as refused:
+            print(f"khoroo-bot: refused: {refused.reason}", file=sys.stderr)
+            return 2
+        for year in judging:
+            levels = ", ".join(f"{k} {v}" for k, v in year.settings.items()) or "defaults"
+            rubric = "kept" if year.rubric is None else f"{len(year.rubric)} criteria"
+            print(f"Judging {year.year}: {levels}; rubric {rubric}")
         for spec in specs:
             print(
                 f"{spec.year} {spec.name_mn} / {spec.name_en} ({spec.kind}): "
@@ -321,6 +380,9 @@ async def cmd_contest_verify(args: argparse.Namespace, settings: Settings) -> in
             print(f"  score differs from the log: {mismatch}")
         for practice, total in result.totals.items():  # in ranked order
             print(f"  practice {practice}: {total:.2f}")
+    from knowledge.contest import year_head
+
+    print(f"Year {args.year} digest: {year_head({r.round.id: r.head for r in checks})}")
     broken = [r for r in checks if not r.intact]
     print("Chain intact." if not broken else f"TAMPERED: {len(broken)} round(s) do not verify.")
     return 1 if broken else 0
@@ -382,12 +444,18 @@ async def cmd_contest_juror(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_contest_close(args: argparse.Namespace, settings: Settings) -> int:
     """Close a round and say what advanced."""
 
+    from bot.contest_notices import close_round
+    from handlers.i18n import Catalogue
+    from storage.models import utcnow
+
     async def work(judging: Any) -> list[str]:
-        closing = await judging.close_round(args.round, None)
-        lines = [f"Round {args.round} closed."]
+        closing = await close_round(judging.session, Catalogue.load(), args.round, utcnow())
+        lines = [f"Round {args.round} closed; the announcements are in the outbox."]
         if closing.capital_round_id is not None:
             advanced = ", ".join(map(str, closing.advanced)) or "none"
             lines.append(f"Advanced to round {closing.capital_round_id}: {advanced}")
+        else:
+            lines.append(f"Winners: {', '.join(map(str, closing.winners)) or 'none'}")
         return lines
 
     return await judging_step(settings, work)
@@ -400,10 +468,107 @@ async def cmd_contest_results(args: argparse.Namespace, settings: Settings) -> i
         result = await judging.results(args.round)
         agreement = "n/a" if result.agreement is None else f"{result.agreement:.2f}"
         lines = [f"Round {args.round}: {result.jurors} jurors, Kendall's W {agreement}"]
+        share = result.round.peer_share
         for s in result.standings:
             total = "not scored" if s.total is None else f"{s.total:.2f}"
+            if result.rankings:
+                jury = "-" if s.jury_total is None else f"{s.jury_total:.2f}"
+                peer = "-" if s.peer_score is None else f"{s.peer_score:.2f}"
+                total += f" (jury {jury}, peer {peer}, peer share {share}%)"
             lines.append(f"{s.rank}. practice {s.practice}: {total}")
+        if result.rankings:
+            lines.append(f"Peer rankings from {result.rankings} khoroos.")
+        lines.append(f"Chain head: {result.head}")
         return lines
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """Show a year's settings for a level, changing what the options give."""
+
+    async def work(judging: Any) -> list[str]:
+        chosen = await judging.set_settings(
+            args.year,
+            args.level,
+            top_n=args.top,
+            peer_share=args.peer_share,
+            normalise=args.normalise,
+            blind=args.blind,
+        )
+        return [
+            f"{args.year} {args.level}: top {chosen.top_n}, peer share {chosen.peer_share}%, "
+            f"normalise {'on' if chosen.normalise else 'off'}, "
+            f"blind {'on' if chosen.blind else 'off'}"
+        ]
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_progress(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each juror's scored / total in a round, the unfinished marked."""
+
+    async def work(judging: Any) -> list[str]:
+        lines = [
+            f"juror {p.juror}: {p.scored} / {p.total}" + ("" if p.finished else "  (not finished)")
+            for p in await judging.progress(args.round)
+        ]
+        return lines or [f"Round {args.round} has no jurors."]
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_remind(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue a reminder to the jurors of a round who have not finished."""
+    from bot.contest_notices import remind_jurors
+    from handlers.i18n import Catalogue
+    from storage.models import utcnow
+
+    async def work(judging: Any) -> list[str]:
+        queued = await remind_jurors(judging.session, Catalogue.load(), args.round, utcnow())
+        if queued is None:
+            return [f"Every juror of round {args.round} has finished."]
+        jurors = ", ".join(map(str, queued.audience["ids"]))
+        return [f"Reminder {queued.id} queued for jurors {jurors}."]
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a round's results workbook and chart."""
+    from storage.contest_exports import round_chart, round_workbook
+
+    if args.xlsx is None and args.chart is None:
+        print("khoroo-bot: give --xlsx FILE and/or --chart FILE", file=sys.stderr)
+        return 2
+
+    async def work(judging: Any) -> list[str]:
+        lines = []
+        if args.xlsx is not None:
+            args.xlsx.write_bytes(await round_workbook(judging.session, args.round, args.language))
+            lines.append(f"Wrote {args.xlsx}")
+        if args.chart is not None:
+            args.chart.write_bytes(await round_chart(judging.session, args.round, args.language))
+            lines.append(f"Wrote {args.chart}")
+        return lines
+
+    return await judging_step(settings, work)
+
+
+async def cmd_contest_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue the year's results to everyone, or print them with --preview."""
+    from bot.contest_notices import publish_results, results_text
+    from handlers.html import plain
+    from handlers.i18n import Catalogue
+    from storage.models import utcnow
+
+    async def work(judging: Any) -> list[str]:
+        catalogue = Catalogue.load()
+        if args.preview:
+            texts = await results_text(judging.session, catalogue, args.year)
+            return [plain(texts["mn"]), "", plain(texts["en"])]
+        queued = await publish_results(judging.session, catalogue, args.year, utcnow())
+        return [f"Results queued to everyone (announcement {queued.id})."]
 
     return await judging_step(settings, work)
 

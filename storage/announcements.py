@@ -98,16 +98,27 @@ def audience_filter(audience: dict[str, Any]) -> Any:
             User.khoroo_number.is_not(None),
             ~submitted_khoroo(audience.get("year")),
         )
+    if kind == "users":  # a notice to named users (jurors, authors): not offered to admins
+        return User.id.in_([int(i) for i in audience.get("ids", [])])
+    if kind == "officers":  # khoroo officers of the districts named (the contest's khoroos)
+        return and_(
+            User.position.in_(KHOROO_STAFF),
+            User.khoroo_number.is_not(None),
+            User.district_id.in_([int(i) for i in audience.get("districts", [])]),
+        )
     return true()  # everyone
 
 
 def recipients(audience: dict[str, Any]) -> Select[int, str]:
     """Select (chat id, language) of the registered, subscribed, reachable users targeted."""
+    # Notices to named users are about their own duties and practices: they reach everyone
+    # named, as notices about a user's own practices do, whether subscribed or not.
+    personal = audience.get("kind") == "users"
     return (
         select(User.id, User.language)
         .where(
             User.registered.is_(True),
-            User.subscribed.is_(True),
+            true() if personal else User.subscribed.is_(True),
             User.blocked.is_(False),
             audience_filter(audience),
         )

@@ -60,6 +60,7 @@ from storage.practices import SHARED
 DISTRICT, CAPITAL = "district", "capital"
 OPEN, CLOSED = "open", "closed"
 LEVELS = (DISTRICT, CAPITAL)
+RUBRIC_LIMIT = 10  # the score sheet's buttons carry a criterion's place as one digit
 COMMENT_LIMIT = 1000  # characters; a comment is a note beside the marks, not an essay
 
 
@@ -209,8 +210,17 @@ class Judging:
         await self.set_rubric(year, DEFAULT_RUBRIC)
         return list(DEFAULT_RUBRIC)
 
-    async def set_rubric(self, year: int, criteria: Sequence[Criterion]) -> None:
-        """Replace the year's criteria; refused once any round of the year has scores."""
+    async def set_rubric(
+        self, year: int, criteria: Sequence[Criterion], actor_id: int | None = None
+    ) -> None:
+        """Replace the year's criteria; refused once any round of the year has scores.
+
+        Refused ("bad_criterion"): no criteria, more than RUBRIC_LIMIT, a repeated code, a
+        weight below 1 or an empty scale.
+        """
+        codes = [c.code for c in criteria]
+        if not criteria or len(criteria) > RUBRIC_LIMIT or len(set(codes)) != len(codes):
+            raise JudgingError("bad_criterion")
         scored = await self.session.scalar(
             select(func.count(ContestScore.id))
             .join(ContestRound, ContestRound.id == ContestScore.round_id)
@@ -242,6 +252,7 @@ class Judging:
                     position=position,
                 )
             )
+        AuditLog(self.session).record(actor_id, "contest.rubric", f"contest:{year}", criteria=codes)
         await self.session.flush()
 
     # --- Rounds and juries ---
