@@ -76,6 +76,8 @@ def excerpt(text: str) -> str:
 
 async def sheet_order(judging: Judging, round_id: int, juror_id: int) -> list[int]:
     """Return the round's practices in this juror's own order (their khoroo's left out)."""
+    # Load the round's practices in one go: the checks below then find them in the session.
+    await Practices(judging.session).by_ids(await judging.practices(round_id))
     practices = await judging.sheet(round_id, juror_id)
     random.Random(f"{round_id}:{juror_id}").shuffle(practices)
     return practices
@@ -115,14 +117,14 @@ async def sheet(
     t = texts_for(ctx)
     criteria = await judging.rubric(contest_round.year)
     order = await sheet_order(judging, contest_round.id, ctx.user.id)
-    done = await finished(judging, contest_round, ctx.user.id)
+    own = [s for s in await judging.scores(contest_round.id) if s.juror == ctx.user.id]
+    marked: dict[int, int] = {}
+    for score in own:
+        marked[score.practice] = marked.get(score.practice, 0) + 1
+    done = [p for p in order if marked.get(p, 0) >= len(criteria)]
     practice = await Practices(ctx.session).get(practice_id)
     assert practice is not None  # entries keep their practices (RESTRICT)
-    mine = {
-        s.criterion: int(s.value)
-        for s in await judging.scores(contest_round.id)
-        if s.juror == ctx.user.id and s.practice == practice_id
-    }
+    mine = {s.criterion: int(s.value) for s in own if s.practice == practice_id}
     lines: list[str] = [
         ctx.t("jury.progress", done=len(done), total=len(order)),
         t("card.title", title=practice.title),
@@ -223,6 +225,8 @@ async def answer_press(
 ) -> None:
     """Check the press against the round (again, on the server), apply it, show the sheet."""
     judging = Judging(ctx.session)
+    # Load the round's practices in one go: every check below then finds them in the session.
+    await Practices(ctx.session).by_ids(await judging.practices(round_id))
     if ctx.state.flow == COMMENT_FORM.name:  # pressed on instead of writing: no comment then
         COMMENT_FORM.discard(ctx)
     try:

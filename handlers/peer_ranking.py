@@ -69,8 +69,9 @@ async def screen(
 ) -> tuple[Html, tuple[tuple[Button, ...], ...]]:
     """Render the ballot: what was chosen, in order, and the practices still to place."""
     peers = PeerRanking(ctx.session)
+    loaded = await preload(ctx, contest_round.id)
     ballot = await peers.ballot(contest_round.id, ctx.user.id)
-    practices = {p: await Practices(ctx.session).get(p) for p in ballot}
+    practices = {p: loaded.get(p) for p in ballot}
     chosen = [p for p in draft(ctx, contest_round.id) if p in practices]
     lines: list[str] = [ctx.t("peer.title", n=len(ballot))]
     current = await peers.ranking_of(contest_round.id, ctx.user.id)
@@ -112,9 +113,16 @@ async def screen(
     return Html("\n".join(lines)), tuple(rows)
 
 
+async def preload(ctx: Context, round_id: int) -> dict[int, Practice]:
+    """Load a round's practices in one go (the checks then find them in the session)."""
+    ids = await Judging(ctx.session).practices(round_id)
+    return {p.id: p for p in await Practices(ctx.session).by_ids(ids)}
+
+
 async def on_press(ctx: Context, press: RankPress) -> None:
     """Apply an officer's press, checked against their khoroo's ballot in the round."""
     peers = PeerRanking(ctx.session)
+    await preload(ctx, press.round)
     try:
         contest_round = await Judging(ctx.session).round(press.round)
         if contest_round.state != OPEN:
