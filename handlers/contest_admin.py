@@ -72,6 +72,8 @@ class Juror:
 async def progress(ctx: Context, judging: Judging, contest_round: ContestRound) -> list[Juror]:
     """Return each juror of a round with their progress ("7 / 12")."""
     users = Users(ctx.session)
+    # Held while progress is computed: the session keeps weak references only.
+    _held = await Practices(ctx.session).by_ids(await judging.practices(contest_round.id))
     return [
         Juror(p.juror, await users.get(p.juror), p.scored, p.total, p.finished)
         for p in await judging.progress(contest_round.id)

@@ -76,8 +76,9 @@ def excerpt(text: str) -> str:
 
 async def sheet_order(judging: Judging, round_id: int, juror_id: int) -> list[int]:
     """Return the round's practices in this juror's own order (their khoroo's left out)."""
-    # Load the round's practices in one go: the checks below then find them in the session.
-    await Practices(judging.session).by_ids(await judging.practices(round_id))
+    # Load the round's practices in one go and hold them: the session keeps only weak
+    # references, and the checks below then find them there instead of one query each.
+    _held = await Practices(judging.session).by_ids(await judging.practices(round_id))
     practices = await judging.sheet(round_id, juror_id)
     random.Random(f"{round_id}:{juror_id}").shuffle(practices)
     return practices
@@ -91,6 +92,7 @@ async def jury_command(ctx: Context) -> None:
         ctx.send(ctx.t("jury.none"))
         return
     contest_round = rounds[0]
+    _held = await Practices(ctx.session).by_ids(await judging.practices(contest_round.id))
     order = await sheet_order(judging, contest_round.id, ctx.user.id)
     if not order:
         ctx.send(ctx.t("jury.empty"))
@@ -225,8 +227,9 @@ async def answer_press(
 ) -> None:
     """Check the press against the round (again, on the server), apply it, show the sheet."""
     judging = Judging(ctx.session)
-    # Load the round's practices in one go: every check below then finds them in the session.
-    await Practices(ctx.session).by_ids(await judging.practices(round_id))
+    # Load (and hold) the round's practices in one go: every check below finds them in the
+    # session instead of one query each.
+    _held = await Practices(ctx.session).by_ids(await judging.practices(round_id))
     if ctx.state.flow == COMMENT_FORM.name:  # pressed on instead of writing: no comment then
         COMMENT_FORM.discard(ctx)
     try:

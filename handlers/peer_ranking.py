@@ -114,7 +114,8 @@ async def screen(
 
 
 async def preload(ctx: Context, round_id: int) -> dict[int, Practice]:
-    """Load a round's practices in one go (the checks then find them in the session)."""
+    """Load a round's practices in one go; while the caller holds them, checks find them in
+    the session instead of one query each."""
     ids = await Judging(ctx.session).practices(round_id)
     return {p.id: p for p in await Practices(ctx.session).by_ids(ids)}
 
@@ -122,7 +123,7 @@ async def preload(ctx: Context, round_id: int) -> dict[int, Practice]:
 async def on_press(ctx: Context, press: RankPress) -> None:
     """Apply an officer's press, checked against their khoroo's ballot in the round."""
     peers = PeerRanking(ctx.session)
-    await preload(ctx, press.round)
+    _held = await preload(ctx, press.round)  # held: the session keeps weak references only
     try:
         contest_round = await Judging(ctx.session).round(press.round)
         if contest_round.state != OPEN:
