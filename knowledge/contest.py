@@ -185,8 +185,8 @@ def rank(
     `practices` adds practices nobody scored yet (ranked last, total None). Top marks count
     the jurors' raw marks at the scale's maximum (pass them as `raw_for_top_marks` when the
     scores were normalised). With a `peer_share` (percent) the total is that share of the
-    peer score (`peer`, 0..100; a practice no khoroo ranked gets 0) and the rest of the jury's
-    total; a practice neither scored nor ranked stays unscored.
+    peer score (`peer`, 0..100; see combined_totals) and the rest of the jury's total; a
+    practice neither scored nor ranked stays unscored.
     """
     used = normalise(scores, *_scale(criteria)) if normalised else list(scores)
     jury = weighted_totals(used, criteria)
@@ -232,19 +232,27 @@ def rank(
     ]
 
 
+# The peer score of a practice no khoroo ranked: what a random ranking gives on average.
+NEUTRAL_PEER = 50.0
+
+
 def combined_totals(
     jury: Mapping[int, float], peer: Mapping[int, float], peer_share: int
 ) -> dict[int, float]:
     """Mix the jury's totals and the peer scores (both out of 100) by the peer share (percent).
 
-    Without a share the peer scores are only shown, never counted. With one, a practice the
-    jury has not scored counts its jury part as 0 once khoroos ranked it, and vice versa.
+    Without a share, or before any khoroo ranked, the peer scores are only shown, never
+    counted. A practice no khoroo ranked (a khoroo never ranks its own, so with few rankings
+    some are left out) counts NEUTRAL_PEER rather than 0; one the jury has not scored
+    counts its jury part as 0.
     """
-    if peer_share <= 0:
+    if peer_share <= 0 or not peer:
         return dict(jury)
     share = min(peer_share, 100) / 100
     practices = set(jury) | set(peer)
-    return {p: (1 - share) * jury.get(p, 0.0) + share * peer.get(p, 0.0) for p in practices}
+    return {
+        p: (1 - share) * jury.get(p, 0.0) + share * peer.get(p, NEUTRAL_PEER) for p in practices
+    }
 
 
 def borda(rankings: Iterable[Sequence[int]]) -> dict[int, float]:

@@ -271,3 +271,52 @@ def test_shuffled_chains_verify_the_same():
     shuffled = list(chain)
     random.Random(4).shuffle(shuffled)
     assert verify_chain(shuffled) == []
+
+
+def test_borda_gives_first_100_and_last_0_whatever_the_ranking_length():
+    from knowledge.contest import borda
+
+    assert borda([[1, 2, 3], [3, 1]]) == {1: 50.0, 2: 50.0, 3: 50.0}
+    assert borda([[1, 2, 3], [2, 3]]) == {1: 100.0, 2: 75.0, 3: 0.0}
+    assert borda([[7]]) == {7: 100.0} and borda([]) == {}
+
+
+def test_the_peer_share_mixes_only_once_khoroos_ranked():
+    from knowledge.contest import NEUTRAL_PEER, combined_totals
+
+    jury = {1: 80.0, 2: 60.0}
+    assert combined_totals(jury, {1: 0.0}, 0) == jury  # shown, not counted
+    assert combined_totals(jury, {}, 30) == jury  # nobody ranked yet
+    mixed = combined_totals(jury, {1: 0.0, 3: 100.0}, 25)
+    assert mixed == {1: 60.0, 2: 0.75 * 60 + 0.25 * NEUTRAL_PEER, 3: 25.0}
+
+
+def test_a_marks_hash_is_what_it_was_before_entries_had_kinds():
+    import hashlib
+    import json
+
+    from knowledge.contest import GENESIS, LogEntry, canonical, entry_hash
+
+    at = datetime(2026, 5, 1, 2, 3, 4, tzinfo=UTC)
+    old_body = json.dumps(
+        {
+            "seq": 1,
+            "round": 2,
+            "juror": 3,
+            "practice": 4,
+            "criterion": "innovation",
+            "value": 5,
+            "comment": None,
+            "at": "2026-05-01T02:03:04Z",
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    assert canonical(1, 2, 3, 4, "innovation", 5, None, at) == old_body
+    expected = hashlib.sha256((GENESIS + old_body).encode()).hexdigest()
+    assert entry_hash(LogEntry(1, 2, 3, 4, "innovation", 5, None, at, GENESIS, expected)) == (
+        expected
+    )
+    ranking = canonical(1, 2, 3, 0, "", 0, None, at, kind="peer", data="{}")
+    assert '"kind":"peer"' in ranking and '"data":"{}"' in ranking
