@@ -9,6 +9,7 @@ checks the grant, the round and the juror's khoroo again on each press, and chai
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Literal
 
 from handlers import validators
@@ -21,7 +22,7 @@ from handlers.practice_card import card_of, media_replies, place, texts_for
 from handlers.steps import Answer, Form, FormRun, Prompt, Step, Stop
 from knowledge.contest import Criterion
 from storage.contest_judging import Judging, JudgingError
-from storage.models import ContestRound
+from storage.models import ContestRound, Practice
 from storage.practices import Practices
 
 # How much of each long field the sheet shows: the sheet must stay one message.
@@ -74,11 +75,20 @@ def excerpt(text: str) -> str:
     return text[:EXCERPT].rsplit(" ", 1)[0] + "…"
 
 
+async def hold(judging: Judging, round_id: int) -> Sequence[Practice]:
+    """Load a round's practices in one query, for the caller to hold while it checks them.
+
+    The session keeps loaded rows only while someone holds them (a weak identity map); held,
+    every ownership check of the round finds its practice there instead of querying again.
+    """
+    return await Practices(judging.session).by_ids(await judging.practices(round_id))
+
+
 async def sheet_order(judging: Judging, round_id: int, juror_id: int) -> list[int]:
-    """Return the round's practices in this juror's own order (their khoroo's left out)."""
-    # Load the round's practices in one go and hold them: the session keeps only weak
-    # references, and the checks below then find them there instead of one query each.
-    _held = await Practices(judging.session).by_ids(await judging.practices(round_id))
+    """Return the round's practices in this juror's own order (their khoroo's left out).
+
+    Callers load the round's practices first (`hold`), so the checks find them in the session.
+    """
     practices = await judging.sheet(round_id, juror_id)
     random.Random(f"{round_id}:{juror_id}").shuffle(practices)
     return practices
@@ -92,7 +102,7 @@ async def jury_command(ctx: Context) -> None:
         ctx.send(ctx.t("jury.none"))
         return
     contest_round = rounds[0]
-    _held = await Practices(ctx.session).by_ids(await judging.practices(contest_round.id))
+    _held = await hold(judging, contest_round.id)
     order = await sheet_order(judging, contest_round.id, ctx.user.id)
     if not order:
         ctx.send(ctx.t("jury.empty"))
@@ -227,9 +237,7 @@ async def answer_press(
 ) -> None:
     """Check the press against the round (again, on the server), apply it, show the sheet."""
     judging = Judging(ctx.session)
-    # Load (and hold) the round's practices in one go: every check below finds them in the
-    # session instead of one query each.
-    _held = await Practices(ctx.session).by_ids(await judging.practices(round_id))
+    _held = await hold(judging, round_id)
     if ctx.state.flow == COMMENT_FORM.name:  # pressed on instead of writing: no comment then
         COMMENT_FORM.discard(ctx)
     try:

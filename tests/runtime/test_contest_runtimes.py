@@ -221,7 +221,7 @@ async def verify(settings: Settings, fake: FakeTelegram, capsys: pytest.CaptureF
 def settings(settings: Settings) -> Settings:
     """Send announcements without pacing: the test waits for them."""
     return settings.model_copy(
-        update={"sender_rate": 1000.0, "sender_idle": 0.05, "sender_progress": 0.0}
+        update={"sender_rate": 1000.0, "sender_idle": 0.2, "sender_progress": 0.0}
     )
 
 
