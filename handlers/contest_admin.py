@@ -20,7 +20,7 @@ from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.messages import Button, SendDocument, SendPhoto, SendText
 from handlers.practice_card import short_title, texts_for
-from handlers.roles import resolve_user
+from handlers.roles import listed, resolve_user
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step, Stop
 from storage.contest_exports import round_chart, round_workbook
 from storage.contest_judging import CAPITAL, OPEN, Judging, JudgingError
@@ -90,14 +90,6 @@ def round_name(ctx: Context, contest_round: ContestRound, language: str | None =
         year=str(contest_round.year),
         district=contest_round.district.name(language or ctx.language),
     )
-
-
-def person(user: User | None, user_id: int) -> str:
-    """Name a juror as admins know them: first name, @username, id."""
-    if user is None:
-        return str(user_id)
-    handle = f" @{user.username}" if user.username else ""
-    return f"{user.first_name}{handle} ({user_id})"
 
 
 async def refuse_non_admin(ctx: Context) -> bool:
@@ -192,7 +184,7 @@ async def round_screen(
             lines.append(
                 ctx.t(
                     "judging.juror_done" if juror.finished else "judging.juror_line",
-                    name=person(juror.user, juror.user_id),
+                    name=listed(juror.user, juror.user_id),
                     done=juror.done,
                     total=juror.total,
                 )
@@ -516,7 +508,7 @@ async def finish_juror(ctx: Context, run: FormRun) -> None:
     ctx.send(
         ctx.t(
             "judging.juror_added" if added else "judging.juror_was",
-            name=person(user, user.id),
+            name=listed(user, user.id),
             round=round_name(ctx, contest_round),
         )
     )

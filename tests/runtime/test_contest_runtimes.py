@@ -334,8 +334,8 @@ async def test_a_whole_contest_on_aiogram(
         await live.say(ADMIN_ID, f"/judging {YEAR}")
         await live.press(ADMIN_ID, "Баянгол дүүргийн шат")
         screen = live.last_text(ADMIN_ID)
-        assert "@juror20000 (20000): 9 / 9" in screen
-        assert "@juror20002 (20002): 10 / 10" in screen
+        assert "@juror20000 · 20000: 9 / 9" in screen
+        assert "@juror20002 · 20002: 10 / 10" in screen
         await live.press(ADMIN_ID, "Дүн")
         results = live.last_text(ADMIN_ID)
         assert results.index(title("bayangol", 10)) < results.index(title("bayangol", 9))
