@@ -22,6 +22,7 @@ from handlers.messages import Button, SendDocument, SendPhoto, SendText
 from handlers.practice_card import short_title, texts_for
 from handlers.roles import listed, resolve_user
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step, Stop
+from storage.announcements import Announcements
 from storage.contest_exports import round_chart, round_workbook
 from storage.contest_judging import CAPITAL, OPEN, Judging, JudgingError
 from storage.localtime import local_year
@@ -348,7 +349,8 @@ async def do_publish(ctx: Context, year: int) -> None:
     announcement = await ctx.services.contest.publish_results(
         ctx.session, ctx.services.catalogue, year, ctx.services.clock(), ctx.user.id
     )
-    ctx.answer(ctx.t("judging.published", n=announcement.recipients))
+    recipients = await Announcements(ctx.session).count_recipients(announcement.audience)
+    ctx.answer(ctx.t("judging.published", n=recipients))
     ctx.show(*await year_screen(ctx, year))
 
 
@@ -374,7 +376,8 @@ async def remind(ctx: Context, judging: Judging, contest_round: ContestRound) ->
     reminder = await ctx.services.contest.remind_jurors(
         ctx.session, ctx.services.catalogue, contest_round.id, ctx.services.clock(), ctx.user.id
     )
-    ctx.answer(ctx.t("judging.reminded", n=0 if reminder is None else reminder.recipients))
+    jurors = 0 if reminder is None else len(reminder.audience.get("ids", []))
+    ctx.answer(ctx.t("judging.reminded", n=jurors))
 
 
 async def ask_juror(ctx: Context, judging: Judging, contest_round: ContestRound) -> None:

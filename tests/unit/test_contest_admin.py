@@ -8,6 +8,7 @@ from handlers.contest_admin import JudgingPress
 from handlers.peer_ranking import RankPress
 from storage.contest_judging import Judging
 from storage.models import (
+    Announcement,
     ContestComment,
     ContestJuror,
     ContestPeerRanking,
@@ -61,6 +62,13 @@ async def test_an_admin_opens_rounds_and_grants_a_juror_by_username(app):
     assert await count(app, RoleGrant) == 1  # the juror role puts /jury in their menu
     await admin.press("Шалгуур")
     assert "Үр дүн, нөлөө" in admin.last().text and "30%" in admin.last().text
+
+    # One tap reminds the jurors who have not finished, through the outbox.
+    await admin.press("Дуусгаагүй шүүгчдэд сануулах (1)")
+    assert "1 шүүгчид" in admin.notices[-1]
+    async with app.database.transaction() as session:
+        reminder = (await session.scalars(select(Announcement))).one()
+        assert reminder.audience == {"kind": "users", "ids": [501]}
 
 
 async def test_presses_of_a_non_admin_change_nothing(app):
