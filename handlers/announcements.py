@@ -444,6 +444,12 @@ async def describe_audience(ctx: Context, audience: dict[str, Any]) -> str:
         return ctx.t("announce.audience_roles", names=", ".join(names))
     if kind == "not_submitted":
         return ctx.t("announce.audience_not_submitted", year=str(audience.get("year", "")))
+    if kind == "users":  # the contest's notices to jurors and authors
+        return ctx.t("contest_notice.audience_users", n=len(audience.get("ids", [])))
+    if kind == "officers":  # the contest's notices to a round's khoroos
+        named = {d.id: d.name(ctx.language) for d in await Units(ctx.session).districts()}
+        listed = ", ".join(named.get(int(d), "?") for d in audience.get("districts", []))
+        return ctx.t("contest_notice.audience_officers", names=listed)
     return ctx.t("announce.audience.all")
 
 

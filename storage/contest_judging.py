@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.contest import (
@@ -156,6 +156,10 @@ class Comment:
     juror: int
     practice: int
     text: str
+
+
+def _points(total: float | None) -> str:
+    return "none" if total is None else f"{total:.2f}"
 
 
 def _criterion(row: ContestCriterion) -> Criterion:
@@ -739,6 +743,22 @@ class Judging:
                 peer_share=contest_round.peer_share,
             )
             check.totals = {s.practice: s.total for s in standings if s.total is not None}
+            shown = {
+                s.practice: s.total
+                for s in (await self.results(contest_round.id)).standings
+                if s.total is not None
+            }
+            for practice in sorted(set(check.totals) | set(shown)):
+                logged_total, shown_total = check.totals.get(practice), shown.get(practice)
+                if (
+                    logged_total is None
+                    or shown_total is None
+                    or (abs(logged_total - shown_total) > 1e-9)
+                ):
+                    check.mismatches.append(
+                        f"total of practice {practice}: log {_points(logged_total)}, "
+                        f"tables {_points(shown_total)}"
+                    )
             checks.append(check)
         return checks
 
@@ -905,9 +925,29 @@ class Judging:
 
     async def sheet(self, round_id: int, juror_id: int) -> list[int]:
         """Return the practices a juror may score in a round (their own khoroo's left out)."""
-        return [
-            p for p in await self.practices(round_id) if not await self.own_practice(juror_id, p)
-        ]
+        juror = await self.session.get(User, juror_id)
+        if juror is None:
+            return []  # as own_practice: an unknown user scores nothing
+        # One query, the same rule as own_practice (NULLs never make a practice one's own).
+        query = (
+            select(ContestEntry.practice_id)
+            .join(Practice, Practice.id == ContestEntry.practice_id)
+            .where(
+                ContestEntry.round_id == round_id,
+                or_(Practice.submitter_id.is_(None), Practice.submitter_id != juror_id),
+            )
+            .order_by(ContestEntry.practice_id)
+        )
+        if juror.district_id is not None and juror.khoroo_number is not None:
+            query = query.where(
+                or_(
+                    Practice.district_id.is_(None),
+                    Practice.khoroo_number.is_(None),
+                    Practice.district_id != juror.district_id,
+                    Practice.khoroo_number != juror.khoroo_number,
+                )
+            )
+        return list((await self.session.scalars(query)).all())
 
     async def progress(self, round_id: int) -> list[JurorProgress]:
         """Return each juror's progress in a round: fully scored practices out of theirs."""

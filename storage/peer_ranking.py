@@ -12,12 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.contest import PEER, borda, ranking_data
 from storage.contest_judging import DISTRICT, OPEN, Judging, JudgingError, Recorded
-from storage.models import ContestPeerRanking, ContestRound, Practice, User, utcnow
+from storage.models import (
+    ContestEntry,
+    ContestPeerRanking,
+    ContestRound,
+    Practice,
+    User,
+    utcnow,
+)
 from storage.users import KHOROO_STAFF
 
 
@@ -79,25 +86,23 @@ class PeerRanking:
         return list(rows.all())
 
     async def _ballot(self, contest_round: ContestRound, officer: User) -> list[int]:
-        practices = await self.judging.practices(contest_round.id)
-        if not practices:
-            return []
-        own = set(
-            (
-                await self.session.scalars(
-                    select(Practice.id).where(
-                        Practice.id.in_(practices),
-                        Practice.district_id == officer.district_id,
-                        Practice.khoroo_number == officer.khoroo_number,
-                    )
-                )
-            ).all()
+        # One query: the round's practices but the khoroo's own and any the officer wrote.
+        rows = await self.session.scalars(
+            select(ContestEntry.practice_id)
+            .join(Practice, Practice.id == ContestEntry.practice_id)
+            .where(
+                ContestEntry.round_id == contest_round.id,
+                or_(Practice.submitter_id.is_(None), Practice.submitter_id != officer.id),
+                or_(
+                    Practice.district_id.is_(None),
+                    Practice.khoroo_number.is_(None),
+                    Practice.district_id != officer.district_id,
+                    Practice.khoroo_number != officer.khoroo_number,
+                ),
+            )
+            .order_by(ContestEntry.practice_id)
         )
-        return [p for p in practices if p not in own and not await self._authored(p, officer.id)]
-
-    async def _authored(self, practice_id: int, user_id: int) -> bool:
-        practice = await self.session.get(Practice, practice_id)
-        return practice is not None and practice.submitter_id == user_id
+        return list(rows.all())
 
     async def _district_round(self, round_id: int, *, lock: bool = False) -> ContestRound:
         contest_round = await self.judging.round(round_id, lock=lock)

@@ -407,6 +407,8 @@ def test_contest_verify_names_the_entry_behind_an_edited_score_comment_or_rankin
     assert main(["contest", "verify", str(YEAR)]) == 1
     out = capsys.readouterr().out
     assert "innovation: log 4 (entry 3), scores 5" in out and "TAMPERED" in out
+    # 0.8 · 80 + 0.2 · 100 = 84 from the log; the tables' innovation 5 gives 0.8 · 83 + 20.
+    assert "total of practice 2: log 84.00, tables 86.40" in out
     asyncio.run(tamper("UPDATE contest_scores SET value = 4 WHERE criterion = 'innovation'"))
     assert main(["contest", "verify", str(YEAR)]) == 0
     capsys.readouterr()
@@ -455,3 +457,41 @@ def test_an_operator_exports_reminds_and_publishes_from_the_command_line(
     assert "refused: no_capital_round" in capsys.readouterr().err
     assert main(["contest", "close", str(round_id)]) == 0
     assert "Advanced to round" in capsys.readouterr().out
+
+
+async def test_an_admin_sees_who_the_contests_notices_go_to(app, contest):
+    from tests.conftest import ADMIN_ID
+    from tests.support.chat import Chat, register
+
+    round_id, practices = contest["round"], contest["practices"]
+    await mark_all(app.database, round_id, 1, {practices[0]: 5})
+    async with app.database.transaction() as session:
+        await remind_jurors(session, app.services.catalogue, round_id, NOW)
+        await close_round(session, app.services.catalogue, round_id, NOW, ADMIN)
+    boss = Chat(app, ADMIN_ID, first_name="Админ")
+    await register(boss)
+    await boss.send("/announcements")
+    listing = plain(boss.last().text)
+    assert "Нэрлэсэн 2 хэрэглэгч" in listing  # the reminder to jurors 1 and 2
+    assert "Баянгол дүүргийн хорооны ажилтнууд" in listing
+
+
+async def test_a_sheet_leaves_out_exactly_what_own_practice_calls_ones_own(app, contest):
+    round_id = contest["round"]
+    async with app.database.transaction() as session:
+        session.add(User(id=30, registered=True))  # no khoroo in the profile
+        practice = await session.get(Practice, contest["practices"][2])
+        assert practice is not None
+        practice.submitter_id = 30  # written by someone of no khoroo
+        await session.flush()
+        judging = Judging(session)
+        for user in (1, 11, 12, 15, 20, 30, 999):
+            expected = [
+                p
+                for p in await judging.practices(round_id)
+                if not await judging.own_practice(user, p)
+            ]
+            assert await judging.sheet(round_id, user) == expected, user
+        assert (
+            len(await judging.sheet(round_id, 30)) == 3 and await judging.sheet(round_id, 999) == []
+        )
