@@ -150,7 +150,9 @@ async def admin_grants(live: LiveBot, round_label: str, users: list[int]) -> Non
     for user in users:
         await live.press(ADMIN_ID, "Шүүгч нэмэх")
         replies = await live.say(ADMIN_ID, f"@{'capital' if user >= 30_000 else 'juror'}{user}")
-        assert any("шүүгчээр нэмэгдлээ" in (r.text or "") for r in replies), [r.text for r in replies]
+        assert any("шүүгчээр нэмэгдлээ" in (r.text or "") for r in replies), [
+            r.text for r in replies
+        ]
         told = live.fake.sent_messages(user)
         assert any("шүүгчээр томилогдлоо" in (m.text or "") for m in told)
 
