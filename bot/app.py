@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot import contest_notices
 from bot.library_sync import LibrarySync
 from bot.live_results import LiveResults
 from bot.loading import load_faq, seed_units
@@ -117,6 +118,7 @@ async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = 
         library=library,
         live_results=live,
         projector_url=settings.projector_base(),
+        contest=contest_notices,
         admin_ids=settings.admin_ids,
     )
     flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)

@@ -12,6 +12,7 @@ from typing import Literal
 
 from handlers import permissions, validators
 from handlers.callbacks import Callback
+from handlers.contest_admin import JudgingPress
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import TIMEZONE, format_date
@@ -133,6 +134,8 @@ async def show_stages(ctx: Context, *, edit: bool = True) -> None:
     if not stages:
         lines.append(ctx.t("stages.empty"))
     buttons.append((ctx.button("stages.add", StagesPress("add")),))
+    year = local_year(ctx.services.clock())
+    buttons.append((ctx.button("stages.judging", JudgingPress("year", year), year=str(year)),))
     text = "\n".join(lines)
     if edit:
         ctx.show(text, tuple(buttons))

@@ -25,8 +25,9 @@ from handlers.messages import (
     SendText,
 )
 from knowledge.faq import FaqBase
+from storage.contest_judging import Closing
 from storage.library import PracticeLibrary
-from storage.models import ConversationState, User, utcnow
+from storage.models import Announcement, ConversationState, User, utcnow
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Router
@@ -37,6 +38,40 @@ class LiveResultsFeed(Protocol):
 
     def changed(self, vote_id: int) -> None:
         """Note that a vote's ballots or state changed."""
+
+
+class ContestDesk(Protocol):
+    """The contest's notices the admin screens queue (bot.contest_notices): one port for them."""
+
+    async def remind_jurors(
+        self,
+        session: AsyncSession,
+        catalogue: Catalogue,
+        round_id: int,
+        now: datetime,
+        actor_id: int | None = None,
+    ) -> Announcement | None:
+        """Queue a reminder to the round's jurors who have not finished."""
+
+    async def close_round(
+        self,
+        session: AsyncSession,
+        catalogue: Catalogue,
+        round_id: int,
+        now: datetime,
+        actor_id: int | None = None,
+    ) -> Closing:
+        """Close a round and queue its announcements."""
+
+    async def publish_results(
+        self,
+        session: AsyncSession,
+        catalogue: Catalogue,
+        year: int,
+        now: datetime,
+        actor_id: int | None = None,
+    ) -> Announcement:
+        """Queue the year's results to everyone."""
 
 
 @dataclass
@@ -52,6 +87,7 @@ class Services:
     library: PracticeLibrary
     live_results: LiveResultsFeed
     projector_url: str  # the public base address of the vote projector pages
+    contest: ContestDesk  # the contest's closing, reminders and published results
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
     clock: Callable[[], datetime] = utcnow

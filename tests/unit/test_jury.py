@@ -44,7 +44,7 @@ async def test_a_juror_scores_a_practice_row_by_row(app):
     assert "Баянгол" not in sheet.text  # a blind round hides the place
     assert "Үр дүн, нөлөө" in sheet.text and "(30%)" in sheet.text
     assert sheet.labels()[:5] == ["1", "2", "3", "4", "5"]
-    assert len(sheet.buttons) == 6  # five criteria, then the way on
+    assert len(sheet.buttons) == 7  # five criteria, the comment, then the way on
 
     for row in range(5):
         button = juror.last().buttons[row][3]
