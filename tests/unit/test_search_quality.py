@@ -187,8 +187,7 @@ def _pages(idx: SearchIndex) -> list[object]:
     return pages
 
 
-@pytest.mark.parametrize("title_scan", [20_000, 0])
-def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) -> None:
+def test_dense_rows_rank_exactly_like_postings() -> None:
     removed = [p["id"] for p in PRACTICES[::7]]
     full = SearchIndex()
     for record in PRACTICES:
@@ -198,8 +197,8 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) ->
         full.remove(doc_id)
     expected_after = _pages(full)
 
-    # Force dense rows and bound pruning, which otherwise start at thousands.
-    pruned = SearchIndex(dense_min_df=2, score_whole_tier=0, max_title_scan=title_scan)
+    # Force dense rows, which otherwise start at thousands of documents.
+    pruned = SearchIndex(dense_min_df=2)
     for record in PRACTICES:
         pruned.add(to_document(record))
     assert pruned._dense
@@ -207,3 +206,13 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) ->
     for doc_id in removed:
         pruned.remove(doc_id)
     assert _pages(pruned) == expected_after
+
+
+def test_a_page_is_the_head_of_the_whole_ranking(index: SearchIndex) -> None:
+    # Only documents whose best possible score reaches the page are scored exactly;
+    # scoring every match must order the page the same.
+    for query in QUERIES:
+        whole = index.search(query["query"], limit=len(PRACTICES)).hits
+        for limit, offset in ((1, 0), (3, 0), (4, 2)):
+            page = index.search(query["query"], limit=limit, offset=offset).hits
+            assert page == whole[offset : offset + limit], query["query"]
