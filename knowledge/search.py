@@ -235,7 +235,12 @@ class SearchIndex:
         self._alive = bytearray()
         self._facets: dict[str, dict[object, bytearray]] = {name: {} for name in _FACETS}
         self._vocab_sorted: list[str] = []
-        self._vocab_by_len: dict[int, list[str]] = {}
+        # The vocabulary in no order, with each term's length and letters (see _letters),
+        # and the arrays typo matching filters them with, built when first needed.
+        self._vocab: list[str] = []
+        self._vocab_at: dict[str, int] = {}
+        self._vocab_shape: list[tuple[int, int]] = []
+        self._vocab_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._dead = 0
 
     def __len__(self) -> int:
@@ -357,13 +362,22 @@ class SearchIndex:
     def _add_vocab(self, term: str) -> None:
         """Register a term that just got its first live document."""
         bisect.insort(self._vocab_sorted, term)
-        self._vocab_by_len.setdefault(len(term), []).append(term)
+        self._vocab_at[term] = len(self._vocab)
+        self._vocab.append(term)
+        self._vocab_shape.append((len(term), _letters(term)))
+        self._vocab_arrays = None
 
     def _remove_vocab(self, term: str) -> None:
         """Forget a term that has no live document left."""
         position = bisect.bisect_left(self._vocab_sorted, term)
         del self._vocab_sorted[position]
-        self._vocab_by_len[len(term)].remove(term)
+        # The last term takes the place of the one removed.
+        at = self._vocab_at.pop(term)
+        last, shape = self._vocab.pop(), self._vocab_shape.pop()
+        if last != term:
+            self._vocab[at], self._vocab_shape[at] = last, shape
+            self._vocab_at[last] = at
+        self._vocab_arrays = None
 
     def _compact(self) -> None:
         """Filter postings of removed documents out (slot numbers stay as they are)."""
@@ -595,20 +609,16 @@ class SearchIndex:
         elif len(term) <= 5:
             budget = min(budget, 1)
         if budget:
-            for length in range(len(term) - budget, len(term) + budget + 1):
-                bucket = self._vocab_by_len.get(length)
-                if not bucket:
-                    continue
-                for candidate, distance, _ in process.extract(
-                    term,
-                    bucket,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=budget,
-                    limit=None,
-                ):
-                    weight = _FUZZY_WEIGHT[int(distance)]
-                    if weight > expansions.get(candidate, 0.0):
-                        expansions[candidate] = weight
+            for candidate, distance, _ in process.extract(
+                term,
+                self._near(term, budget),
+                scorer=Levenshtein.distance,
+                score_cutoff=budget,
+                limit=None,
+            ):
+                weight = _FUZZY_WEIGHT[int(distance)]
+                if weight > expansions.get(candidate, 0.0):
+                    expansions[candidate] = weight
         if is_last:
             for prefix in {term, qt.word}:
                 if len(prefix) < 3:
@@ -616,6 +626,24 @@ class SearchIndex:
                 for candidate in self._completions(prefix):
                     if expansions.get(candidate, 0.0) < _PREFIX_WEIGHT:
                         expansions[candidate] = _PREFIX_WEIGHT
+
+    def _near(self, term: str, budget: int) -> list[str]:
+        """Return the vocabulary terms that may be within `budget` edits of a term.
+
+        An edit changes the length by at most one, and adds or drops at most one letter
+        of those a word has: comparing lengths and letter sets of the whole vocabulary
+        at once leaves few terms for the exact (and slower) edit distance.
+        """
+        if self._vocab_arrays is None:
+            shapes = np.array(self._vocab_shape, dtype=np.uint64).reshape(-1, 2)
+            self._vocab_arrays = (shapes[:, 0].astype(np.int16), shapes[:, 1].copy())
+        lengths, letters = self._vocab_arrays
+        mine = np.uint64(_letters(term))
+        near = np.abs(lengths - len(term)) <= budget
+        near &= np.bitwise_count(letters & ~mine) <= budget
+        near &= np.bitwise_count(mine & ~letters) <= budget
+        vocab = self._vocab
+        return [vocab[i] for i in np.flatnonzero(near).tolist()]
 
     def _completions(self, prefix: str) -> list[str]:
         """Return the shortest vocabulary terms that start with prefix."""
@@ -673,6 +701,14 @@ class SearchIndex:
             positions.append(position)
         adjacent = sum(1 for a, b in pairwise(positions) if b == a + 1)
         return _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS * adjacent / (len(query_terms) - 1)
+
+
+def _letters(term: str) -> int:
+    """Return the set of a term's letters as bits (folded terms are Latin letters and digits)."""
+    bits = 0
+    for char in term:
+        bits |= 1 << (ord(char) & 63)
+    return bits
 
 
 def _idf(live: int, df: int) -> float:

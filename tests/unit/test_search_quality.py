@@ -216,3 +216,14 @@ def test_a_page_is_the_head_of_the_whole_ranking(index: SearchIndex) -> None:
         for limit, offset in ((1, 0), (3, 0), (4, 2)):
             page = index.search(query["query"], limit=limit, offset=offset).hits
             assert page == whole[offset : offset + limit], query["query"]
+
+
+def test_typo_candidates_include_every_term_within_the_budget(index: SearchIndex) -> None:
+    from rapidfuzz.distance import Levenshtein
+
+    vocabulary = list(index._df)
+    for term in vocabulary[::5]:
+        for budget in (1, 2):
+            near = set(index._near(term, budget))
+            within = {t for t in vocabulary if Levenshtein.distance(term, t) <= budget}
+            assert within <= near, term
