@@ -67,6 +67,8 @@ _MAX_PREFIX_EXPANSIONS = 20
 _TITLE_ALL_BONUS = 0.3
 _TITLE_ORDER_BONUS = 0.7
 _TITLE_MAX_BONUS = _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
+# Documents whose title holds the query are scored this many at a time.
+_TITLE_BATCH = 32
 # Compact postings once this share of indexed slots belongs to removed
 # documents; the cost spreads over the writes that caused it.
 _COMPACT_RATIO = 0.25
@@ -511,7 +513,20 @@ class SearchIndex:
         floor = float(lowest[best].min()) - 1e-9
         slots = np.flatnonzero(highest >= floor)
         bonus = set(titled.tolist())
-        scored = self._score(slots.tolist(), relevance, matched, bonus, query_terms)
+        plain = [slot for slot in slots.tolist() if slot not in bonus]
+        scored = self._score(plain, relevance, matched, set(), query_terms)
+        # Titles are read one by one, so the titled documents go best bound first and
+        # stop once the next one's bound cannot reach the page.
+        by_bound = sorted(
+            (slot for slot in slots.tolist() if slot in bonus), key=lambda slot: -highest[slot]
+        )
+        for start in range(0, len(by_bound), _TITLE_BATCH):
+            if len(scored) >= wanted:
+                scored.sort(key=_rank_key)
+                if highest[by_bound[start]] < scored[wanted - 1][0] - 1e-9:
+                    break
+            batch = by_bound[start : start + _TITLE_BATCH]
+            scored += self._score(batch, relevance, matched, bonus, query_terms)
         scored.sort(key=_rank_key)
         hits = [Hit(doc_id, score) for score, _, doc_id in scored[offset:wanted]]
         return SearchPage(hits, total)

@@ -227,3 +227,22 @@ def test_typo_candidates_include_every_term_within_the_budget(index: SearchIndex
             near = set(index._near(term, budget))
             within = {t for t in vocabulary if Levenshtein.distance(term, t) <= budget}
             assert within <= near, term
+
+
+def test_titles_holding_the_query_are_ranked_exactly_in_batches() -> None:
+    # More titled documents than one batch, with the words apart, reversed or adjacent.
+    index = SearchIndex()
+    fillers = ["", "шинэ", "хорооны", "иргэдийн оролцоо"]
+    for number in range(150):
+        words = ["хог", fillers[number % 4], "ангилах"]
+        if number % 3 == 0:
+            words.reverse()
+        index.add(
+            SearchDocument(
+                id=number, title=" ".join(w for w in words if w), problem="хог " * (number % 7)
+            )
+        )
+    whole = index.search("хог ангилах", limit=150).hits
+    for limit, offset in ((1, 0), (3, 0), (10, 5), (40, 30)):
+        page = index.search("хог ангилах", limit=limit, offset=offset).hits
+        assert page == whole[offset : offset + limit]
