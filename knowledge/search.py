@@ -67,6 +67,8 @@ _MAX_PREFIX_EXPANSIONS = 20
 _TITLE_ALL_BONUS = 0.3
 _TITLE_ORDER_BONUS = 0.7
 _TITLE_MAX_BONUS = _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
+# Parsed queries kept for reuse while the vocabulary stays the same.
+_PARSED_CACHE = 256
 # Documents whose title holds the query are scored this many at a time.
 _TITLE_BATCH = 32
 # Compact postings once this share of indexed slots belongs to removed
@@ -243,6 +245,9 @@ class SearchIndex:
         self._vocab_at: dict[str, int] = {}
         self._vocab_shape: list[tuple[int, int]] = []
         self._vocab_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        # Recent queries' terms and expansions (typing a search repeats its words); they
+        # depend on the vocabulary only, so a change to it empties this.
+        self._parsed: dict[tuple[str, ...], list[_QueryTerm]] = {}
         self._dead = 0
 
     def __len__(self) -> int:
@@ -368,6 +373,7 @@ class SearchIndex:
         self._vocab.append(term)
         self._vocab_shape.append((len(term), _letters(term)))
         self._vocab_arrays = None
+        self._parsed.clear()
 
     def _remove_vocab(self, term: str) -> None:
         """Forget a term that has no live document left."""
@@ -380,6 +386,7 @@ class SearchIndex:
             self._vocab[at], self._vocab_shape[at] = last, shape
             self._vocab_at[last] = at
         self._vocab_arrays = None
+        self._parsed.clear()
 
     def _compact(self) -> None:
         """Filter postings of removed documents out (slot numbers stay as they are)."""
@@ -409,7 +416,13 @@ class SearchIndex:
         if limit <= 0:
             return SearchPage([], 0)
         words, districts, khoroo = self._places(fold_words(query))
-        query_terms = self._parse(words)
+        key = tuple(words)
+        query_terms = self._parsed.get(key)
+        if query_terms is None:
+            query_terms = self._parse(words)
+            if len(self._parsed) >= _PARSED_CACHE:
+                del self._parsed[next(iter(self._parsed))]
+            self._parsed[key] = query_terms
         accepted = self._accepted(filters)
         if districts or khoroo is not None:
             # A place named in the query narrows the search to it rather than being

@@ -246,3 +246,15 @@ def test_titles_holding_the_query_are_ranked_exactly_in_batches() -> None:
     for limit, offset in ((1, 0), (3, 0), (10, 5), (40, 30)):
         page = index.search("хог ангилах", limit=limit, offset=offset).hits
         assert page == whole[offset : offset + limit]
+
+
+def test_a_repeated_query_sees_words_added_and_removed_since() -> None:
+    index = SearchIndex()
+    index.add(SearchDocument(id=1, title="Хог ангилах"))
+    assert index.search("нарны гэрэл").hits == []
+    assert index.search("нарнй гэрэлтүүлэг").hits == []
+    index.add(SearchDocument(id=2, title="Нарны гэрэлтүүлэг"))
+    assert [hit.id for hit in index.search("нарны гэрэл").hits] == [2]
+    assert [hit.id for hit in index.search("нарнй гэрэлтүүлэг").hits] == [2]
+    index.remove(2)
+    assert index.search("нарны гэрэл").hits == []
