@@ -14,6 +14,11 @@ Ranking sorts first by how many query terms a practice matches, then by a
 BM25F relevance where the title weighs most, then the problem and solution,
 then the results, plus a bonus when the query's words stand together, in
 order, in the title. Ties break by id, so results are deterministic.
+
+A search costs time in proportion to the postings of the query's words and
+their typo and prefix matches, plus a few array passes over all documents
+(numpy, no Python loop per document); only documents whose best possible
+score reaches the page are scored one by one.
 """
 
 from __future__ import annotations
