@@ -507,41 +507,55 @@ class SearchIndex:
                 matched += values > 0
         eligible = matched >= need
         eligible &= np.frombuffer(accepted.to_bytes(size, "little"), dtype=np.bool_)
-        total = int(np.count_nonzero(eligible))
+        tiers = np.where(eligible, matched, 0).astype(np.uint8)
+        counts = np.bincount(tiers, minlength=n + 1).tolist()
+        total = sum(counts[1:])
         wanted = min(offset + limit, total)
         if offset >= wanted:
             return SearchPage([], total)
+        # More matched terms always rank higher, so only the fullest tiers that
+        # reach the page take part.
+        tier, reached = n, counts[n]
+        while reached < wanted:
+            tier -= 1
+            reached += counts[tier]
+        pool = np.flatnonzero(tiers >= tier)
+        counted = matched[pool]
+        weight = relevance[pool]
 
         # Matched-term count ranks first (like Meilisearch's "words" rule);
         # relevance orders within it and stays below 1.
-        lowest = np.where(eligible, matched + relevance / (relevance + 4.0), -1.0)
+        lowest = counted + weight / (weight + 4.0)
         highest = lowest
         titled = np.zeros(0, dtype=np.intp)
-        if n > 1:
+        if n > 1 and counts[n]:
             # A title holding every query word multiplies relevance by 1.3 to 2.
-            titled = np.flatnonzero(eligible & (matched == n) & self._titled(query_terms, size))
+            titled = np.flatnonzero(self._titled(query_terms, size)[pool] & (counted == n))
             if len(titled):
                 highest = lowest.copy()
                 for share, bounds in ((_TITLE_ALL_BONUS, lowest), (_TITLE_MAX_BONUS, highest)):
-                    boosted = relevance[titled] * (1.0 + share)
+                    boosted = weight[titled] * (1.0 + share)
                     bounds[titled] = n + boosted / (boosted + 4.0)
         # No document outside the best `wanted` by their least score can reach past the
         # wanted-th of them unless its greatest score does: score exactly only those.
         best = np.argpartition(-lowest, wanted - 1)[:wanted]
         floor = float(lowest[best].min()) - 1e-9
-        slots = np.flatnonzero(highest >= floor)
-        bonus = set(titled.tolist())
-        plain = [slot for slot in slots.tolist() if slot not in bonus]
+        chosen = np.flatnonzero(highest >= floor)
+        is_titled = np.zeros(len(pool), dtype=np.bool_)
+        is_titled[titled] = True
+        plain = pool[chosen[~is_titled[chosen]]].tolist()
         scored = self._score(plain, relevance, matched, set(), query_terms)
         # Titles are read one by one, so the titled documents go best bound first and
         # stop once the next one's bound cannot reach the page.
-        by_bound = sorted(
-            (slot for slot in slots.tolist() if slot in bonus), key=lambda slot: -highest[slot]
-        )
+        rich = chosen[is_titled[chosen]]
+        rich = rich[np.argsort(-highest[rich], kind="stable")]
+        bounds_of = highest[rich].tolist()
+        by_bound = pool[rich].tolist()
+        bonus = set(by_bound)
         for start in range(0, len(by_bound), _TITLE_BATCH):
             if len(scored) >= wanted:
                 scored.sort(key=_rank_key)
-                if highest[by_bound[start]] < scored[wanted - 1][0] - 1e-9:
+                if bounds_of[start] < scored[wanted - 1][0] - 1e-9:
                     break
             batch = by_bound[start : start + _TITLE_BATCH]
             scored += self._score(batch, relevance, matched, bonus, query_terms)
