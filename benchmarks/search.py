@@ -10,9 +10,11 @@ baseline gets its texts lowercased and stripped of punctuation once up front
 
 The held-out queries (``tests/data/search_heldout.jsonl``: English, synonym and
 place-and-topic queries written apart from the index's tuning) are reported as
-recall@3 by kind at every size; ``--baseline REF`` also measures them, on the labelled
-practices alone, for the search of a git revision (its ``knowledge/`` package, run in a
-process of its own).
+recall@3 by kind at every size; ``--baseline REF`` also measures the search of a git
+revision (its ``knowledge/`` package, run in a process of its own) on the same corpora:
+latency, processor time and recall by kind, before the sizes of this revision.
+Processor time per query is reported beside wall time: on a shared machine the wall
+time also counts waiting for a core.
 
 Run: ``uv run python benchmarks/search.py [--sizes 1000,10000,100000] [--baseline main]``.
 """
@@ -123,13 +125,21 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank]
 
 
-def run_ours(index: SearchIndex, queries: list[dict]) -> tuple[list[float], list[bool]]:
-    """Time our search per query; return latencies (ms) and top-3 hits."""
+def run_ours(
+    index: SearchIndex, queries: list[dict], cpu: list[float] | None = None
+) -> tuple[list[float], list[bool]]:
+    """Time our search per query; return latencies (ms) and top-3 hits.
+
+    ``cpu`` collects each query's processor time (ms) too: on a shared machine the wall
+    time also counts the waits for a core.
+    """
     latencies, found = [], []
     for query in queries:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         hits = index.search(query["query"], limit=3).hits
         latencies.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) * 1000)
         found.append(query["expected"] in {hit.id for hit in hits})
     return latencies, found
 
@@ -168,14 +178,41 @@ def summary(latencies: list[float], found: list[bool]) -> dict:
     }
 
 
-def bench_size(size: int, practices: list[dict], queries: list[dict], heldout: list[dict]) -> dict:
-    """Build a corpus of `size` practices and measure both engines on it."""
+def make_corpus(
+    size: int, practices: list[dict]
+) -> tuple[random.Random, list[SearchDocument], list[SearchDocument]]:
+    """Return the seeded generator state, the corpus of `size` practices and its synthetic part."""
     rng = random.Random(SEED + size)
     generator = Generator(practices, rng)
     real = [to_document(p) for p in practices]
     synthetic = [generator.practice(n) for n in range(size - len(real))]
     corpus = synthetic + real
     rng.shuffle(corpus)
+    return rng, corpus, synthetic
+
+
+def ours_only(size: int, practices: list[dict], queries: list[dict], heldout: list[dict]) -> dict:
+    """Measure this revision's search alone on a corpus of `size` practices."""
+    _, corpus, _ = make_corpus(size, practices)
+    index = SearchIndex()
+    for doc in corpus:
+        index.add(doc)
+    cpu: list[float] = []
+    latency, found = run_ours(index, queries, cpu)
+    heldout_latency, _ = run_ours(index, heldout, cpu)
+    return {
+        "practices": size,
+        "ours": summary(latency, found),
+        "ours_heldout_recall_at_3": recall_by_kind(index, heldout),
+        "ours_all_queries_p95_ms": round(percentile(latency + heldout_latency, 0.95), 3),
+        "ours_all_queries_cpu_p50_ms": round(statistics.median(cpu), 3),
+        "ours_all_queries_cpu_p95_ms": round(percentile(cpu, 0.95), 3),
+    }
+
+
+def bench_size(size: int, practices: list[dict], queries: list[dict], heldout: list[dict]) -> dict:
+    """Build a corpus of `size` practices and measure both engines on it."""
+    rng, corpus, synthetic = make_corpus(size, practices)
 
     start = time.perf_counter()
     index = SearchIndex()
@@ -202,8 +239,9 @@ def bench_size(size: int, practices: list[dict], queries: list[dict], heldout: l
         )
     update_ms = (time.perf_counter() - start) * 1000 / len(edits)
 
-    ours_latency, ours_found = run_ours(index, queries)
-    heldout_latency, _ = run_ours(index, heldout)
+    cpu: list[float] = []
+    ours_latency, ours_found = run_ours(index, queries, cpu)
+    heldout_latency, _ = run_ours(index, heldout, cpu)
 
     sample_size = BASELINE_QUERIES.get(size)
     sampled = queries
@@ -222,6 +260,8 @@ def bench_size(size: int, practices: list[dict], queries: list[dict], heldout: l
         "ours": summary(ours_latency, ours_found),
         "ours_heldout_recall_at_3": recall_by_kind(index, heldout),
         "ours_all_queries_p95_ms": round(percentile(ours_latency + heldout_latency, 0.95), 3),
+        "ours_all_queries_cpu_p50_ms": round(statistics.median(cpu), 3),
+        "ours_all_queries_cpu_p95_ms": round(percentile(cpu, 0.95), 3),
         "baseline_wratio": summary(base_latency, base_found),
         "ours_on_baseline_queries": summary(ours_sampled_latency, ours_sampled_found),
         "baseline_queries_subsampled": sampled is not queries,
@@ -244,8 +284,8 @@ def labelled_only(practices: list[dict], queries: list[dict], heldout: list[dict
     }
 
 
-def baseline(ref: str) -> dict:
-    """Measure the search of git revision `ref` in a separate process."""
+def baseline(ref: str, sizes: str) -> dict:
+    """Measure the search of git revision `ref` in a separate process (alone, no WRatio)."""
     with tempfile.TemporaryDirectory() as directory:
         archive = subprocess.run(
             ["git", "-C", str(ROOT), "archive", ref, "knowledge"], check=True, capture_output=True
@@ -255,7 +295,7 @@ def baseline(ref: str) -> dict:
         with tarfile.open(archive_path) as tar:
             tar.extractall(directory, filter="data")
         output = subprocess.run(
-            [sys.executable, __file__, "--labelled-only"],
+            [sys.executable, __file__, "--ours-only", "--sizes", sizes],
             check=True,
             capture_output=True,
             text=True,
@@ -273,12 +313,23 @@ def main() -> None:
     parser.add_argument(
         "--labelled-only", action="store_true", help="only recall over the labelled practices"
     )
+    parser.add_argument(
+        "--ours-only", action="store_true", help="only this revision's search, no WRatio"
+    )
     args = parser.parse_args()
     practices = load("practices.jsonl")
     queries = load("search_queries.jsonl")
     heldout = load("search_heldout.jsonl")
+    sizes = [int(size) for size in args.sizes.split(",") if size]
     if args.labelled_only:
         print(json.dumps(labelled_only(practices, queries, heldout), indent=2))
+        return
+    if args.ours_only:
+        result = {
+            "labelled_practices_only": labelled_only(practices, queries, heldout),
+            "sizes": [ours_only(size, practices, queries, heldout) for size in sizes],
+        }
+        print(json.dumps(result, indent=2))
         return
     report: dict = {
         "labelled_queries": len(queries),
@@ -290,10 +341,8 @@ def main() -> None:
         "labelled_practices_only": labelled_only(practices, queries, heldout),
     }
     if args.baseline:
-        report[f"labelled_practices_only_{args.baseline}"] = baseline(args.baseline)
-    report["sizes"] = [
-        bench_size(int(size), practices, queries, heldout) for size in args.sizes.split(",") if size
-    ]
+        report[f"baseline_{args.baseline}"] = baseline(args.baseline, args.sizes)
+    report["sizes"] = [bench_size(size, practices, queries, heldout) for size in sizes]
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

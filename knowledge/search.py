@@ -14,6 +14,11 @@ Ranking sorts first by how many query terms a practice matches, then by a
 BM25F relevance where the title weighs most, then the problem and solution,
 then the results, plus a bonus when the query's words stand together, in
 order, in the title. Ties break by id, so results are deterministic.
+
+A search costs time in proportion to the postings of the query's words and
+their typo and prefix matches, plus a few array passes over all documents
+(numpy, no Python loop per document); only documents whose best possible
+score reaches the page are scored one by one.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ import re
 from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import pairwise
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -66,6 +71,11 @@ _MAX_PREFIX_EXPANSIONS = 20
 # sign that a practice is the one meant.
 _TITLE_ALL_BONUS = 0.3
 _TITLE_ORDER_BONUS = 0.7
+_TITLE_MAX_BONUS = _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
+# Parsed queries kept for reuse while the vocabulary stays the same.
+_PARSED_CACHE = 256
+# Documents whose title holds the query are scored this many at a time.
+_TITLE_BATCH = 32
 # Compact postings once this share of indexed slots belongs to removed
 # documents; the cost spreads over the writes that caused it.
 _COMPACT_RATIO = 0.25
@@ -73,12 +83,10 @@ _COMPACT_RATIO = 0.25
 # also keeps a byte per slot: that costs no more than its 9-byte postings.
 _DENSE_MIN_DF = 256
 _DENSE_SHARE = 16
-# Tiers up to this size are scored outright; larger ones are pruned by bound.
-_SCORE_WHOLE_TIER = 512
-# Pruning limits: titles scanned for the bonus, and distinct query terms
-# (their count and their relevance bounds share one byte per document).
-_MAX_TITLE_SCAN = 20_000
+# Distinct query terms: their count and their relevance bounds share one byte per document.
 _MAX_QUERY_TERMS = 64
+# Postings store slots as C longs; arrays read them in place.
+_SLOT_DTYPE = np.dtype(f"i{array('l').itemsize}")
 _FACETS = ("district", "khoroo", "category", "status", "year")
 # A word of the glossary found in a query also looks for the rest of its group, for less.
 _GLOSSARY_WEIGHT = 0.5
@@ -175,22 +183,7 @@ class _QueryTerm:
     expansions: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class _TermScores:
-    """How one query term scores documents, prepared once per search.
-
-    Rare expansions are merged into ``sparse`` (slot → best contribution);
-    frequent ones stay as dense impact rows with their factor and the
-    largest contribution they can give. ``presence`` has a 1 in the byte
-    lane of every slot the term occurs in.
-    """
-
-    sparse: dict[int, float]
-    dense: list[tuple[bytearray, float, float]]
-    presence: int
-
-
-_Scored = tuple[float, tuple[int, int | str], DocId, float]
+_Scored = tuple[float, tuple[int, int | str], DocId]
 
 
 def _id_key(doc_id: DocId) -> tuple[int, int | str]:
@@ -203,18 +196,6 @@ def _rank_key(item: _Scored) -> tuple[float, tuple[int, int | str]]:
     return (-item[0], item[1])
 
 
-@cache
-def _at_least(level: int) -> bytes:
-    """Return a translate table that maps bytes of at least level to 1, others to 0."""
-    return bytes(int(value >= level) for value in range(256))
-
-
-@cache
-def _only(level: int) -> bytes:
-    """Return a translate table that maps the byte level to 0xFF, others to 0."""
-    return bytes(255 if value == level else 0 for value in range(256))
-
-
 def _positions(lanes: bytes, value: int) -> list[int]:
     """Return the offsets of every byte equal to value."""
     found = []
@@ -224,17 +205,6 @@ def _positions(lanes: bytes, value: int) -> list[int]:
         found.append(position)
         position = find(value, position + 1)
     return found
-
-
-def _lane_max(first: int, second: int, high: int) -> int:
-    """Return the byte-wise maximum of two lane integers whose bytes are at most 127.
-
-    ``high`` has 0x80 in every lane: 0x80 + a - b never borrows from the next
-    lane, and its top bit tells whether a >= b.
-    """
-    keep = (((first | high) - second) & high) >> 7
-    keep *= 255
-    return (first & keep) | (second & ~keep)
 
 
 def _set_byte(row: bytearray, position: int, value: int) -> None:
@@ -252,8 +222,6 @@ class SearchIndex:
         glossary: Glossary | None = None,
         *,
         dense_min_df: int = _DENSE_MIN_DF,
-        score_whole_tier: int = _SCORE_WHOLE_TIER,
-        max_title_scan: int = _MAX_TITLE_SCAN,
     ) -> None:
         """Create an empty index; queries are widened with the glossary (the bundled one).
 
@@ -261,8 +229,6 @@ class SearchIndex:
         """
         self._glossary = glossary if glossary is not None else bundled()
         self._dense_min_df = dense_min_df
-        self._score_whole_tier = score_whole_tier
-        self._max_title_scan = max_title_scan
         self._slot_of: dict[DocId, int] = {}
         self._docs: list[SearchDocument | None] = []
         self._slot_terms: list[tuple[str, ...]] = []
@@ -278,7 +244,15 @@ class SearchIndex:
         self._alive = bytearray()
         self._facets: dict[str, dict[object, bytearray]] = {name: {} for name in _FACETS}
         self._vocab_sorted: list[str] = []
-        self._vocab_by_len: dict[int, list[str]] = {}
+        # The vocabulary in no order, with each term's length and letters (see _letters),
+        # and the arrays typo matching filters them with, built when first needed.
+        self._vocab: list[str] = []
+        self._vocab_at: dict[str, int] = {}
+        self._vocab_shape: list[tuple[int, int]] = []
+        self._vocab_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        # Recent queries' terms and expansions (typing a search repeats its words); they
+        # depend on the vocabulary only, so a change to it empties this.
+        self._parsed: dict[tuple[str, ...], list[_QueryTerm]] = {}
         self._dead = 0
 
     def __len__(self) -> int:
@@ -400,13 +374,24 @@ class SearchIndex:
     def _add_vocab(self, term: str) -> None:
         """Register a term that just got its first live document."""
         bisect.insort(self._vocab_sorted, term)
-        self._vocab_by_len.setdefault(len(term), []).append(term)
+        self._vocab_at[term] = len(self._vocab)
+        self._vocab.append(term)
+        self._vocab_shape.append((len(term), _letters(term)))
+        self._vocab_arrays = None
+        self._parsed.clear()
 
     def _remove_vocab(self, term: str) -> None:
         """Forget a term that has no live document left."""
         position = bisect.bisect_left(self._vocab_sorted, term)
         del self._vocab_sorted[position]
-        self._vocab_by_len[len(term)].remove(term)
+        # The last term takes the place of the one removed.
+        at = self._vocab_at.pop(term)
+        last, shape = self._vocab.pop(), self._vocab_shape.pop()
+        if last != term:
+            self._vocab[at], self._vocab_shape[at] = last, shape
+            self._vocab_at[last] = at
+        self._vocab_arrays = None
+        self._parsed.clear()
 
     def _compact(self) -> None:
         """Filter postings of removed documents out (slot numbers stay as they are)."""
@@ -436,7 +421,13 @@ class SearchIndex:
         if limit <= 0:
             return SearchPage([], 0)
         words, districts, khoroo = self._places(fold_words(query))
-        query_terms = self._parse(words)
+        key = tuple(words)
+        query_terms = self._parsed.get(key)
+        if query_terms is None:
+            query_terms = self._parse(words)
+            if len(self._parsed) >= _PARSED_CACHE:
+                del self._parsed[next(iter(self._parsed))]
+            self._parsed[key] = query_terms
         accepted = self._accepted(filters)
         if districts or khoroo is not None:
             # A place named in the query narrows the search to it rather than being
@@ -500,38 +491,76 @@ class SearchIndex:
         """Rank the accepted documents that match enough of the query terms."""
         size = len(self._docs)
         live = len(self._slot_of)
-        parts = [self._term_scores(qt, live, size) for qt in query_terms]
-
         n = len(query_terms)
         # At least half of the words must match, so a stray typo or an unknown
         # word does not empty the result, yet one common word is not enough in
         # a longer query.
         need = 1 if n <= 2 else (n + 1) // 2
-        # Byte lane `slot` of `matched` counts the query terms that document
-        # has; big-integer arithmetic adds every term's lanes at C speed.
-        matched = sum(part.presence for part in parts) & accepted * 255
-        lanes = matched.to_bytes(size, "little")
-        total = lanes.translate(_at_least(need)).count(1)
+        # Every document's relevance and matched-term count, a term at a time over
+        # arrays: the cost follows the postings of the query's terms, not Python loops.
+        relevance = np.zeros(size)
+        matched = np.zeros(size, dtype=np.uint8)
+        for qt in query_terms:
+            values = self._contributions(qt, live, size)
+            if values is not None:
+                relevance += values
+                matched += values > 0
+        eligible = matched >= need
+        eligible &= np.frombuffer(accepted.to_bytes(size, "little"), dtype=np.bool_)
+        tiers = np.where(eligible, matched, 0).astype(np.uint8)
+        counts = np.bincount(tiers, minlength=n + 1).tolist()
+        total = sum(counts[1:])
+        wanted = min(offset + limit, total)
+        if offset >= wanted:
+            return SearchPage([], total)
+        # More matched terms always rank higher, so only the fullest tiers that
+        # reach the page take part.
+        tier, reached = n, counts[n]
+        while reached < wanted:
+            tier -= 1
+            reached += counts[tier]
+        pool = np.flatnonzero(tiers >= tier)
+        counted = matched[pool]
+        weight = relevance[pool]
 
-        wanted = offset + limit
-        ranked: list[_Scored] = []
-        # More matched terms always rank higher, so tiers fill the page in
-        # order and only the tiers that reach it are scored.
-        for tier in range(n, need - 1, -1):
-            if len(ranked) >= wanted:
-                break
-            in_tier = lanes.count(tier)
-            if not in_tier:
-                continue
-            with_bonus = tier == n > 1
-            room = wanted - len(ranked)
-            if in_tier <= max(room, self._score_whole_tier):
-                scored = self._score(_positions(lanes, tier), parts, query_terms, with_bonus)
-            else:
-                scored = self._best_in_tier(lanes, tier, room, parts, query_terms, with_bonus)
-            scored.sort(key=_rank_key)
-            ranked.extend(scored[:room])
-        hits = [Hit(doc_id, score) for score, _, doc_id, _ in ranked[offset:wanted]]
+        # Matched-term count ranks first (like Meilisearch's "words" rule);
+        # relevance orders within it and stays below 1.
+        lowest = counted + weight / (weight + 4.0)
+        highest = lowest
+        titled = np.zeros(0, dtype=np.intp)
+        if n > 1 and counts[n]:
+            # A title holding every query word multiplies relevance by 1.3 to 2.
+            titled = np.flatnonzero(self._titled(query_terms, size)[pool] & (counted == n))
+            if len(titled):
+                highest = lowest.copy()
+                for share, bounds in ((_TITLE_ALL_BONUS, lowest), (_TITLE_MAX_BONUS, highest)):
+                    boosted = weight[titled] * (1.0 + share)
+                    bounds[titled] = n + boosted / (boosted + 4.0)
+        # No document outside the best `wanted` by their least score can reach past the
+        # wanted-th of them unless its greatest score does: score exactly only those.
+        best = np.argpartition(-lowest, wanted - 1)[:wanted]
+        floor = float(lowest[best].min()) - 1e-9
+        chosen = np.flatnonzero(highest >= floor)
+        is_titled = np.zeros(len(pool), dtype=np.bool_)
+        is_titled[titled] = True
+        plain = pool[chosen[~is_titled[chosen]]].tolist()
+        scored = self._score(plain, relevance, matched, set(), query_terms)
+        # Titles are read one by one, so the titled documents go best bound first and
+        # stop once the next one's bound cannot reach the page.
+        rich = chosen[is_titled[chosen]]
+        rich = rich[np.argsort(-highest[rich], kind="stable")]
+        bounds_of = highest[rich].tolist()
+        by_bound = pool[rich].tolist()
+        bonus = set(by_bound)
+        for start in range(0, len(by_bound), _TITLE_BATCH):
+            if len(scored) >= wanted:
+                scored.sort(key=_rank_key)
+                if bounds_of[start] < scored[wanted - 1][0] - 1e-9:
+                    break
+            batch = by_bound[start : start + _TITLE_BATCH]
+            scored += self._score(batch, relevance, matched, bonus, query_terms)
+        scored.sort(key=_rank_key)
+        hits = [Hit(doc_id, score) for score, _, doc_id in scored[offset:wanted]]
         return SearchPage(hits, total)
 
     def _accepted(self, filters: Filters | None) -> int:
@@ -567,129 +596,24 @@ class SearchIndex:
 
     def _score(
         self,
-        slots: Iterable[int],
-        parts: list[_TermScores],
+        slots: list[int],
+        relevance: np.ndarray,
+        matched: np.ndarray,
+        bonus: set[int],
         query_terms: list[_QueryTerm],
-        with_bonus: bool,
     ) -> list[_Scored]:
         """Score documents exactly: matched-term count first, then BM25F relevance."""
         docs = self._docs
         scored: list[_Scored] = []
-        for slot in slots:
-            matched = 0
-            relevance = 0.0
-            for part in parts:
-                value = part.sparse.get(slot, 0.0)
-                for row, factor, _ in part.dense:
-                    if slot < len(row):
-                        candidate = row[slot] * factor
-                        if candidate > value:
-                            value = candidate
-                if value:
-                    matched += 1
-                    relevance += value
-            if with_bonus:
-                relevance *= 1.0 + self._title_bonus(slot, query_terms)
+        for slot, value, count in zip(
+            slots, relevance[slots].tolist(), matched[slots].tolist(), strict=True
+        ):
+            if slot in bonus:
+                value *= 1.0 + self._title_bonus(slot, query_terms)
             doc = docs[slot]
             assert doc is not None
-            # Matched-term count ranks first (like Meilisearch's "words"
-            # rule); relevance orders within it and stays below 1.
-            score = matched + relevance / (relevance + 4.0)
-            scored.append((round(score, 9), _id_key(doc.id), doc.id, relevance))
-        return scored
-
-    def _best_in_tier(
-        self,
-        lanes: bytes,
-        tier: int,
-        wanted: int,
-        parts: list[_TermScores],
-        query_terms: list[_QueryTerm],
-        with_bonus: bool,
-    ) -> list[_Scored]:
-        """Return at least the `wanted` best documents that match `tier` terms.
-
-        Every document gets an upper bound of its relevance in one byte, in
-        units of ``unit`` (each term's best contribution rounded up, summed
-        over terms), computed in big-integer lanes. Only documents whose bound
-        can beat the wanted-th best exact score are scored; the rest provably
-        rank below it.
-        """
-        peaks = [
-            max([top for _, _, top in part.dense] + [max(part.sparse.values(), default=0.0)])
-            for part in parts
-        ]
-        # Each term's bound is at most 127 (so lanes can take a maximum) and
-        # their sum at most 254 (so a lane never carries into the next).
-        unit = max(sum(peaks) / (254 - len(peaks)), max(peaks) / 126)
-        size = len(lanes)
-        high = int.from_bytes(b"\x80" * size, "little")
-        bound = 0
-        for part in parts:
-            term_bound = 0
-            for row, factor, _ in part.dense:
-                # Bytes above the term's largest impact never occur in its row.
-                table = bytes(
-                    min(127, int(factor * value / unit) + 1) if value else 0 for value in range(256)
-                )
-                term_bound = _lane_max(
-                    term_bound, int.from_bytes(row.translate(table), "little"), high
-                )
-            if part.sparse:
-                row = bytearray(size)
-                for slot, value in part.sparse.items():
-                    row[slot] = int(value / unit) + 1
-                term_bound = _lane_max(term_bound, int.from_bytes(row, "little"), high)
-            bound += term_bound
-        levels = (bound & int.from_bytes(lanes.translate(_only(tier)), "little")).to_bytes(
-            size, "little"
-        )
-
-        # Titles holding every query word multiply relevance; score those
-        # documents outright so the bound of the others needs no bonus.
-        chosen: set[int] = set()
-        stretch = 1.0
-        if with_bonus:
-            rarest = min(
-                query_terms,
-                key=lambda qt: sum(len(self._title_postings.get(t, ())) for t in qt.expansions),
-            )
-            titled: set[int] = set()
-            for term in rarest.expansions:
-                titled.update(self._title_postings.get(term, ()))
-            if len(titled) > self._max_title_scan:
-                stretch = 1.0 + _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS
-            else:
-                chosen = {
-                    slot
-                    for slot in titled
-                    if lanes[slot] == tier and self._title_bonus(slot, query_terms)
-                }
-
-        # The highest level that at least `wanted` documents reach.
-        low, high = 1, 254
-        while low < high:
-            middle = (low + high + 1) // 2
-            if levels.translate(_at_least(middle)).count(1) >= wanted:
-                low = middle
-            else:
-                high = middle - 1
-        level = low
-        chosen.update(_positions(levels.translate(_at_least(level)), 1))
-        scored = self._score(chosen, parts, query_terms, with_bonus)
-        while level > 1:
-            scored.sort(key=_rank_key)
-            threshold = scored[wanted - 1][3]
-            # The best an unscored document can reach, with float slack.
-            ceiling = (level - 1) * unit * stretch * (1.0 + 1e-9)
-            if round(tier + ceiling / (ceiling + 4.0), 9) < scored[wanted - 1][0]:
-                break
-            lower = max(1, min(level - 1, int(threshold / (unit * stretch))))
-            band = bytes(int(lower <= value < level) for value in range(256))
-            fresh = [slot for slot in _positions(levels.translate(band), 1) if slot not in chosen]
-            chosen.update(fresh)
-            scored += self._score(fresh, parts, query_terms, with_bonus)
-            level = lower
+            score = count + value / (value + 4.0)
+            scored.append((round(score, 9), _id_key(doc.id), doc.id))
         return scored
 
     def _parse(self, words: list[str]) -> list[_QueryTerm]:
@@ -732,20 +656,16 @@ class SearchIndex:
         elif len(term) <= 5:
             budget = min(budget, 1)
         if budget:
-            for length in range(len(term) - budget, len(term) + budget + 1):
-                bucket = self._vocab_by_len.get(length)
-                if not bucket:
-                    continue
-                for candidate, distance, _ in process.extract(
-                    term,
-                    bucket,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=budget,
-                    limit=None,
-                ):
-                    weight = _FUZZY_WEIGHT[int(distance)]
-                    if weight > expansions.get(candidate, 0.0):
-                        expansions[candidate] = weight
+            for candidate, distance, _ in process.extract(
+                term,
+                self._near(term, budget),
+                scorer=Levenshtein.distance,
+                score_cutoff=budget,
+                limit=None,
+            ):
+                weight = _FUZZY_WEIGHT[int(distance)]
+                if weight > expansions.get(candidate, 0.0):
+                    expansions[candidate] = weight
         if is_last:
             for prefix in {term, qt.word}:
                 if len(prefix) < 3:
@@ -753,6 +673,24 @@ class SearchIndex:
                 for candidate in self._completions(prefix):
                     if expansions.get(candidate, 0.0) < _PREFIX_WEIGHT:
                         expansions[candidate] = _PREFIX_WEIGHT
+
+    def _near(self, term: str, budget: int) -> list[str]:
+        """Return the vocabulary terms that may be within `budget` edits of a term.
+
+        An edit changes the length by at most one, and adds or drops at most one letter
+        of those a word has: comparing lengths and letter sets of the whole vocabulary
+        at once leaves few terms for the exact (and slower) edit distance.
+        """
+        if self._vocab_arrays is None:
+            shapes = np.array(self._vocab_shape, dtype=np.uint64).reshape(-1, 2)
+            self._vocab_arrays = (shapes[:, 0].astype(np.int16), shapes[:, 1].copy())
+        lengths, letters = self._vocab_arrays
+        mine = np.uint64(_letters(term))
+        near = np.abs(lengths - len(term)) <= budget
+        near &= np.bitwise_count(letters & ~mine) <= budget
+        near &= np.bitwise_count(mine & ~letters) <= budget
+        vocab = self._vocab
+        return [vocab[i] for i in np.flatnonzero(near).tolist()]
 
     def _completions(self, prefix: str) -> list[str]:
         """Return the shortest vocabulary terms that start with prefix."""
@@ -764,44 +702,40 @@ class SearchIndex:
             found = sorted(found, key=lambda t: (len(t), t))[:_MAX_PREFIX_EXPANSIONS]
         return found
 
-    def _term_scores(self, qt: _QueryTerm, live: int, size: int) -> _TermScores:
-        """Prepare a query term's weighted BM25 contributions (best expansion per slot)."""
-        sparse: dict[int, float] = {}
-        dense: list[tuple[bytearray, float, float]] = []
-        expansions = sorted(qt.expansions.items(), key=lambda kv: (-kv[1], kv[0]))
-        if not expansions:
-            return _TermScores(sparse, dense, 0)
+    def _contributions(self, qt: _QueryTerm, live: int, size: int) -> np.ndarray | None:
+        """Return a query term's weighted BM25 contribution per slot (its best expansion)."""
+        if not qt.expansions:
+            return None
         # A misspelt or truncated match is often a rare word; its own idf
         # would outrank the common word the user meant, so no expansion counts
         # as rarer than the exact term (or, without one, the commonest match).
         exact_df = self._df.get(qt.term)
-        cap = _idf(live, exact_df or max(self._df[term] for term, _ in expansions))
-        for term, weight in expansions:
+        cap = _idf(live, exact_df or max(self._df[term] for term in qt.expansions))
+        values = np.zeros(size)
+        for term, weight in qt.expansions.items():
             factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
             row = self._dense.get(term)
             if row is not None:
-                dense.append((row, factor, factor * self._max_impact[term]))
+                head = values[: len(row)]
+                np.maximum(head, np.frombuffer(row, dtype=np.uint8) * factor, out=head)
                 continue
             slots, impacts = self._postings[term]
-            if not sparse:
-                # The common single-expansion case builds the dict in C.
-                sparse = dict(zip(slots, map(factor.__mul__, impacts), strict=True))
-                continue
-            for slot, impact in zip(slots, impacts, strict=True):
-                value = impact * factor
-                if value > sparse.get(slot, 0.0):
-                    sparse[slot] = value
-        presence = 0
-        for row, _, _ in dense:
-            presence |= int.from_bytes(row.translate(_at_least(1)), "little")
-        if sparse:
-            # Postings of removed documents linger until compaction; the
-            # live-document mask drops them from the counts.
-            present = bytearray(size)
-            for slot in sparse:
-                present[slot] = 1
-            presence |= int.from_bytes(present, "little")
-        return _TermScores(sparse, dense, presence)
+            # A term lists each slot once, so gathering and scattering is a maximum.
+            where = np.frombuffer(slots, dtype=_SLOT_DTYPE)
+            values[where] = np.maximum(values[where], np.frombuffer(impacts, np.uint8) * factor)
+        return values
+
+    def _titled(self, query_terms: list[_QueryTerm], size: int) -> np.ndarray:
+        """Return which slots have a title holding every query term (as booleans)."""
+        holds = np.ones(size, dtype=np.bool_)
+        for qt in query_terms:
+            found = np.zeros(size, dtype=np.bool_)
+            for term in qt.expansions:
+                slots = self._title_postings.get(term)
+                if slots is not None:
+                    found[np.frombuffer(slots, dtype=_SLOT_DTYPE)] = True
+            holds &= found
+        return holds
 
     def _title_bonus(self, slot: int, query_terms: list[_QueryTerm]) -> float:
         """Reward a title that holds every query term, more so in query order and adjacent."""
@@ -814,6 +748,14 @@ class SearchIndex:
             positions.append(position)
         adjacent = sum(1 for a, b in pairwise(positions) if b == a + 1)
         return _TITLE_ALL_BONUS + _TITLE_ORDER_BONUS * adjacent / (len(query_terms) - 1)
+
+
+def _letters(term: str) -> int:
+    """Return the set of a term's letters as bits (folded terms are Latin letters and digits)."""
+    bits = 0
+    for char in term:
+        bits |= 1 << (ord(char) & 63)
+    return bits
 
 
 def _idf(live: int, df: int) -> float:

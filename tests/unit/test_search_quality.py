@@ -187,8 +187,7 @@ def _pages(idx: SearchIndex) -> list[object]:
     return pages
 
 
-@pytest.mark.parametrize("title_scan", [20_000, 0])
-def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) -> None:
+def test_dense_rows_rank_exactly_like_postings() -> None:
     removed = [p["id"] for p in PRACTICES[::7]]
     full = SearchIndex()
     for record in PRACTICES:
@@ -198,8 +197,8 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) ->
         full.remove(doc_id)
     expected_after = _pages(full)
 
-    # Force dense rows and bound pruning, which otherwise start at thousands.
-    pruned = SearchIndex(dense_min_df=2, score_whole_tier=0, max_title_scan=title_scan)
+    # Force dense rows, which otherwise start at thousands of documents.
+    pruned = SearchIndex(dense_min_df=2)
     for record in PRACTICES:
         pruned.add(to_document(record))
     assert pruned._dense
@@ -207,3 +206,55 @@ def test_pruned_search_ranks_exactly_like_scoring_everything(title_scan: int) ->
     for doc_id in removed:
         pruned.remove(doc_id)
     assert _pages(pruned) == expected_after
+
+
+def test_a_page_is_the_head_of_the_whole_ranking(index: SearchIndex) -> None:
+    # Only documents whose best possible score reaches the page are scored exactly;
+    # scoring every match must order the page the same.
+    for query in QUERIES:
+        whole = index.search(query["query"], limit=len(PRACTICES)).hits
+        for limit, offset in ((1, 0), (3, 0), (4, 2)):
+            page = index.search(query["query"], limit=limit, offset=offset).hits
+            assert page == whole[offset : offset + limit], query["query"]
+
+
+def test_typo_candidates_include_every_term_within_the_budget(index: SearchIndex) -> None:
+    from rapidfuzz.distance import Levenshtein
+
+    vocabulary = list(index._df)
+    for term in vocabulary[::5]:
+        for budget in (1, 2):
+            near = set(index._near(term, budget))
+            within = {t for t in vocabulary if Levenshtein.distance(term, t) <= budget}
+            assert within <= near, term
+
+
+def test_titles_holding_the_query_are_ranked_exactly_in_batches() -> None:
+    # More titled documents than one batch, with the words apart, reversed or adjacent.
+    index = SearchIndex()
+    fillers = ["", "шинэ", "хорооны", "иргэдийн оролцоо"]
+    for number in range(150):
+        words = ["хог", fillers[number % 4], "ангилах"]
+        if number % 3 == 0:
+            words.reverse()
+        index.add(
+            SearchDocument(
+                id=number, title=" ".join(w for w in words if w), problem="хог " * (number % 7)
+            )
+        )
+    whole = index.search("хог ангилах", limit=150).hits
+    for limit, offset in ((1, 0), (3, 0), (10, 5), (40, 30)):
+        page = index.search("хог ангилах", limit=limit, offset=offset).hits
+        assert page == whole[offset : offset + limit]
+
+
+def test_a_repeated_query_sees_words_added_and_removed_since() -> None:
+    index = SearchIndex()
+    index.add(SearchDocument(id=1, title="Хог ангилах"))
+    assert index.search("нарны гэрэл").hits == []
+    assert index.search("нарнй гэрэлтүүлэг").hits == []
+    index.add(SearchDocument(id=2, title="Нарны гэрэлтүүлэг"))
+    assert [hit.id for hit in index.search("нарны гэрэл").hits] == [2]
+    assert [hit.id for hit in index.search("нарнй гэрэлтүүлэг").hits] == [2]
+    index.remove(2)
+    assert index.search("нарны гэрэл").hits == []
