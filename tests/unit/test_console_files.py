@@ -21,7 +21,7 @@ def newest(label: str) -> Callable[[Screen], str]:
     return typed
 
 
-async def test_a_vote_s_qr_code_and_chart_are_saved_apart(served: App, tmp_path):
+async def test_a_vote_s_qr_code_and_chart_are_saved_apart(served: App, tmp_path):  # noqa: F811
     await register(Chat(served, ADMIN_ID, first_name="Сургагч"), grant="trainer")
     script = [
         "/newvote",
