@@ -180,3 +180,16 @@ async def test_changing_the_language_resets_the_command_menu(live: LiveBot):
     await live.press(ASKER, "English")
     await live.fake.wait_for(lambda: menu(ASKER).get("help") == "What the bot does", timeout=10)
     assert "myvotes" not in menu(ASKER) and "submit" in menu(ASKER)
+
+
+async def test_asking_for_practices_on_a_topic_searches(live: LiveBot):
+    from tests.support.library import share
+
+    await share(live.app, "Хог хаягдлыг эх үүсвэр дээр нь ангилах аян")
+    await seed(live, ASKER, "bayangol", 5)
+    await live.say(ASKER, "хог ангилах туршлага байна уу")
+    text = live.last_text(ASKER)
+    assert "«хог ангилах»: 1 туршлага олдлоо" in text and "Хог хаягдлыг" in text
+    await live.say(ASKER, "/menu")  # off the results screen, where any text searches again
+    await live.say(ASKER, "шатар тоглох туршлага байна уу")  # none: offered to the trainers
+    assert "сургагч багш нарт илгээ" in live.last_text(ASKER)
