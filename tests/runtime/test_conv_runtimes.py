@@ -193,3 +193,17 @@ async def test_asking_for_practices_on_a_topic_searches(live: LiveBot):
     await live.say(ASKER, "/menu")  # off the results screen, where any text searches again
     await live.say(ASKER, "шатар тоглох туршлага байна уу")  # none: offered to the trainers
     assert "сургагч багш нарт илгээ" in live.last_text(ASKER)
+
+
+async def test_a_menu_item_typed_instead_of_pressed_opens_it(live: LiveBot):
+    await seed(live, ASKER, "bayangol", 5)
+    await live.say(ASKER, "туршлага илгээх")  # not a question for the FAQ
+    assert "1. Туршлагын нэр" in live.last_text(ASKER)
+    await live.say(ASKER, "Ахмадуудад халуун хоол хүргэх аян")
+    replies = await live.say(ASKER, "Туршлага хайх")  # in a form: leaves it like a command
+    assert "ноорог хадгалагдсан" in (replies[0].text or "")
+    assert "Хайх үгээ бичнэ үү" in live.last_text(ASKER)
+    await live.say(ASKER, "цэс")  # the search step: the menu's name is not a query
+    assert live.last_text(ASKER).startswith("Үндсэн цэс")
+    await live.say(ASKER, "Тохиргоо")
+    assert "Таны тохиргоо" in live.last_text(ASKER)
