@@ -106,6 +106,7 @@ async def test_roles_shows_ids_and_usernames_and_filters(live: LiveBot):
     for query, shown, hidden in (
         ("reviewer", "@bat_bgd", "@bat_sh"),
         ("сургагч багш", "@bat_sh", "@bat_bgd"),
+        ("хянагч", "@bat_bgd", "@bat_sh"),  # the role as officers say it
         ("bayangol", "@bat_bgd", "@bat_sh"),
         ("@bat_s", "@bat_sh", "@bat_bgd"),
         (str(FAR), "@bat_sh", "@bat_bgd"),
@@ -115,6 +116,8 @@ async def test_roles_shows_ids_and_usernames_and_filters(live: LiveBot):
         assert shown in text and hidden not in text, (query, text)
     await live.say(ADMIN_ID, "/roles Дорж")
     assert "олдсонгүй" in live.last_text(ADMIN_ID)
+    await live.say(ADMIN_ID, f"/grant сургагч багш {AUTHOR}")  # named in Mongolian
+    assert "«сургагч багш» эрх олголоо" in live.last_text(ADMIN_ID)
 
 
 async def test_trainers_dismiss_and_merge_questions(live: LiveBot):
