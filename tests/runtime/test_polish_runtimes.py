@@ -119,3 +119,19 @@ async def test_undo_and_back_read_apart(live: LiveBot):
     labels = live.fake.last_message(8204).button_texts  # type: ignore[union-attr]
     [undo] = [label for label in labels if "↩️" in label]
     assert undo == "↩️ Сүүлийнхийг болих"  # not «Буцаах», one letter away from «◀️ Буцах»
+
+
+async def test_every_step_asked_again_keeps_its_answer_with_a_button(live: LiveBot):
+    await register(live, OFFICER, "Баянгол", "5")
+    await live.say(OFFICER, "/submit")
+    await live.say(OFFICER, "Ахмадуудад халуун хоол хүргэх аян")
+    await live.press(OFFICER, "Нийгмийн халамж")
+    await live.say(OFFICER, "Ганц бие ахмадууд өдөр бүр халуун хоол иддэггүй байсан.")
+    await live.press(OFFICER, "Буцах")  # back to the problem: Back would go further back
+    text = live.last_text(OFFICER)
+    assert "«Хэвээр үлдээх»" in text and "«Буцах» товчийг" not in text
+    await live.press(OFFICER, "Хэвээр үлдээх")
+    assert "4. Хэрэгжүүлсэн арга" in live.last_text(OFFICER)
+    await live.press(OFFICER, "Буцах")
+    await live.press(OFFICER, "Буцах")  # the category: chosen again to keep it
+    assert "дахин сонгоно уу" in live.last_text(OFFICER)
