@@ -135,3 +135,13 @@ async def test_every_step_asked_again_keeps_its_answer_with_a_button(live: LiveB
     await live.press(OFFICER, "Буцах")
     await live.press(OFFICER, "Буцах")  # the category: chosen again to keep it
     assert "дахин сонгоно уу" in live.last_text(OFFICER)
+
+
+async def test_my_practices_count_the_draft_they_list(live: LiveBot):
+    await register(live, OFFICER, "Баянгол", "5")
+    await live.say(OFFICER, "/submit")
+    await live.say(OFFICER, "Ахмадуудад халуун хоол хүргэх аян")
+    await live.say(OFFICER, "/mine")
+    text = live.last_text(OFFICER)
+    assert "(нийт 1)" in text
+    assert any("Ноорог" in b for b in live.fake.last_message(OFFICER).button_texts)  # type: ignore[union-attr]
