@@ -145,3 +145,13 @@ async def test_my_practices_count_the_draft_they_list(live: LiveBot):
     text = live.last_text(OFFICER)
     assert "(нийт 1)" in text
     assert any("Ноорог" in b for b in live.fake.last_message(OFFICER).button_texts)  # type: ignore[union-attr]
+
+
+async def test_done_typed_instead_of_pressed_finishes_the_options(live: LiveBot):
+    await seed_users(live, [TRAINER], role="trainer")
+    await live.say(TRAINER, "/newvote")
+    await live.say(TRAINER, "Аль туршлагыг нутагшуулах вэ?")
+    await live.say(TRAINER, "Ногоон хороо")
+    await live.say(TRAINER, "Цахим хороо")
+    await live.say(TRAINER, "болсон")
+    assert "Санал өгөх хэлбэрийг сонгоно уу" in live.last_text(TRAINER)
