@@ -126,6 +126,7 @@ async def test_every_step_asked_again_keeps_its_answer_with_a_button(live: LiveB
     await live.say(OFFICER, "/submit")
     await live.say(OFFICER, "Ахмадуудад халуун хоол хүргэх аян")
     await live.press(OFFICER, "Нийгмийн халамж")
+    assert "(20–1\u202f500 тэмдэгт)" in live.last_text(OFFICER)  # not "1,500"
     await live.say(OFFICER, "Ганц бие ахмадууд өдөр бүр халуун хоол иддэггүй байсан.")
     await live.press(OFFICER, "Буцах")  # back to the problem: Back would go further back
     text = live.last_text(OFFICER)
