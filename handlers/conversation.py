@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from handlers import menu
 from handlers.callbacks import Callback, MaxBytes
 from handlers.context import Context
-from handlers.dispatcher import Router
+from handlers.dispatcher import Handler, Router
+from handlers.i18n import LANGUAGES
 from handlers.messages import Kind
 from handlers.steps import Form
 from knowledge.text import fold
@@ -84,10 +85,53 @@ def small_talk_kind(text: str) -> str | None:
     return None
 
 
+# Words that name the main menu itself, typed instead of pressed.
+MENU_WORDS = frozenset(fold(w) for w in ("цэс", "үндсэн цэс", "menu", "main menu", "tses"))
+
+
+def typed_menu_item(ctx: Context, text: str) -> str | None:
+    """Return the main-menu item whose label (in any language) the text repeats, or "home"."""
+    folded = fold(text)
+    if not folded:
+        return None
+    if folded in MENU_WORDS:
+        return "home"
+    catalogue = ctx.services.catalogue
+    for row in menu.ITEMS:
+        for item in row:
+            if item == "subscription" or item not in ctx.router.menu:
+                continue
+            if any(folded == fold(catalogue.text(code, f"menu.{item}")) for code in LANGUAGES):
+                return item
+    return None
+
+
+async def _home(ctx: Context) -> None:
+    """Show the main menu as a new message."""
+    await menu.show_menu(ctx, edit=False)
+
+
+def typed_command(ctx: Context) -> Handler | None:
+    """Return what a typed menu item's name runs, as if its button were pressed."""
+    if ctx.incoming.kind is not Kind.TEXT or not ctx.user.registered:
+        return None
+    item = typed_menu_item(ctx, ctx.incoming.text)
+    if item is None:
+        return None
+    return _home if item == "home" else ctx.router.menu[item]
+
+
 async def small_talk(ctx: Context) -> bool:
-    """Answer a greeting, thanks or noise briefly with the menu; never forward it."""
+    """Answer a greeting, thanks or noise briefly with the menu; never forward it.
+
+    A menu item's name typed instead of pressed ("туршлага илгээх") opens that item.
+    """
     if ctx.incoming.kind is not Kind.TEXT or ctx.incoming.forwarded_from is not None:
         return False  # a forwarded message is about its sender (an admin grants them a role)
+    typed = typed_command(ctx)
+    if typed is not None:
+        await typed(ctx)
+        return True
     kind = small_talk_kind(ctx.incoming.text)
     if kind is None:
         return False
@@ -146,6 +190,7 @@ async def on_draft(ctx: Context, press: DraftPress) -> None:
 def register(router: Router) -> None:
     """Give the dispatcher's free-text policy its answers about drafts and small talk."""
     router.small_talk = small_talk
+    router.typed_command = typed_command
     router.draft_kept = draft_kept
     router.draft_offer = draft_offer
     router.button(DraftPress, on_draft)

@@ -73,6 +73,9 @@ class Router:
     # screen, greetings and noise, questions, and what is said about a draft.
     screens: dict[str, TextHandler] = field(default_factory=dict)
     small_talk: TextHandler | None = None
+    # A menu item's name typed instead of pressed: the handler to run, leaving a form as a
+    # command does (a title or a vote code is never "Туршлага хайх").
+    typed_command: Callable[[Context], Handler | None] | None = None
     question: TextHandler | None = None
     draft_kept: DraftHandler | None = None
     draft_offer: DraftHandler | None = None
@@ -240,7 +243,11 @@ class Dispatcher:
         elif incoming.kind is Kind.BUTTON:
             await self._route_button(ctx)
         elif ctx.state.flow in router.forms:
-            await router.forms[ctx.state.flow].handle(ctx)
+            typed = router.typed_command(ctx) if router.typed_command is not None else None
+            if typed is not None:
+                await self._leaving_form(ctx, typed)
+            else:
+                await router.forms[ctx.state.flow].handle(ctx)
         else:
             await self._route_text(ctx, screen)
 

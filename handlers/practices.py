@@ -70,7 +70,8 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
         text: str = ctx.t("mine.empty")
         rows.insert(0, (ctx.button("menu.submit", submission.SubmitPress("new")),))
     else:
-        text = ctx.t("mine.title", n=total) + "\n" + ctx.t("mine.legend")
+        drafts = int(bool(draft.values))  # a revision edits a practice already counted
+        text = ctx.t("mine.title", n=total + drafts) + "\n" + ctx.t("mine.legend")
     if edit:
         ctx.show(text, tuple(rows))
     else:

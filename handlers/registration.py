@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from handlers import menu
 from handlers.callbacks import Callback, MaxBytes
+from handlers.commands import refresh_menu
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.i18n import LANGUAGES
@@ -289,6 +290,7 @@ async def on_language(ctx: Context, press: LanguagePress) -> None:
         return
     ctx.user.language = code
     ctx.answer(ctx.t("language.changed"))
+    await refresh_menu(ctx, ctx.user)  # the command menu speaks the new language too
     await menu.show_menu(ctx)
 
 

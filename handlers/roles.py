@@ -121,11 +121,14 @@ async def grant_command(ctx: Context, *, grant: bool = True) -> None:
         ctx.send(ctx.t("roles.admins_only"))
         return
     words = ctx.incoming.args.split()
+    catalogue = ctx.services.catalogue
+    if len(words) > 2 and role_named(" ".join(words[:2]), catalogue) is not None:
+        words = [" ".join(words[:2]), *words[2:]]  # a role named in two words: сургагч багш
     if len(words) not in (2, 3):
         ctx.send(ctx.t("roles.usage"))
         return
-    role = words[0].lower()
-    if role not in ROLES:
+    role = role_named(words[0], catalogue)
+    if role is None:
         ctx.send(ctx.t("roles.unknown_role", role=words[0]))
         return
     user = await resolve_user(ctx, words[1])
@@ -163,13 +166,14 @@ def listed(user: User | None, user_id: int) -> str:
 
 def role_named(word: str, catalogue: Catalogue) -> str | None:
     """Return the role a word names (its code, or its name in any language), if any."""
-    folded = word.casefold()
+    folded = " ".join(word.casefold().split())
     for role in ROLES:
         names = {role} | {
             plain(catalogue.text(language, f"roles.name.{role}")).casefold()
             for language in LANGUAGES
         }
-        if folded in names:
+        # "хянагч" names "туршлага хянагч" as officers say it.
+        if folded in names or any(name.endswith(f" {folded}") for name in names):
             return role
     return None
 

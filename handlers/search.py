@@ -9,6 +9,7 @@ an inline result) opens a card.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -238,6 +239,50 @@ async def new_search(ctx: Context) -> bool:
         return False
     saved = state(ctx)
     saved["mode"], saved["query"] = QUERY, query[: QUERY_LENGTH[1]]
+    await show_results(ctx, edit=False)
+    return True
+
+
+# "Хог ангилах туршлага байна уу?" asks for practices, not about the methodology: the words
+# of the topic are searched. A "how"/"what is" question stays a question for the FAQ.
+_PRACTICE = re.compile(r"(?:туршлаг|turshlag)\w*")
+_ASKS_FOR = re.compile(
+    r"\b(?:байна\s*уу|байгаа\s*юу|бий\s*юу|байдаг\s*уу|байвал|хай\w*|олж\s*өг\w*|харуул\w*"
+    r"|baina\s*uu|bii\s*yu|hai\w*)"
+)
+_ABOUT_METHOD = re.compile(
+    r"\b(?:яаж|яах|хэрхэн|гэж\s*юу|гэдэг|юу\s*вэ|ямар\s*ашиг|yaaj|herhen|gej\s*yu)"
+)
+_FILLER = re.compile(
+    r"\b(?:сайн|бусад|хорооны|хороонд|тухай|талаар|ямар|нэг|юм|надад|байна|sain|busad)\b"
+)
+
+
+def practice_request(text: str) -> str | None:
+    """Return what to search for when a typed text asks for practices on a topic."""
+    lowered = " ".join(text.lower().split())
+    if not _PRACTICE.search(lowered) or not _ASKS_FOR.search(lowered):
+        return None
+    if _ABOUT_METHOD.search(lowered):
+        return None
+    topic = _FILLER.sub(" ", _ASKS_FOR.sub(" ", _PRACTICE.sub(" ", lowered)))
+    topic = " ".join(re.sub(r"[?!.,;:«»\"]+", " ", topic).split())
+    return topic if len(topic) >= QUERY_LENGTH[0] else None
+
+
+async def typed_request(ctx: Context) -> bool:
+    """Search when a typed text asks for practices and some are found (else it is a question)."""
+    if ctx.incoming.kind is not Kind.TEXT:
+        return False
+    topic = practice_request(ctx.incoming.text)
+    if topic is None:
+        return False
+    saved = state(ctx)
+    before = dict(saved)
+    saved["mode"], saved["query"] = QUERY, topic[: QUERY_LENGTH[1]]
+    if (await find(ctx, 1, size=1)).total == 0:
+        ctx.data["search"] = before  # nothing on that topic: the FAQ and the trainers may help
+        return False
     await show_results(ctx, edit=False)
     return True
 
@@ -492,4 +537,5 @@ def register(router: Router) -> None:
     router.button(SearchChoose, on_search)
     router.start_payloads["p"] = open_from_link
     router.screens[RESULTS] = new_search
+    router.texts.append(typed_request)
     router.inline = inline_query

@@ -81,14 +81,8 @@ def current(ctx: Context, run: FormRun, name: str) -> str:
     value = run.get(name)
     if not value:
         return ""
-    # The first step has no Back button: there the text names the Keep button it shows.
-    key = "submission.current_keep" if first_asked(run, name) else "submission.current"
-    return "\n\n" + ctx.t(key, value=short_title(str(value), 300))
-
-
-def first_asked(run: FormRun, name: str) -> bool:
-    """Tell whether the step is asked with no Back button (the first one, not from preview)."""
-    return run.resume is None and name == (run.only or (STEPS[0].name,))[0]
+    # Back goes one step back, so keeping the answer has its own button on every step.
+    return "\n\n" + ctx.t("submission.current_keep", value=short_title(str(value), 300))
 
 
 def text_step(name: str, *, optional: bool = False) -> Step:
@@ -98,7 +92,7 @@ def text_step(name: str, *, optional: bool = False) -> Step:
         limit = LIMITS[name]
         text = ctx.t(f"submission.ask.{name}", minimum=limit.minimum, maximum=limit.maximum)
         keep = ((ctx.button("submission.keep", run.data(name, "keep")),),)
-        shown = keep if run.get(name) and first_asked(run, name) else ()
+        shown = keep if run.get(name) else ()
         return Prompt(text + current(ctx, run, name), shown)
 
     async def accept(ctx: Context, run: FormRun, answer: Answer) -> str:

@@ -20,7 +20,7 @@ from handlers import limits, validators
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
-from handlers.i18n import TIMEZONE
+from handlers.i18n import LANGUAGES, TIMEZONE
 from handlers.messages import Button, EditText, SendDocument, SendPhoto, SendPoll, StopPoll
 from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Accept, Again, Answer, Ask, Form, FormRun, Invalid, Prompt, Step
@@ -36,6 +36,7 @@ from handlers.votes import (
 )
 from knowledge.clean import clean_name
 from knowledge.tally import KINDS, RANKING, SINGLE, Tally
+from knowledge.text import fold
 from storage import csv_safe
 from storage.audit import AuditLog
 from storage.models import ArchivedBallot, Ballot, User, VoteSession
@@ -115,9 +116,19 @@ async def ask_options(ctx: Context, run: FormRun) -> Prompt:
     return Prompt(text, tuple(rows))
 
 
+def typed_done(ctx: Context, text: str) -> bool:
+    """Tell whether the text is the Done button's label typed, in any language."""
+    catalogue = ctx.services.catalogue
+    return bool(fold(text)) and any(
+        fold(catalogue.text(code, "votes.done")) == fold(text) for code in LANGUAGES
+    )
+
+
 async def accept_options(ctx: Context, run: FormRun, answer: Answer) -> list[str] | Again:
     """Add a typed option, remove the last, toggle a practice, or finish the list."""
     drafts = _drafts(run)
+    if answer.choice is None and answer.text is not None and typed_done(ctx, answer.text):
+        answer = Answer(choice=DONE)  # "болсон" typed instead of pressed is not an option
     if answer.choice == DONE:
         if len(drafts) < MIN_OPTIONS:
             raise Invalid("votes.too_few_options", min=MIN_OPTIONS)

@@ -99,14 +99,14 @@ async def test_schedule_list_and_cancel(clocked):
     await boss.send("/announcements")
     listing = plain(boss.last().text)
     assert f"№{announcement.id}" in listing and "Анхаар" in listing
-    await boss.press(f"№{announcement.id}-ийг цуцлах")
+    await boss.press(f"№{announcement.id} зарлалыг цуцлах")
     # One tap only asks; "No" keeps it scheduled, "Yes" cancels it.
     assert "цуцлах уу?" in plain(boss.last().text)
     await boss.press("Үгүй, үлдээх")
     [announcement] = await stored(clocked)
     assert announcement.state == "scheduled"
     assert "товлосон зарлал алга" not in plain(boss.last().text)
-    await boss.press(f"№{announcement.id}-ийг цуцлах")
+    await boss.press(f"№{announcement.id} зарлалыг цуцлах")
     await boss.press("Тийм, цуцлах")
     assert "Зарлалыг цуцаллаа." in boss.notices
     [announcement] = await stored(clocked)
