@@ -23,6 +23,7 @@ from bot.sender import Sender, SenderConfig
 from bot.settings import Settings
 from bot.transport import Failure
 from handlers.messages import Reply, SendText
+from storage.announcements import Announcements
 from storage.models import Announcement, Delivery, User
 from tests.conftest import POSTGRES_URL
 from tests.fake_telegram import FakeTelegram
@@ -378,6 +379,12 @@ async def test_two_senders_share_one_outbox_on_postgresql(bot_app, fake, transpo
         config = SenderConfig(rate=400, batch=10, in_flight=4, contest_check=3600)
         one = Sender(bot_app.database, bot_app.services.catalogue, config)
         two = Sender(second_app.database, second_app.services.catalogue, config)
+        # Start it first: a sender that looks while the other is still expanding the
+        # audience finds nothing live and stops, which would make the race the test.
+        async with bot_app.database.transaction() as session:
+            await Announcements(session).start_due(one.now())
+        async with second_app.database.transaction() as session:
+            await session.execute(select(1))  # connected, as a running process would be
         await asyncio.gather(
             one.run_until_idle(transport.runtime), two.run_until_idle(second_runtime)
         )
