@@ -13,7 +13,6 @@ import asyncio
 import io
 import textwrap
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Final, Literal
 
 from handlers import room_questions, validators, vote_admin
@@ -402,18 +401,8 @@ async def vote_created(ctx: Context, run: FormRun) -> None:
     if not await is_trainer(ctx):
         ctx.send(ctx.t("trainings.trainers_only"))
         return
-    minutes = int(run.get("autoclose") or 0)
-    vote = await Votes(ctx.session).create(
-        owner_id=ctx.user.id,
-        question=str(run.get("question")),
-        options=list(run.get("options", [])),
-        kind=str(run.get("kind")),
-        named=run.get("privacy") == "named",
-        live=False,
-        closes_at=ctx.services.clock() + timedelta(minutes=minutes) if minutes else None,
-    )
+    vote = await vote_admin.open_from_form(ctx, run, live=False)  # hidden until revealed
     await trainings.link_vote(training, vote)
-    AuditLog(ctx.session).record(ctx.user.id, "vote.create", f"vote:{vote.code}")
     await vote_admin.show_results(ctx, vote)
     for attendance, user in await trainings.attendees(training):
         if user.id == ctx.user.id or user.blocked:

@@ -226,11 +226,8 @@ async def accept_confirm(ctx: Context, run: FormRun, answer: Answer) -> bool:
     return True
 
 
-async def create(ctx: Context, run: FormRun) -> None:
-    """Open the vote, turn the preview into the live results, and send the code and QR."""
-    if not await is_trainer(ctx):
-        ctx.send(ctx.t("votes.trainers_only"))
-        return
+async def open_from_form(ctx: Context, run: FormRun, *, live: bool) -> VoteSession:
+    """Open the vote the form's answers describe, audited as created by the user."""
     minutes = int(run.get("autoclose") or 0)
     vote = await Votes(ctx.session).create(
         owner_id=ctx.user.id,
@@ -238,10 +235,19 @@ async def create(ctx: Context, run: FormRun) -> None:
         options=list(run.get("options", [])),
         kind=str(run.get("kind", SINGLE)),
         named=run.get("privacy") == "named",
-        live=run.get("timing") != "after",
+        live=live,
         closes_at=ctx.services.clock() + timedelta(minutes=minutes) if minutes else None,
     )
     AuditLog(ctx.session).record(ctx.user.id, "vote.create", f"vote:{vote.code}")
+    return vote
+
+
+async def create(ctx: Context, run: FormRun) -> None:
+    """Open the vote, turn the preview into the live results, and send the code and QR."""
+    if not await is_trainer(ctx):
+        ctx.send(ctx.t("votes.trainers_only"))
+        return
+    vote = await open_from_form(ctx, run, live=run.get("timing") != "after")
     # A vote opened while the trainer's training is open is one of the training's votes.
     trainings = Trainings(ctx.session)
     training = await trainings.open_training_of(ctx.user.id)
