@@ -112,6 +112,7 @@ async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = 
         evaluate_after=timedelta(days=settings.adoption_evaluate_days),
         interval=settings.reminder_check,
     )
+    outbox = Sender(database, catalogue, SenderConfig.from_settings(settings)) if sender else None
     services = Services(
         catalogue=catalogue,
         faq=await load_faq(database),
@@ -120,11 +121,11 @@ async def build_app(settings: Settings, *, migrate: bool = True, sender: bool = 
         projector_url=settings.projector_base(),
         contest=contest_notices,
         admin_ids=settings.admin_ids,
+        outbox_ready=outbox.wake if outbox is not None else lambda: None,
     )
     flood = FloodGuard(settings.flood_limit, settings.flood_window, settings.flood_pause)
     dispatcher = Dispatcher(database, services, build_router(), flood)
     sync = LibrarySync(database, library, settings.library_sync)
-    outbox = Sender(database, catalogue, SenderConfig.from_settings(settings)) if sender else None
     review_reminders = ReviewReminders(
         database,
         catalogue,

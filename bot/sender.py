@@ -38,7 +38,14 @@ from bot.settings import Settings
 from bot.transport import Failure, Transport
 from handlers.html import truncate
 from handlers.i18n import Catalogue
-from handlers.messages import EditText, Reply, SendDocument, SendPhoto, SendText
+from handlers.messages import (
+    EditText,
+    Reply,
+    SendDocument,
+    SendPhoto,
+    SendText,
+    keyboard_from_json,
+)
 from storage.announcements import (
     FAILED,
     INVALID,
@@ -107,15 +114,18 @@ class Content:
     text_en: str | None
     media_kind: str | None
     media_file_id: str | None
+    buttons: dict[str, Any] | None = None  # per language, as keyboard_to_json stored them
 
     def reply(self, language: str) -> Reply:
         """Build the message one recipient gets."""
-        text = self.text_en if language == "en" and self.text_en else self.text
+        english = language == "en" and bool(self.text_en)
+        text = self.text_en if english and self.text_en else self.text
         if self.media_kind == "photo" and self.media_file_id:
             return SendPhoto(self.media_file_id, caption=text)
         if self.media_kind == "document" and self.media_file_id:
             return SendDocument(self.media_file_id, caption=text)
-        return SendText(text)
+        buttons = (self.buttons or {}).get("en" if english else "mn")
+        return SendText(text, keyboard_from_json(buttons))
 
 
 @dataclass
@@ -377,6 +387,7 @@ class Sender:
                 announcement.text_en,
                 announcement.media_kind,
                 announcement.media_file_id,
+                announcement.buttons,
             )
             self._contents[announcement_id] = content
         return content

@@ -399,6 +399,7 @@ async def finish(ctx: Context, run: FormRun) -> None:
         ctx.user.id, "announcement.queue", f"announcement:{announcement.id}", when=moment
     )
     if moment == "now":
+        ctx.after_commit(ctx.services.outbox_ready)
         text = ctx.t("announce.queued", id=announcement.id)
     else:
         text = ctx.t(

@@ -91,6 +91,9 @@ class Services:
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
     clock: Callable[[], datetime] = utcnow
+    # Tell this process's sender that the outbox has new deliveries, so it looks now rather
+    # than after its idle pause (another process's sender finds them on its next look).
+    outbox_ready: Callable[[], None] = lambda: None
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from knowledge.clean import clean_name, clean_text
 
@@ -88,6 +89,26 @@ def rows(buttons: Sequence[Button], width: int) -> Keyboard:
     return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
 
 
+def keyboard_to_json(keyboard: Keyboard) -> list[list[list[str]]]:
+    """Return callback buttons as JSON rows of [label, data] (to store with a message)."""
+    return [[[b.label, b.data or ""] for b in row] for row in keyboard]
+
+
+def keyboard_from_json(stored: Any) -> Keyboard:
+    """Rebuild the callback buttons keyboard_to_json stored; anything malformed is dropped."""
+    if not isinstance(stored, list):
+        return ()
+    return tuple(
+        tuple(
+            Button(str(pair[0]), str(pair[1]))
+            for pair in row
+            if isinstance(pair, list) and len(pair) == 2 and pair[1]
+        )
+        for row in stored
+        if isinstance(row, list)
+    )
+
+
 @dataclass(frozen=True)
 class SendText:
     """Send an HTML text, with inline buttons under it."""
@@ -154,6 +175,7 @@ class SendPoll:
     options: tuple[str, ...]
     multiple: bool = False
     anonymous: bool = False
+    hidden: bool = False  # results shown only once the poll is closed (a training's vote)
     chat_id: int | None = None
     tag: str = ""  # lets the core link the sent poll to its own record
 

@@ -14,11 +14,13 @@ from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
+from handlers.i18n import LANGUAGES
 from handlers.messages import Keyboard
 from handlers.permissions import is_admin, is_trainer
+from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.models import Training, TrainingQuestion, VoteSession
-from storage.templates import Templates, question_item, vote_item
+from storage.templates import NUDGE, Templates, question_item, vote_item
 from storage.trainings import OPEN as TRAINING_OPEN
 from storage.trainings import Trainings
 from storage.votes import OPEN, Votes
@@ -123,13 +125,14 @@ async def on_nudge(ctx: Context, press: NudgePress) -> None:
     if not claimed:
         ctx.answer(ctx.t("nudges.all_reminded" if silent else "nudges.none_silent"), alert=True)
         return
-    await templates.enqueue(
-        catalogue.text("mn", key, **values),
-        catalogue.text("en", key, **values),
+    await Announcements(ctx.session).to_users(
+        NUDGE,
+        {language: catalogue.text(language, key, **values) for language in LANGUAGES},
         claimed,
         now,
         author_id=ctx.user.id,
     )
+    ctx.after_commit(ctx.services.outbox_ready)
     AuditLog(ctx.session).record(ctx.user.id, "training.nudge", item, n=len(claimed))
     again = len(silent) - len(claimed)
     key = "nudges.sent_some_before" if again else "nudges.sent"

@@ -12,16 +12,24 @@ from __future__ import annotations
 import asyncio
 import io
 import textwrap
-from collections.abc import Sequence
-from typing import Final, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
 
 from handlers import room_questions, validators, vote_admin
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
-from handlers.i18n import TIMEZONE
-from handlers.messages import Button, Keyboard, Kind, SendDocument, SendPhoto, SendText, rows
+from handlers.i18n import LANGUAGES, TIMEZONE
+from handlers.messages import (
+    Button,
+    Keyboard,
+    Kind,
+    SendDocument,
+    SendPhoto,
+    keyboard_to_json,
+    rows,
+)
 from handlers.permissions import is_trainer
 from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
@@ -31,6 +39,7 @@ from handlers.votes import changed, current, looks_like_code, results_text, show
 from knowledge.clean import clean_name
 from knowledge.wordcloud import CloudWord, cloud
 from storage import csv_safe
+from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.models import District, Training, VoteSession
 from storage.room_questions import RoomQuestions
@@ -47,6 +56,7 @@ CLOUD_SHOWN = 30
 COMMENTS_SHOWN = 20
 VOTES_SHOWN = 3  # the newest votes on the panel, each with its count
 START_PREFIX: Final = "tr"
+TRAINING_NOTICE: Final = "training"  # the outbox kind of a training's notices to attendees
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
 # The trainer's buttons on the training's panel.
@@ -316,7 +326,7 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             return
         await trainings.close_questions(training)
         trainings.set_state(training, EVALUATION)
-        await _tell_attendees(ctx, training, ctx.t("trainings.evaluation_invite"), evaluate=True)
+        await _tell_attendees(ctx, training, evaluation_notice(ctx, training))
         ctx.answer(ctx.t("trainings.evaluation_started"))
     elif action == "sum":
         ctx.answer()
@@ -337,20 +347,48 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
 
 
 async def _tell_attendees(
-    ctx: Context, training: Training, text: Html, *, evaluate: bool = False
-) -> None:
-    """Send a notice to everyone checked in (not the trainer), each in their own chat."""
-    for attendance, user in await Trainings(ctx.session).attendees(training):
-        if user.id == ctx.user.id or user.blocked:
-            continue
-        body = ctx.services.catalogue.text(
-            user.language, "trainings.notice", title=training.title, body=text
+    ctx: Context, training: Training, notice: Callable[[str], tuple[Html, Keyboard]]
+) -> int:
+    """Send everyone checked in (not the trainer) a notice in their language; return how many.
+
+    It goes through the outbox: the sender paces a room of two thousand at Telegram's
+    limits, and a crash in between leaves the rest to send, not lost.
+    """
+    attendees = [user.id for _attendance, user in await Trainings(ctx.session).attendees(training)]
+    catalogue = ctx.services.catalogue
+    texts: dict[str, str] = {}
+    buttons: dict[str, Any] = {}
+    for language in LANGUAGES:
+        body, keyboard = notice(language)
+        texts[language] = catalogue.text(
+            language, "trainings.notice", title=training.title, body=body
         )
-        buttons: Keyboard = ()
-        if evaluate:
-            label = ctx.services.catalogue.text(user.language, "trainings.evaluate")
-            buttons = ((Button(label, EvaluatePress(training.id).pack()),),)
-        ctx.replies.append(SendText(body, buttons, chat_id=attendance.user_id))
+        buttons[language] = keyboard_to_json(keyboard)
+    announcement = await Announcements(ctx.session).to_users(
+        TRAINING_NOTICE,
+        texts,
+        [user_id for user_id in attendees if user_id != ctx.user.id],
+        ctx.services.clock(),
+        buttons=buttons,
+        author_id=ctx.user.id,
+    )
+    if announcement is None:
+        return 0
+    ctx.after_commit(ctx.services.outbox_ready)
+    return announcement.recipients
+
+
+def evaluation_notice(ctx: Context, training: Training) -> Callable[[str], tuple[Html, Keyboard]]:
+    """Return the evaluation's invitation with its button, per language."""
+
+    def notice(language: str) -> tuple[Html, Keyboard]:
+        label = ctx.services.catalogue.text(language, "trainings.evaluate")
+        return (
+            ctx.services.catalogue.text(language, "trainings.evaluation_invite"),
+            ((Button(label, EvaluatePress(training.id).pack()),),),
+        )
+
+    return notice
 
 
 # --- open questions ------------------------------------------------------------------------
@@ -377,8 +415,15 @@ async def question_asked(ctx: Context, run: FormRun) -> None:
         ctx.send(ctx.t("trainings.trainers_only"))
         return
     question = await Trainings(ctx.session).ask(training, str(run.get("text")))
-    prompt = ctx.t("trainings.question_prompt", question=question.text)
-    await _tell_attendees(ctx, training, prompt)
+    catalogue = ctx.services.catalogue
+    await _tell_attendees(
+        ctx,
+        training,
+        lambda language: (
+            catalogue.text(language, "trainings.question_prompt", question=question.text),
+            (),
+        ),
+    )
     ctx.send(ctx.t("trainings.question_opened", question=question.text))
     await show_panel(ctx, training, edit=False)
 
@@ -404,23 +449,14 @@ async def vote_created(ctx: Context, run: FormRun) -> None:
     vote = await vote_admin.open_from_form(ctx, run, live=False)  # hidden until revealed
     await trainings.link_vote(training, vote)
     await vote_admin.show_results(ctx, vote)
-    for attendance, user in await trainings.attendees(training):
-        if user.id == ctx.user.id or user.blocked:
-            continue
-        ctx.replies.append(
-            SendText(*vote_offer(ctx, training, vote, user.language), chat_id=attendance.user_id)
-        )
+    await _tell_attendees(ctx, training, lambda language: vote_offer(ctx, vote, language))
     ctx.send(ctx.t("trainings.vote_sent", question=vote.question))
     await show_panel(ctx, training, edit=False)
 
 
-def vote_offer(
-    ctx: Context, training: Training, vote: VoteSession, language: str
-) -> tuple[Html, Keyboard]:
+def vote_offer(ctx: Context, vote: VoteSession, language: str) -> tuple[Html, Keyboard]:
     """Return a participant's invitation to a training's vote, in their language."""
     catalogue = ctx.services.catalogue
-    body = catalogue.text(language, "trainings.vote_invite", question=vote.question)
-    text = catalogue.text(language, "trainings.notice", title=training.title, body=body)
     buttons = (
         (
             Button(
@@ -433,7 +469,7 @@ def vote_offer(
             ),
         ),
     )
-    return text, buttons
+    return catalogue.text(language, "trainings.vote_invite", question=vote.question), buttons
 
 
 VOTE = Form(
@@ -697,7 +733,8 @@ async def check_in(ctx: Context, typed: str, via: str) -> None:
         return
     for vote in await trainings.votes(training, VOTES_SHOWN):
         if await current(ctx, vote):  # a late arrival still votes in what is open
-            ctx.send(*vote_offer(ctx, training, vote, ctx.language))
+            body, offer = vote_offer(ctx, vote, ctx.language)
+            ctx.send(ctx.t("trainings.notice", title=training.title, body=body), offer)
     question = await trainings.open_question(training)
     if question is not None:
         ctx.send(ctx.t("trainings.question_prompt", question=question.text))
@@ -705,10 +742,7 @@ async def check_in(ctx: Context, typed: str, via: str) -> None:
 
 async def offer_evaluation(ctx: Context, training: Training) -> None:
     """Show the evaluation's invitation with its button."""
-    ctx.send(
-        ctx.t("trainings.evaluation_invite"),
-        ((ctx.button("trainings.evaluate", EvaluatePress(training.id)),),),
-    )
+    ctx.send(*evaluation_notice(ctx, training)(ctx.language))
 
 
 async def from_link(ctx: Context) -> None:

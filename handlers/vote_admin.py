@@ -515,6 +515,8 @@ async def poll_here(ctx: Context) -> None:
             options=tuple(vote.options),
             multiple=vote.kind != SINGLE,
             anonymous=False,  # only a named poll reports each answer to the bot
+            # Group-think: a training's hidden vote stays hidden in the group's poll too.
+            hidden=not vote.live,
             tag=PollTag(vote.id).pack(),
         )
     )

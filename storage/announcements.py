@@ -158,6 +158,59 @@ class Announcements:
         """Return one announcement."""
         return await self.session.get(Announcement, announcement_id)
 
+    async def to_users(
+        self,
+        kind: str,
+        texts: dict[str, str],
+        user_ids: Sequence[int],
+        now: datetime,
+        *,
+        buttons: dict[str, Any] | None = None,
+        author_id: int | None = None,
+    ) -> Announcement | None:
+        """Put one message to these users in the outbox, started, so the sender paces it.
+
+        ``texts`` and ``buttons`` are per language ("mn" is required); blocked users are
+        left out. Return None when nobody is left.
+        """
+        reachable = (
+            await self.session.execute(
+                select(User.id, User.language)
+                .where(User.id.in_(list(user_ids)), User.blocked.is_(False))
+                .order_by(User.id)
+            )
+        ).all()
+        if not reachable:
+            return None
+        announcement = Announcement(
+            kind=kind,
+            text=texts["mn"],
+            text_en=texts.get("en"),
+            buttons=buttons,
+            audience={"kind": "users", "count": len(reachable)},
+            scheduled_at=now,
+            state=SENDING,  # started already: the audience is written out below, not expanded
+            started_at=now,
+            recipients=len(reachable),
+            author_id=author_id,
+        )
+        await self.add(announcement)
+        await self.session.execute(
+            insert(Delivery),
+            [
+                {
+                    "announcement_id": announcement.id,
+                    "chat_id": user_id,
+                    "language": language,
+                    "state": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for user_id, language in reachable
+            ],
+        )
+        return announcement
+
     async def scheduled(self) -> Sequence[Announcement]:
         """Return the announcements waiting for their time or being sent, soonest first."""
         result = await self.session.scalars(

@@ -482,6 +482,9 @@ class Announcement(Base):
     text_en: Mapped[str | None] = mapped_column(Text, default=None)  # for English readers
     media_kind: Mapped[str | None] = mapped_column(String(10), default=None)  # photo, document
     media_file_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Buttons under the message, per language: {"mn": [[[label, callback data], ...], ...]}.
+    # Only the bot's own notices carry them (a training's "Vote now"); admins' have none.
+    buttons: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # {"kind": "all"} | {"kind": "districts", "ids": [...]} | {"kind": "khoroos",
     # "khoroos": [[district_id, number], ...]} | {"kind": "roles", "roles": [...]} |
     # {"kind": "not_submitted", "year": N}

@@ -17,14 +17,11 @@ from sqlalchemy import and_, delete, exists, false, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.announcements import SENDING
 from storage.models import (
-    Announcement,
     ArchivedBallot,
     Attendance,
     Ballot,
     BankQuestion,
-    Delivery,
     NudgeSent,
     OpenAnswer,
     Training,
@@ -316,51 +313,3 @@ class Templates:
         """Return how many were reminded of the item."""
         found = await self.session.scalar(select(func.count()).where(NudgeSent.item == item))
         return int(found or 0)
-
-    async def enqueue(
-        self,
-        text_mn: str,
-        text_en: str,
-        user_ids: Sequence[int],
-        now: datetime,
-        *,
-        author_id: int | None = None,
-    ) -> Announcement | None:
-        """Put one message to these users in the outbox, so the sender paces it."""
-        reachable = (
-            await self.session.execute(
-                select(User.id, User.language)
-                .where(User.id.in_(list(user_ids)), User.blocked.is_(False))
-                .order_by(User.id)
-            )
-        ).all()
-        if not reachable:
-            return None
-        announcement = Announcement(
-            kind=NUDGE,
-            text=text_mn,
-            text_en=text_en,
-            audience={"kind": "users", "count": len(reachable)},
-            scheduled_at=now,
-            state=SENDING,  # started already: the audience is written out below, not expanded
-            started_at=now,
-            recipients=len(reachable),
-            author_id=author_id,
-        )
-        self.session.add(announcement)
-        await self.session.flush()
-        await self.session.execute(
-            insert(Delivery),
-            [
-                {
-                    "announcement_id": announcement.id,
-                    "chat_id": user_id,
-                    "language": language,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                }
-                for user_id, language in reachable
-            ],
-        )
-        return announcement

@@ -38,7 +38,7 @@ from bot.runtimes.telegram import PostedPoll, Refusal, TelegramRuntime, TokenRef
 from bot.transport import Hooks
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import MalformedUpdate, Webhook
-from handlers.messages import InlineResult, Keyboard
+from handlers.messages import InlineResult, Keyboard, SendPoll
 
 HTML = ParseMode.HTML
 TELEGRAM_API = "https://api.telegram.org"
@@ -210,15 +210,14 @@ class PtbRuntime(TelegramRuntime):
         ]
         await self.bot.send_media_group(chat_id, media)
 
-    async def _send_poll(
-        self, chat_id: int, question: str, options: list[str], anonymous: bool, multiple: bool
-    ) -> PostedPoll | None:
+    async def _send_poll(self, chat_id: int, poll: SendPoll) -> PostedPoll | None:
         message = await self.bot.send_poll(
             chat_id,
-            question,
-            options,
-            is_anonymous=anonymous,
-            allows_multiple_answers=multiple,
+            poll.question,
+            list(poll.options),
+            is_anonymous=poll.anonymous,
+            allows_multiple_answers=poll.multiple,
+            hide_results_until_closes=poll.hidden or None,
         )
         if message.poll is None:
             return None

@@ -312,9 +312,7 @@ class TelegramRuntime(ABC):
                 ]
                 await self._send_media_group(chat_id, album)
             case SendPoll():
-                posted = await self._send_poll(
-                    chat_id, reply.question, list(reply.options), reply.anonymous, reply.multiple
-                )
+                posted = await self._send_poll(chat_id, reply)
                 if posted is not None:
                     await self.hooks.poll_sent(reply, posted.poll_id, chat_id, posted.message_id)
             case StopPoll():
@@ -406,9 +404,7 @@ class TelegramRuntime(ABC):
         """Call sendMediaGroup with photos by file id, each with its caption or None."""
 
     @abstractmethod
-    async def _send_poll(
-        self, chat_id: int, question: str, options: list[str], anonymous: bool, multiple: bool
-    ) -> PostedPoll | None:
+    async def _send_poll(self, chat_id: int, poll: SendPoll) -> PostedPoll | None:
         """Call sendPoll; return the poll's id and message id."""
 
     @abstractmethod

@@ -68,6 +68,26 @@ class LiveBot:
         """Wait for an update pushed with the fake's builders to be handled."""
         await self.settle(update, times)
 
+    async def receives(self, user_id: int, needle: str) -> SentMessage:
+        """Wait for a message to the user whose text or a button contains the needle.
+
+        For what reaches a user through the outbox: the sender, woken by the event that
+        filled it, sends it soon after, not within the event's own replies.
+        """
+
+        def found() -> SentMessage | None:
+            for message in reversed(self.fake.sent_messages(user_id)):
+                if needle in (message.text or "") or any(
+                    needle in text for text in message.button_texts
+                ):
+                    return message
+            return None
+
+        await self.fake.wait_for(lambda: found() is not None, timeout=10)
+        message = found()
+        assert message is not None
+        return message
+
     def with_button(self, user_id: int, label: str) -> SentMessage:
         """Return the newest message in the chat that has a button containing the label."""
         for message in reversed(self.fake.sent_messages(user_id)):

@@ -53,13 +53,14 @@ async def open_vote(
     kind: str = "Нэг сонголт",
     privacy: str = "Нэртэй",
     autoclose: str = "Гараар хаана",
+    timing: str = "Шууд харуулах",
 ) -> VoteSession:
     await seed_users(live, [TRAINER], role="trainer")
     await live.say(TRAINER, "/newvote")
     await live.say(TRAINER, "Аль туршлагыг нутагшуулах вэ?")
     for option in options:
         await live.say(TRAINER, option)
-    for label in ("Болсон", kind, privacy, "Шууд харуулах", autoclose, "Эхлүүлэх"):
+    for label in ("Болсон", kind, privacy, timing, autoclose, "Эхлүүлэх"):
         await live.press(TRAINER, label)
     async with live.app.database.transaction() as session:
         vote = (await session.scalars(select(VoteSession))).one()
@@ -166,6 +167,7 @@ async def test_native_poll_answers_are_counted(live: LiveBot):
     [poll] = [m for m in fake.sent_messages(GROUP) if m.kind == "poll"]
     assert poll.poll is not None and not poll.poll["is_anonymous"]
     assert poll.poll["allows_multiple_answers"]
+    assert "hide_results_until_closes" not in fake.calls("sendPoll")[-1].params  # live results
     await live.push(fake.user_answers_poll(9001, poll, [0, 2]))
     await live.push(fake.user_answers_poll(9002, poll, [1]))
     await live.push(fake.user_answers_poll(9002, poll, []))  # retracted
@@ -176,6 +178,14 @@ async def test_native_poll_answers_are_counted(live: LiveBot):
     await live.press(TRAINER, "Хаах")  # the group sees the poll closed too
     await fake.wait_for(lambda: fake.sent_messages(GROUP)[-1].poll["is_closed"], timeout=10)
     assert [call.ok for call in fake.calls("stopPoll")] == [True]
+
+
+async def test_a_vote_with_results_after_closing_keeps_the_groups_poll_hidden(live: LiveBot):
+    fake = live.fake
+    vote = await open_vote(live, timing="Хаасны дараа")
+    await live.push(fake.user_sends(TRAINER, f"/pollhere {vote.code}", chat_id=GROUP))
+    [call] = fake.calls("sendPoll")
+    assert call.ok and call.params["hide_results_until_closes"] in (True, "true")
 
 
 async def test_five_hundred_participants_vote_through_aiogram(

@@ -9,6 +9,7 @@ from handlers.html import plain, visible_length
 from handlers.messages import AnswerButton, Reply, SendText
 from storage.models import RoomQuestion, RoomQuestionVote, VoteSession
 from tests.support.chat import Chat
+from tests.support.outbox import delivered
 from tests.unit.test_trainings import open_training, participant, rows_of, sent, trainer
 
 
@@ -133,8 +134,13 @@ async def test_a_training_vote_hides_its_results_until_the_trainer_reveals_them(
     replies = await coach.press("Эхлүүлэх")
     vote = (await rows_of(app, VoteSession))[0]
     assert vote.live is False
-    offers = [r for r in sent(replies, SendText) if r.chat_id in (21, 22)]
-    assert len(offers) == 2 and "Аль арга илүү вэ?" in plain(offers[0].text)
+    assert [r for r in sent(replies, SendText) if r.chat_id in (21, 22)] == []  # the outbox's
+    offers = await delivered(app)
+    assert [r.chat_id for r in offers] == [21, 22] and "Аль арга илүү вэ?" in plain(offers[0].text)
+    assert [b.data for b in offers[0].buttons[0]] == [
+        f"trv:{vote.id}:ballot",
+        f"trv:{vote.id}:count",
+    ]
     assert "👁 Дүнг нээх: Аль арга илүү вэ?" in coach.last().labels()
 
     # A participant opens the ballot from the offer and votes; the results stay hidden.
