@@ -326,8 +326,8 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             return
         await trainings.close_questions(training)
         trainings.set_state(training, EVALUATION)
-        await _tell_attendees(ctx, training, evaluation_notice(ctx, training))
-        ctx.answer(ctx.t("trainings.evaluation_started"))
+        told = await _tell_attendees(ctx, training, evaluation_notice(ctx, training))
+        ctx.answer(ctx.t("trainings.evaluation_started", n=told))
     elif action == "sum":
         ctx.answer()
         await show_summary(ctx, training)
@@ -416,7 +416,7 @@ async def question_asked(ctx: Context, run: FormRun) -> None:
         return
     question = await Trainings(ctx.session).ask(training, str(run.get("text")))
     catalogue = ctx.services.catalogue
-    await _tell_attendees(
+    told = await _tell_attendees(
         ctx,
         training,
         lambda language: (
@@ -424,7 +424,7 @@ async def question_asked(ctx: Context, run: FormRun) -> None:
             (),
         ),
     )
-    ctx.send(ctx.t("trainings.question_opened", question=question.text))
+    ctx.send(ctx.t("trainings.question_opened", question=question.text, n=told))
     await show_panel(ctx, training, edit=False)
 
 
@@ -449,8 +449,8 @@ async def vote_created(ctx: Context, run: FormRun) -> None:
     vote = await vote_admin.open_from_form(ctx, run, live=False)  # hidden until revealed
     await trainings.link_vote(training, vote)
     await vote_admin.show_results(ctx, vote)
-    await _tell_attendees(ctx, training, lambda language: vote_offer(ctx, vote, language))
-    ctx.send(ctx.t("trainings.vote_sent", question=vote.question))
+    told = await _tell_attendees(ctx, training, lambda language: vote_offer(ctx, vote, language))
+    ctx.send(ctx.t("trainings.vote_sent", question=vote.question, n=told))
     await show_panel(ctx, training, edit=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -41,6 +42,17 @@ def test_plurals_follow_each_language():
     assert catalogue.text("en", "k", n=2) == "2 khoroos"
     assert catalogue.text("en", "k", n=0) == "0 khoroos"
     assert catalogue.text("mn", "k", n=2) == "2 хороо"
+
+
+def test_english_counts_of_things_have_a_singular():
+    """"1 questions" is wrong: an English text that counts a noun with n has both forms."""
+    catalogue = Catalogue.load()
+    counted = re.compile(r"\{n\} (?:more )?[a-z]+s\b")
+    for key, entry in catalogue.texts["en"].items():
+        if isinstance(entry, str) and counted.search(entry):
+            pytest.fail(f"en:{key} counts with {{n}} but has no 'one' form: {entry!r}")
+    assert catalogue.text("en", "templates.saved", n=1).endswith("1 question. /bank")
+    assert "2 questions" in catalogue.text("en", "templates.saved", n=2)
 
 
 def test_values_are_escaped_unless_marked_safe():
