@@ -100,6 +100,7 @@ class TrainingPages:
                 "no_questions",
                 "votes",
                 "hidden",
+                "vote_code",
             )
         }
         data = {"state": await self.state(training.id), "texts": texts, "poll": POLL_MS}
@@ -147,7 +148,9 @@ __STYLE__
     <section><h2 id="questions-label"></h2><ol id="questions"></ol>
       <div id="no-questions" class="notice"></div></section>
     <section id="vote" hidden><h2 id="vote-question"></h2>
-      <div class="meta"><span id="votes-label"></span>: <b id="ballots">0</b></div>
+      <div class="meta"><span id="votes-label"></span>: <b id="ballots">0</b>
+        <span id="vote-join"> &nbsp;·&nbsp; <span id="vote-code-label"></span>:
+        <b id="vote-code"></b></span></div>
       <div id="vote-hidden" class="notice"></div><div id="options"></div></section>
   </div>
 </main>
@@ -199,6 +202,10 @@ function render(state) {
     text("vote-question", vote.question);
     text("votes-label", texts.votes);
     text("ballots", String(vote.ballots));
+    // An open vote's code: the room joins it at once, before the bot's offer reaches all.
+    document.getElementById("vote-join").hidden = !vote.open;
+    text("vote-code-label", texts.vote_code);
+    text("vote-code", vote.code);
     text("vote-hidden", vote.show ? "" : texts.hidden);
     renderBars(document.getElementById("options"), vote.options);
   }

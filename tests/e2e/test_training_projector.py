@@ -91,6 +91,9 @@ async def test_the_page_follows_answers_questions_and_the_vote(app, projector, b
     await bold.press("Цахим санал")
     await until(browser, lambda b: b.find_element("id", "ballots").text == "1")
     assert "нууцтай" in browser.find_element("id", "vote-hidden").text
+    # The open vote's code is on the wall: the room joins before the bot's offer reaches all.
+    assert browser.find_element("id", "vote-code").text == vote.code
+    assert browser.find_element("id", "vote-join").is_displayed()
     bars = browser.find_elements("css selector", "#options .bar")
     assert [bar.get_attribute("style") for bar in bars] == ["width: 0%;", "width: 0%;"]
     await coach.press("Дүнг нээх")
