@@ -45,7 +45,7 @@ def test_plurals_follow_each_language():
 
 
 def test_english_counts_of_things_have_a_singular():
-    """"1 questions" is wrong: an English text that counts a noun with n has both forms."""
+    """Say '1 question', not '1 questions': a count of a noun by n has both forms."""
     catalogue = Catalogue.load()
     counted = re.compile(r"\{n\} (?:more )?[a-z]+s\b")
     for key, entry in catalogue.texts["en"].items():
