@@ -60,6 +60,9 @@ class Router:
     menu: dict[str, Handler] = field(default_factory=dict)
     start_payloads: dict[str, Handler] = field(default_factory=dict)
     texts: list[TextHandler] = field(default_factory=list)  # tried in order
+    # What a participant types while the room's question is open answers it ("Тийм", "12"
+    # included), unless a screen gives the text another meaning (the FAQ's "ask" prompt).
+    room_answer: TextHandler | None = None
     # What newcomers may use before they register (a vote in a training room must not wait
     # for a profile): commands, flows (forms and button prefixes), deep-link payloads, and
     # text handlers tried before anything else takes their text.
@@ -230,6 +233,7 @@ class Dispatcher:
             await router.commands[incoming.command](ctx)
             return
         if not ctx.user.registered:
+            # A vote's or a training's code comes before registering, even at its steps.
             if incoming.kind is Kind.TEXT:
                 for take in router.public_texts:
                     if await take(ctx):
@@ -284,8 +288,12 @@ class Dispatcher:
             ctx.replies.extend(shown)
 
     async def _route_text(self, ctx: Context, screen: str | None) -> None:
-        # Small talk first: a greeting is never a search, a vote code or a question.
+        # The room's open question first (a short "Тийм" is an answer there), unless a
+        # screen gives text its meaning; then small talk: a greeting is never a search, a
+        # vote code or a question.
         router = self.router
+        if screen is None and router.room_answer is not None and await router.room_answer(ctx):
+            return
         if router.small_talk is not None and await router.small_talk(ctx):
             return
         on_screen = router.screens.get(screen or "")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from handlers import contest, menu, validators
 from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
-from handlers.dispatcher import Router
+from handlers.dispatcher import SCREEN, Router
 from handlers.html import escape
 from handlers.messages import Button, Keyboard, SendText
 from handlers.permissions import is_trainer
@@ -71,6 +71,7 @@ class FaqSend(Callback, prefix="faqs"):
 FaqPress = FaqTopic | FaqFeedback | FaqPage | FaqQuestion
 # ``ctx.data[ASKED]``: the question last offered to the trainers, until the officer decides.
 ASKED = "asked"
+ASK_SCREEN = "faq_ask"  # the screen after "Ask a question": text is a question
 BROWSE = FaqPage(1)
 
 
@@ -290,6 +291,8 @@ async def on_merge(ctx: Context, press: FaqMerge) -> None:
 async def ask_prompt(ctx: Context) -> None:
     """Invite a question (the main menu's 'Ask a question')."""
     ctx.send(ctx.t("faq.ask_prompt"), ((ctx.button("faq.browse", BROWSE),),))
+    # The next text is a question for the FAQ, even while a training's question is open.
+    ctx.data[SCREEN] = ASK_SCREEN
 
 
 async def faq_command(ctx: Context) -> None:
@@ -457,3 +460,4 @@ def register(router: Router) -> None:
     router.button(FaqMerge, on_merge)
     router.button(FaqSend, on_send)
     router.question = answer_question
+    router.screens[ASK_SCREEN] = answer_question

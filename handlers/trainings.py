@@ -35,7 +35,14 @@ from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.trainer_tools import TrainingToolsPress
 from handlers.vote_admin import qr_png
-from handlers.votes import changed, current, looks_like_code, results_text, show_ballot
+from handlers.votes import (
+    changed,
+    current,
+    linked_code,
+    looks_like_code,
+    results_text,
+    show_ballot,
+)
 from knowledge.clean import clean_name
 from knowledge.wordcloud import CloudWord, cloud
 from storage import csv_safe
@@ -56,6 +63,7 @@ CLOUD_SHOWN = 30
 COMMENTS_SHOWN = 20
 VOTES_SHOWN = 3  # the newest votes on the panel, each with its count
 START_PREFIX: Final = "tr"
+ANSWERING = "answering"  # ctx.data: the open question the participant answered last
 TRAINING_NOTICE: Final = "training"  # the outbox kind of a training's notices to attendees
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
@@ -736,8 +744,12 @@ async def check_in(ctx: Context, typed: str, via: str) -> None:
             body, offer = vote_offer(ctx, vote, ctx.language)
             ctx.send(ctx.t("trainings.notice", title=training.title, body=body), offer)
     question = await trainings.open_question(training)
-    if question is not None:
+    if (
+        question is not None
+        and await trainings.count_answers_by(question, ctx.user.id) < MAX_ANSWERS
+    ):
         ctx.send(ctx.t("trainings.question_prompt", question=question.text))
+        ctx.data[ANSWERING] = question.id
 
 
 async def offer_evaluation(ctx: Context, training: Training) -> None:
@@ -759,36 +771,63 @@ async def checkin_command(ctx: Context) -> None:
 
 
 async def typed_code(ctx: Context) -> bool:
-    """Take a check-in code typed with no flow active; leave any other text alone."""
-    if ctx.incoming.kind is not Kind.TEXT or normalize_code(ctx.incoming.text) is None:
+    """Take a check-in code (or its link) typed with no flow active; leave other text alone."""
+    if ctx.incoming.kind is not Kind.TEXT:
         return False
-    await check_in(ctx, ctx.incoming.text, "code")
+    text = ctx.incoming.text
+    code = linked_code(text, START_PREFIX) or (text if normalize_code(text) else None)
+    if code is None:
+        return False
+    await check_in(ctx, code, "code")
     return True
 
 
 async def typed_answer(ctx: Context) -> bool:
-    """Take typed text as the answer to the open question of the training one is in."""
+    """Take typed text as the answer to the open question of the training one is in.
+
+    Any text is an answer there, a short "Тийм" or "12" too (the dispatcher asks this
+    before small talk); a code or a link is not. After the question closes, the first
+    text of someone who was answering it is told so, not sent to the FAQ unannounced.
+    """
     text = " ".join(ctx.incoming.text.split())
     training_id = ctx.data.get("training")
     if ctx.incoming.kind is not Kind.TEXT or not text or not isinstance(training_id, int):
         return False
-    if looks_like_code(text):  # a vote's code joins the vote
-        return False
+    if looks_like_code(text) or normalize_code(text) or "start=" in text:
+        return False  # a vote's or a training's code (or link) joins it
+    if ctx.state.flow in ctx.router.forms:
+        return False  # a newcomer's form step (a question for the trainer) takes its text
     trainings = Trainings(ctx.session)
     training = await trainings.get(training_id)
     if training is None or training.state != OPEN:
         return False
     question = await trainings.open_question(training)
-    if question is None or await trainings.attendance(training, ctx.user.id) is None:
+    if question is None:
+        return await _late_answer(ctx, training)
+    if await trainings.attendance(training, ctx.user.id) is None:
         return False
     if len(text) > MAX_ANSWER:
         ctx.send(ctx.t("trainings.answer_too_long", maximum=MAX_ANSWER, length=len(text)))
         return True
-    if await trainings.count_answers_by(question, ctx.user.id) >= MAX_ANSWERS:
+    given = await trainings.count_answers_by(question, ctx.user.id)
+    if given >= MAX_ANSWERS:
         ctx.send(ctx.t("trainings.answers_enough", n=MAX_ANSWERS))
         return True
     await trainings.add_answer(question, ctx.user.id, text)
-    ctx.send(ctx.t("trainings.answer_taken", question=question.text))
+    ctx.data[ANSWERING] = question.id
+    key = "trainings.answer_taken_first" if given == 0 else "trainings.answer_taken"
+    left = MAX_ANSWERS - given - 1
+    ctx.send(ctx.t(key if left else "trainings.answer_taken_last", menu=ctx.t("menu.ask")))
+    return True
+
+
+async def _late_answer(ctx: Context, training: Training) -> bool:
+    """Tell someone who was answering that the question closed; once, then text is free."""
+    answering = ctx.data.pop(ANSWERING, None)
+    latest = await Trainings(ctx.session).latest_question(training)
+    if answering is None or latest is None or latest.id != answering:
+        return False
+    ctx.send(ctx.t("trainings.answer_too_late", question=latest.text))
     return True
 
 
@@ -892,7 +931,8 @@ def register(router: Router) -> None:
     router.form(ASK)
     router.form(VOTE)
     router.form(EVALUATE)
-    router.texts += [typed_code, typed_answer]
+    router.texts.append(typed_code)
+    router.room_answer = typed_answer
     # Anyone in the room checks in, answers and evaluates; registering can wait.
     router.public_commands.update({"checkin", "evaluate"})
     router.public_flows.update({EvaluatePress.prefix, EVALUATE.name, TrainingVotePress.prefix})

@@ -7,6 +7,7 @@ share it), and the notice that a vote changed, given only once the change is com
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from functools import partial
 from typing import Final, Literal
@@ -61,6 +62,8 @@ BAR_WIDTH = 10
 BUTTON_LABEL = 48  # option text shown on a button; the message lists options in full
 # Cyrillic letters that look like Latin ones: a code typed on a Mongolian keyboard still works.
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
+LINK_PREFIX = "vote"  # deep links: /start vote_<CODE>
+MAX_LINK = 300  # a pasted deep link, with room for a long bot name
 
 
 # --- codes ---------------------------------------------------------------------------------
@@ -75,6 +78,15 @@ def normalize_code(text: str) -> str | None:
     if not any(c.isdigit() for c in code) or not any(c.isalpha() for c in code):
         return None
     return code
+
+
+def linked_code(text: str, prefix: str) -> str | None:
+    """Return the code of a deep link pasted as text ("t.me/bot?start=tr_AB3K7"), if any.
+
+    A phone's QR scanner shows the link, and people copy it into the chat.
+    """
+    found = re.search(rf"[?&]start={re.escape(prefix)}_([A-Za-z0-9]+)", text)
+    return found.group(1) if found and len(text) <= MAX_LINK else None
 
 
 def looks_like_code(text: str) -> bool:
@@ -392,10 +404,14 @@ async def from_menu(ctx: Context) -> None:
 
 
 async def typed_code(ctx: Context) -> bool:
-    """Take a code typed with no flow active; any other text is left to the next handler."""
-    if ctx.incoming.kind is not Kind.TEXT or not looks_like_code(ctx.incoming.text):
+    """Take a code (or its link) typed with no flow active; leave other text to the next."""
+    if ctx.incoming.kind is not Kind.TEXT:
         return False
-    await join(ctx, ctx.incoming.text)
+    text = ctx.incoming.text
+    code = linked_code(text, LINK_PREFIX) or (text if looks_like_code(text) else None)
+    if code is None:
+        return False
+    await join(ctx, code)
     return True
 
 
@@ -441,7 +457,7 @@ async def on_poll_answer(ctx: Context) -> None:
 def register(router: Router) -> None:
     """Add joining and voting to the router."""
     router.commands["vote"] = vote_command
-    router.start_payloads["vote"] = from_link
+    router.start_payloads[LINK_PREFIX] = from_link
     router.menu["vote"] = from_menu
     router.button(VotePress, on_button)
     router.form(JOIN)
@@ -449,6 +465,6 @@ def register(router: Router) -> None:
     # Anyone in the room votes at once; registering can wait until after the training.
     router.public_commands.add("vote")
     router.public_flows.update({VotePress.prefix, JOIN.name})
-    router.public_start_payloads.add("vote")
+    router.public_start_payloads.add(LINK_PREFIX)
     router.public_texts.append(typed_code)
     router.poll_answer = on_poll_answer
