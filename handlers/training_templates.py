@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from handlers.attendees import take_vote
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
@@ -75,7 +76,7 @@ async def _into_training(ctx: Context, vote: VoteSession, origin: VoteSession | 
     if training is None or training.state != OPEN or training.owner_id != ctx.user.id:
         training = await trainings.open_training_of(ctx.user.id)
     if training is not None:
-        await trainings.link_vote(training, vote)
+        await take_vote(ctx, training, vote)
 
 
 # --- a vote's tools ------------------------------------------------------------------------

@@ -13,21 +13,21 @@ import asyncio
 import io
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from handlers import room_questions, validators, vote_admin
+from handlers.attendees import TrainingVotePress, take_vote, tell_attendees, vote_offer
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
-from handlers.i18n import LANGUAGES, TIMEZONE
+from handlers.i18n import TIMEZONE
 from handlers.messages import (
     Button,
     Keyboard,
     Kind,
     SendDocument,
     SendPhoto,
-    keyboard_to_json,
     rows,
 )
 from handlers.permissions import is_trainer
@@ -46,9 +46,8 @@ from handlers.votes import (
 from knowledge.clean import clean_name
 from knowledge.wordcloud import CloudWord, cloud
 from storage import csv_safe
-from storage.announcements import Announcements
 from storage.audit import AuditLog
-from storage.models import District, Training, VoteSession
+from storage.models import District, Training
 from storage.room_questions import RoomQuestions
 from storage.trainings import CLOSED, CODE_LENGTH, EVALUATION, OPEN, RATINGS, Trainings
 from storage.votes import CODE_ALPHABET, Votes
@@ -64,7 +63,6 @@ COMMENTS_SHOWN = 20
 VOTES_SHOWN = 3  # the newest votes on the panel, each with its count
 START_PREFIX: Final = "tr"
 ANSWERING = "answering"  # ctx.data: the open question the participant answered last
-TRAINING_NOTICE: Final = "training"  # the outbox kind of a training's notices to attendees
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
 # The trainer's buttons on the training's panel.
@@ -102,13 +100,6 @@ class EvaluatePress(Callback, prefix="tre"):
     """A participant's button that opens the evaluation of a training."""
 
     training: int
-
-
-class TrainingVotePress(Callback, prefix="trv"):
-    """A training vote's button: the trainer reveals results; attendees open or count it."""
-
-    vote: int
-    action: Literal["reveal", "ballot", "count"]
 
 
 # --- codes ---------------------------------------------------------------------------------
@@ -334,7 +325,7 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             return
         await trainings.close_questions(training)
         trainings.set_state(training, EVALUATION)
-        told = await _tell_attendees(ctx, training, evaluation_notice(ctx, training))
+        told = await tell_attendees(ctx, training, evaluation_notice(ctx, training))
         ctx.answer(ctx.t("trainings.evaluation_started", n=told))
     elif action == "sum":
         ctx.answer()
@@ -352,38 +343,6 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
     else:
         ctx.answer()
     await show_panel(ctx, training)
-
-
-async def _tell_attendees(
-    ctx: Context, training: Training, notice: Callable[[str], tuple[Html, Keyboard]]
-) -> int:
-    """Send everyone checked in (not the trainer) a notice in their language; return how many.
-
-    It goes through the outbox: the sender paces a room of two thousand at Telegram's
-    limits, and a crash in between leaves the rest to send, not lost.
-    """
-    attendees = [user.id for _attendance, user in await Trainings(ctx.session).attendees(training)]
-    catalogue = ctx.services.catalogue
-    texts: dict[str, str] = {}
-    buttons: dict[str, Any] = {}
-    for language in LANGUAGES:
-        body, keyboard = notice(language)
-        texts[language] = catalogue.text(
-            language, "trainings.notice", title=training.title, body=body
-        )
-        buttons[language] = keyboard_to_json(keyboard)
-    announcement = await Announcements(ctx.session).to_users(
-        TRAINING_NOTICE,
-        texts,
-        [user_id for user_id in attendees if user_id != ctx.user.id],
-        ctx.services.clock(),
-        buttons=buttons,
-        author_id=ctx.user.id,
-    )
-    if announcement is None:
-        return 0
-    ctx.after_commit(ctx.services.outbox_ready)
-    return announcement.recipients
 
 
 def evaluation_notice(ctx: Context, training: Training) -> Callable[[str], tuple[Html, Keyboard]]:
@@ -424,7 +383,7 @@ async def question_asked(ctx: Context, run: FormRun) -> None:
         return
     question = await Trainings(ctx.session).ask(training, str(run.get("text")))
     catalogue = ctx.services.catalogue
-    told = await _tell_attendees(
+    told = await tell_attendees(
         ctx,
         training,
         lambda language: (
@@ -455,29 +414,9 @@ async def vote_created(ctx: Context, run: FormRun) -> None:
         ctx.send(ctx.t("trainings.trainers_only"))
         return
     vote = await vote_admin.open_from_form(ctx, run, live=False)  # hidden until revealed
-    await trainings.link_vote(training, vote)
     await vote_admin.show_results(ctx, vote)
-    told = await _tell_attendees(ctx, training, lambda language: vote_offer(ctx, vote, language))
-    ctx.send(ctx.t("trainings.vote_sent", question=vote.question, n=told))
+    await take_vote(ctx, training, vote)
     await show_panel(ctx, training, edit=False)
-
-
-def vote_offer(ctx: Context, vote: VoteSession, language: str) -> tuple[Html, Keyboard]:
-    """Return a participant's invitation to a training's vote, in their language."""
-    catalogue = ctx.services.catalogue
-    buttons = (
-        (
-            Button(
-                catalogue.text(language, "trainings.vote_now"),
-                TrainingVotePress(vote.id, "ballot").pack(),
-            ),
-            Button(
-                catalogue.text(language, "trainings.vote_count"),
-                TrainingVotePress(vote.id, "count").pack(),
-            ),
-        ),
-    )
-    return catalogue.text(language, "trainings.vote_invite", question=vote.question), buttons
 
 
 VOTE = Form(

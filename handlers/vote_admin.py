@@ -17,6 +17,7 @@ import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import limits, validators
+from handlers.attendees import take_vote
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
@@ -248,13 +249,12 @@ async def create(ctx: Context, run: FormRun) -> None:
         ctx.send(ctx.t("votes.trainers_only"))
         return
     vote = await open_from_form(ctx, run, live=run.get("timing") != "after")
-    # A vote opened while the trainer's training is open is one of the training's votes.
-    trainings = Trainings(ctx.session)
-    training = await trainings.open_training_of(ctx.user.id)
-    if training is not None:
-        await trainings.link_vote(training, vote)
     await show_results(ctx, vote)
     ctx.replies.append(share(ctx, vote))
+    # A vote opened while the trainer's training is open is one of the training's votes.
+    training = await Trainings(ctx.session).open_training_of(ctx.user.id)
+    if training is not None:
+        await take_vote(ctx, training, vote)
 
 
 FORM = Form(
