@@ -35,6 +35,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "faq",
             "vote",
             "checkin",
+            "evaluate",
             "contest",
             "rank",
             "profile",

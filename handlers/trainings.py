@@ -13,6 +13,7 @@ import asyncio
 import io
 import textwrap
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Final, Literal
 
 from handlers import room_questions, validators, vote_admin
@@ -62,6 +63,7 @@ CLOUD_SHOWN = 30
 COMMENTS_SHOWN = 20
 VOTES_SHOWN = 3  # the newest votes on the panel, each with its count
 START_PREFIX: Final = "tr"
+EVALUATION_GRACE_HOURS = 48  # an ended training takes evaluations this long
 ANSWERING = "answering"  # ctx.data: the open question the participant answered last
 _LOOKALIKES = str.maketrans("АВЕЗКМНОРСТУХ", "ABE3KMHOPCTYX")
 
@@ -78,6 +80,7 @@ TrainerAction = Literal[
     "eval",
     "sum",
     "end",
+    "endok",
     "vote",
     "named",
 ]
@@ -312,6 +315,11 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             SendDocument(
                 await attendance_csv(ctx, training),
                 filename=f"training-{training.code}-attendance.csv",
+                caption=ctx.t(
+                    "trainings.attendance_caption",
+                    title=training.title,
+                    n=await trainings.count_attendees(training),
+                ),
             )
         )
         return
@@ -332,6 +340,31 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
         await show_summary(ctx, training)
         return
     elif action == "end":
+        # One tap must not end a session by mistake: say what ending does, then confirm.
+        ctx.answer()
+        evaluated = (await trainings.summary(training)).count
+        text = ctx.t(
+            "trainings.end_confirm",
+            title=training.title,
+            n=await trainings.count_attendees(training),
+            evaluated=evaluated,
+            hours=EVALUATION_GRACE_HOURS,
+        )
+        ctx.show(
+            text,
+            (
+                (
+                    ctx.button("trainings.end_yes", TrainingPress(training.id, "endok")),
+                    ctx.button("trainings.end_no", TrainingPress(training.id, "panel")),
+                ),
+            ),
+        )
+        return
+    elif action == "endok":
+        if training.state == CLOSED:
+            ctx.answer(ctx.t("trainings.ended"))
+            await show_panel(ctx, training)
+            return
         await trainings.close_questions(training)
         for vote in await trainings.votes(training):
             if vote.state == VOTE_OPEN:  # the session is over: so are its votes
@@ -339,7 +372,7 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
                 changed(ctx, vote.id)
         trainings.set_state(training, CLOSED, ctx.services.clock())
         AuditLog(ctx.session).record(ctx.user.id, "training.close", f"training:{training.code}")
-        ctx.answer(ctx.t("trainings.ended"))
+        ctx.answer(ctx.t("trainings.ended_grace", hours=EVALUATION_GRACE_HOURS), alert=True)
     else:
         ctx.answer()
     await show_panel(ctx, training)
@@ -611,18 +644,23 @@ async def attendance_csv(ctx: Context, training: Training) -> bytes:
     """Write the attendance sheet as CSV: who checked in, when, from which khoroo."""
     buffer = io.StringIO()
     writer = csv_safe.Writer(buffer)
-    columns = ("time", "name", "username", "district", "khoroo", "registered", "via")
+    columns = ("time", "name", "username", "district", "khoroo", "registered", "via", "user_id")
     writer.writerow([plain(ctx.t(f"trainings.csv.{c}")) for c in columns])
     for attendance, user in await Trainings(ctx.session).attendees(training):
+        # A newcomer who registered after checking in: the sheet takes the profile's khoroo.
+        district_id, khoroo = attendance.district_id, attendance.khoroo_number
+        if district_id is None and user.registered:
+            district_id, khoroo = user.district_id, user.khoroo_number
         writer.writerow(
             [
                 f"{attendance.checked_in_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M:%S}",
                 user.first_name,
                 user.username or "",
-                await _district(ctx, attendance.district_id),
-                str(attendance.khoroo_number or ""),
+                await _district(ctx, district_id),
+                str(khoroo or ""),
                 plain(ctx.t("trainings.csv.yes" if user.registered else "trainings.csv.no")),
                 plain(ctx.t(f"trainings.via.{attendance.via}")),
+                str(user.id),  # two officers called Бат are two rows, told apart
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")
@@ -798,6 +836,15 @@ async def accept_comment(ctx: Context, run: FormRun, answer: Answer) -> str:
     return validators.text(answer, 1, 1000)
 
 
+def _in_grace(ctx: Context, training: Training) -> bool:
+    """Tell whether an ended training still takes evaluations (people rate on the way home)."""
+    return (
+        training.state == CLOSED
+        and training.closed_at is not None
+        and ctx.services.clock() - training.closed_at < timedelta(hours=EVALUATION_GRACE_HOURS)
+    )
+
+
 async def may_evaluate(ctx: Context, training: Training | None) -> bool:
     """Tell whether the user may evaluate now; say why not when they may not."""
     if training is None:
@@ -808,7 +855,7 @@ async def may_evaluate(ctx: Context, training: Training | None) -> bool:
         if ctx.incoming.kind is not Kind.BUTTON:
             ctx.send(ctx.t("trainings.attendees_only"))
         return False
-    if training.state != EVALUATION:
+    if training.state != EVALUATION and not _in_grace(ctx, training):
         key = "trainings.evaluation_closed" if training.state == CLOSED else "trainings.not_yet"
         ctx.answer(ctx.t(key), alert=True)
         if ctx.incoming.kind is not Kind.BUTTON:
@@ -847,9 +894,17 @@ async def on_evaluate(ctx: Context, press: EvaluatePress) -> None:
 
 
 async def evaluate_command(ctx: Context) -> None:
-    """/evaluate CODE opens the evaluation of a training one attended."""
-    code = normalize_code(ctx.incoming.args)
-    training = await Trainings(ctx.session).by_code(code) if code else None
+    """/evaluate CODE opens the evaluation of a training one attended (alone: the last one)."""
+    trainings = Trainings(ctx.session)
+    if not ctx.incoming.args.strip():
+        last = ctx.data.get("training")
+        training = await trainings.get(last) if isinstance(last, int) else None
+        if training is None:
+            ctx.send(ctx.t("trainings.evaluate_usage"))
+            return
+    else:
+        code = normalize_code(ctx.incoming.args)
+        training = await trainings.by_code(code) if code else None
     if training is None:
         ctx.send(ctx.t("trainings.unknown_code", code=ctx.incoming.args.strip()[:20]))
         return

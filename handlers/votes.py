@@ -22,6 +22,8 @@ from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.trainer_tools import VoteToolsPress
 from knowledge.tally import MULTIPLE, RANKING, SINGLE, Tally, tap
 from storage.models import VoteSession
+from storage.trainings import OPEN as TRAINING_OPEN
+from storage.trainings import Trainings
 from storage.votes import CODE_ALPHABET, CODE_LENGTH, OPEN, Votes
 
 # What a participant's tap does: choose an option, rank the next one, undo the last rank,
@@ -299,6 +301,13 @@ async def join(ctx: Context, typed: str) -> bool:
         return False
     # The code opens the vote in this chat: the ballot's buttons count from here on.
     await Votes(ctx.session).join(vote, ctx.incoming.chat_id)
+    # A training's vote joined by its code (it is on the wall) checks the voter in, so the
+    # attendance, the nudges' counts and the tally agree on who is in the room.
+    trainings = Trainings(ctx.session)
+    training = await trainings.of_vote(vote.id)
+    if training is not None and training.state == TRAINING_OPEN:
+        await trainings.check_in(training, ctx.user, "vote")
+        ctx.data.setdefault("training", training.id)
     await show_ballot(ctx, vote)
     return True
 

@@ -176,6 +176,7 @@ async def test_a_training_vote_hides_its_results_until_the_trainer_reveals_them(
 
     # Ending the training ends its votes, and the room's questions with it.
     await coach.press("Сургалтыг дуусгах")
+    await coach.press("Тийм, дуусгах")
     async with app.database.transaction() as session:
         assert (await session.scalars(select(VoteSession))).one().state == "closed"
     replies = await bold.press_data(f"rqp:{training.id}:ask")

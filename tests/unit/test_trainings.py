@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -189,7 +190,7 @@ async def test_only_attendees_evaluate_and_the_trainer_sees_the_means(app):
     notices = await delivered(app)
     assert sorted(r.chat_id for r in notices) == [21, 22]  # not the trainer, not the late
     invite = next(r for r in notices if r.chat_id == 21)
-    assert "сургалтыг үнэлнэ үү" in plain(invite.text)
+    assert "Сургалтыг үнэлнэ үү" in plain(invite.text)
     assert invite.buttons[0][0].data == EvaluatePress(training.id).pack()
 
     # Someone who did not check in can neither check in now nor evaluate.
@@ -225,7 +226,20 @@ async def test_only_attendees_evaluate_and_the_trainer_sees_the_means(app):
     assert "Агуулга: 3.0 (2★×1, 4★×1)" in summary  # how many gave each score
     assert "Ажилд хэрэгтэй байдал: 4.0" in summary and "Маш хэрэгтэй" in summary
 
+    # Ending asks first, says who evaluated, and evaluations go on for 48 hours after it.
     await coach.press("Сургалтыг дуусгах")
+    confirm = plain(coach.find("Тийм, дуусгах")[0].text)  # the panel asks
+    assert "дуусгах уу?" in confirm and "Бүртгүүлсэн 2 хүнээс 2 нь үнэлсэн" in confirm
+    assert (await rows_of(app, Training))[0].state == "evaluation"  # not yet
+    await coach.press("Тийм, дуусгах")
+    assert (await rows_of(app, Training))[0].state == "closed"
+    assert "48 цагийн дотор үнэлж болно" in coach.notices[-1]
+    await coach.press_data(TrainingPress(training.id, "endok").pack())  # a repeat: nothing new
+    replies = await dulmaa.send("/evaluate")  # no code: the training she checked in to
+    assert "1/3" in plain(dulmaa.last().text)
+    await dulmaa.send("/cancel")
+    ended = app.services.clock()
+    app.services.clock = lambda: ended + timedelta(hours=49)
     await bold.press_data(EvaluatePress(training.id).pack())
     assert "хаагдсан" in bold.notices[-1]
 
