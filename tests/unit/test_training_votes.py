@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from handlers.attendees import TrainingVotePress
+from handlers.html import plain
+from handlers.messages import SendDocument
 from handlers.trainer_tools import VoteToolsPress
-from storage.models import VoteSession
+from handlers.trainings import TrainingPress
+from storage.models import Attendance, VoteSession
+from tests.support.chat import Chat, register
 from tests.support.outbox import delivered
 from tests.unit.test_trainings import open_training, participant, rows_of, trainer
 from tests.unit.test_votes import open_vote
@@ -29,3 +36,30 @@ async def test_newvote_and_a_clone_during_a_training_hide_results_and_reach_the_
     copy = (await rows_of(app, VoteSession))[-1]
     assert copy.id != vote.id and copy.live is False  # the revealed original's copy is hidden
     assert [o.chat_id for o in await delivered(app)] == [21]
+
+
+async def test_a_training_votes_code_checks_the_voter_in(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    vote, _ = await open_vote(coach)
+    outsider = await participant(app, 27, "Гаднаас")
+    await outsider.send(f"/vote {vote.code}")  # the code on the wall, without checking in
+    await outsider.press("Цахим хороо")
+    [attendance] = await rows_of(app, Attendance)
+    assert (attendance.user_id, attendance.via) == (27, "vote")
+    replies = await coach.press_data(TrainingPress(training.id, "att").pack())
+    [sheet] = [r for r in replies if isinstance(r, SendDocument)]
+    rows = list(csv.reader(io.StringIO(sheet.document.decode("utf-8-sig"))))
+    assert rows[1][6:] == ["санал хураалтын код", "27"] and "1 хүн" in plain(sheet.caption)
+
+
+async def test_the_sheet_learns_a_newcomers_khoroo_after_they_register(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    newcomer = Chat(app, 23, first_name="Зочин")
+    await newcomer.send(f"/start tr_{training.code}")
+    await register(newcomer)
+    replies = await coach.press_data(TrainingPress(training.id, "att").pack())
+    [sheet] = [r for r in replies if isinstance(r, SendDocument)]
+    rows = list(csv.reader(io.StringIO(sheet.document.decode("utf-8-sig"))))
+    assert rows[1][3:6] == ["Баянгол", "5", "тийм"]
