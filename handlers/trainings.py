@@ -94,9 +94,23 @@ class TrainingPress(Callback, prefix="trn"):
 
 
 class HidePress(Callback, prefix="trh"):
-    """The trainer's one tap that hides an answer from the cloud (or shows it again)."""
+    """The trainer's one tap that hides an answer from the cloud (or shows it again).
+
+    It carries what the tap means (hide or show), so a double tap or an older message's
+    button does not undo it; presses from before that (no state) toggle. ``start`` is the
+    page of answers the button was on, shown again after the tap.
+    """
 
     answer: int
+    hide: bool | None = None
+    start: int | None = None
+
+
+class AnswersPress(Callback, prefix="trc"):
+    """A page of the answers under the trainer's cloud: every answer can be hidden."""
+
+    training: int
+    start: int
 
 
 class EvaluatePress(Callback, prefix="tre"):
@@ -552,8 +566,14 @@ def cloud_png(question: str, words: Sequence[CloudWord]) -> bytes:
     return buffer.getvalue()
 
 
-async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> None:
-    """Show the latest question's cloud and answers, each answer with a hide button."""
+async def show_cloud(
+    ctx: Context, training: Training, *, edit: bool = True, start: int | None = None
+) -> None:
+    """Show the latest question's cloud and a page of its answers, each with a hide button.
+
+    The newest answers come first; earlier pages reach every answer, so whatever is on
+    the wall can be hidden.
+    """
     trainings = Trainings(ctx.session)
     question = await trainings.latest_question(training)
     if question is None:
@@ -561,14 +581,24 @@ async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> 
         return
     found = await trainings.answers(question)
     visible = [a.text for a, _ in found if not a.hidden]
-    listed = found[-ANSWERS_SHOWN:]
+    newest = max(0, len(found) - ANSWERS_SHOWN)
+    start = newest if start is None else min(max(start, 0), newest)
+    listed = found[start : start + ANSWERS_SHOWN]
     lines = []
     buttons = []
-    for number, (answer, _user) in enumerate(listed, start=1):
+    for number, (answer, _user) in enumerate(listed, start=start + 1):
         mark = "🙈 " if answer.hidden else ""
         lines.append(f"{number}. {mark}{escape(answer.text)}")
         key = "trainings.show_answer" if answer.hidden else "trainings.hide_answer"
-        buttons.append(ctx.button(key, HidePress(answer.id), number=number))
+        press = HidePress(answer.id, not answer.hidden, start)
+        buttons.append(ctx.button(key, press, number=number))
+    pages = []
+    if start > 0:
+        earlier = max(0, start - ANSWERS_SHOWN)
+        pages.append(ctx.button("trainings.earlier", AnswersPress(training.id, earlier)))
+    if start < newest:
+        later = start + ANSWERS_SHOWN
+        pages.append(ctx.button("trainings.later", AnswersPress(training.id, later)))
     text = ctx.t(
         "trainings.cloud_text",
         question=question.text,
@@ -578,6 +608,7 @@ async def show_cloud(ctx: Context, training: Training, *, edit: bool = True) -> 
     )
     keyboard = (
         *rows(buttons, 5),
+        *((tuple(pages),) if pages else ()),
         (
             ctx.button("trainings.refresh", TrainingPress(training.id, "cloud")),
             ctx.button("trainings.png", TrainingPress(training.id, "png")),
@@ -600,6 +631,11 @@ async def on_hide(ctx: Context, press: HidePress) -> None:
     training = await owned_training(ctx, question.training_id)
     if training is None:
         return
+    if press.hide is not None and press.hide == answer.hidden:
+        # Done already (a double tap, an older message): say so and show it as it is.
+        ctx.answer(ctx.t("trainings.hidden" if answer.hidden else "trainings.shown"))
+        await show_cloud(ctx, training, start=press.start)
+        return
     answer.hidden = not answer.hidden
     AuditLog(ctx.session).record(
         ctx.user.id,
@@ -608,7 +644,16 @@ async def on_hide(ctx: Context, press: HidePress) -> None:
         answer=answer.id,
     )
     ctx.answer(ctx.t("trainings.hidden" if answer.hidden else "trainings.shown"))
-    await show_cloud(ctx, training)
+    await show_cloud(ctx, training, start=press.start)
+
+
+async def on_answers_page(ctx: Context, press: AnswersPress) -> None:
+    """Show another page of the answers under the cloud."""
+    training = await owned_training(ctx, press.training)
+    if training is None:
+        return
+    ctx.answer()
+    await show_cloud(ctx, training, start=press.start)
 
 
 async def _district(ctx: Context, district_id: int | None) -> str:
@@ -920,6 +965,7 @@ def register(router: Router) -> None:
     router.start_payloads[START_PREFIX] = from_link
     router.button(TrainingPress, on_trainer)
     router.button(HidePress, on_hide)
+    router.button(AnswersPress, on_answers_page)
     router.button(EvaluatePress, on_evaluate)
     router.button(TrainingVotePress, on_training_vote)
     router.form(ASK)
