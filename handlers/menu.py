@@ -101,11 +101,15 @@ async def cancel(ctx: Context) -> None:
         ctx.send(ctx.t("cancel.nothing"))
     else:
         changing = form.changed_key and ctx.user.registered and form.run(ctx).only
+        drafted = form.has_draft(ctx)
         ctx.set_flow(None)
         if changing and form.changed_key:
             ctx.send(ctx.t(form.changed_key))
-        else:
+        elif drafted:
             ctx.send(ctx.t("cancel.kept", flow=ctx.t(form.title_key)))
+        else:  # nothing was entered: nothing to keep
+            form.discard(ctx)
+            ctx.send(ctx.t("cancel.done", flow=ctx.t(form.title_key)))
     if ctx.user.registered:
         await show_menu(ctx, edit=False)
 

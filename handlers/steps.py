@@ -178,8 +178,12 @@ class Form:
         )
 
     def has_draft(self, ctx: Context) -> bool:
-        """Tell whether some answers are saved."""
-        return bool(self.run(ctx).values)
+        """Tell whether some of the user's answers to the steps are saved.
+
+        Values the form was opened with (the training it belongs to) are not a draft.
+        """
+        values = self.run(ctx).values
+        return any(name in values for name in self._index)
 
     def discard(self, ctx: Context) -> None:
         """Forget the saved answers."""

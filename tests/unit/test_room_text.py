@@ -97,3 +97,16 @@ async def test_pasted_links_check_in_and_open_votes(app):
     dulmaa = await participant(app, 22, "Дулмаа")
     replies = await dulmaa.send(f"https://t.me/khoroo_bot?start=vote_{vote.code}")
     assert "Аль нь вэ?" in plain(dulmaa.last().text)
+
+
+async def test_cancelling_with_nothing_typed_keeps_no_draft(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    bold = await participant(app, 21, "Болд")
+    await bold.send(training.code)
+    await bold.press("Сургагчаас асуух")
+    replies = await bold.send("/cancel")
+    said = bold.texts(replies)[0]
+    assert "цуцаллаа" in said and "хадгалагдсан" not in said
+    replies = await bold.send("/start")  # and /start offers no draft to continue
+    assert "ноорог" not in " ".join(bold.texts(replies))
