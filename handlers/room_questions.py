@@ -103,7 +103,9 @@ async def _attending(ctx: Context, training_id: int) -> Training | None:
 async def ask_text(ctx: Context, run: FormRun) -> Prompt:
     """Ask for the question, saying whether it goes with the name."""
     training = await Trainings(ctx.session).get(int(run.get("training", 0)))
-    named = training is not None and training.questions_named
+    # What the prompt promises is kept: once told "without your name", it stays so.
+    named = training is not None and training.questions_named and run.get("named", True)
+    run.values["named"] = bool(named)
     key = "room_questions.ask_named" if named else "room_questions.ask_anonymous"
     return Prompt(ctx.t(key))
 
@@ -128,9 +130,17 @@ async def asked(ctx: Context, run: FormRun) -> None:
     if await questions.count_by(training.id, ctx.user.id) >= MAX_PER_PERSON:
         ctx.send(ctx.t("room_questions.enough", n=MAX_PER_PERSON))
         return
-    named = training.questions_named
+    # Named only if the prompt said so and the training still says so (a draft from before
+    # the promise was kept counts as told "anonymous").
+    promised = run.get("named") is True
+    named = promised and training.questions_named
     await questions.add(training.id, ctx.user.id, str(run.get("text")), named=named)
-    key = "room_questions.sent_named" if named else "room_questions.sent_anonymous"
+    if named:
+        key = "room_questions.sent_named"
+    elif training.questions_named:
+        key = "room_questions.sent_anonymous_as_told"  # the trainer switched meanwhile
+    else:
+        key = "room_questions.sent_anonymous"
     ctx.send(ctx.t(key), (buttons_for_participant(ctx, training),))
 
 

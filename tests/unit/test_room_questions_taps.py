@@ -183,6 +183,40 @@ async def test_an_upvote_of_a_hidden_question_says_so_and_shows_the_list(app):
     assert await rows_of(app, RoomQuestionVote) == []
 
 
+async def test_the_anonymity_promised_at_the_prompt_is_kept(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    bold = await participant(app, 21, "Болд")
+    await bold.send(training.code)
+    await bold.press("Сургагчаас асуух")
+    assert "нэргүйгээр" in plain(bold.last().text)
+    await coach.press("Асуулт: нэргүй")  # the trainer switches to named meanwhile
+    assert "👤 Асуулт: нэртэй" in coach.last().labels()
+    replies = await bold.send("12")  # too short: asked again, still without the name
+    assert "нэргүйгээр" in bold.texts(replies)[-1]
+    replies = await bold.send("Тайланг хэзээ өгөх вэ?")
+    said = bold.texts(replies)[-1]
+    assert "нэргүйгээр илгээлээ" in said and "нэргүй хэвээр" in said
+    assert not (await rows_of(app, RoomQuestion))[0].named
+    await coach.press("Танхимын асуултууд")
+    assert "Тайланг хэзээ өгөх вэ? — 👍 0\n" in plain(coach.last().text) + "\n"
+
+    # Told "with your name", then switched to anonymous: anonymous, and said so.
+    await bold.press("Сургагчаас асуух")
+    assert "таны нэртэй" in plain(bold.last().text)
+    await coach.press("Асуулт: нэртэй")
+    replies = await bold.send("Дараагийн сургалт хэзээ вэ?")
+    assert "нэргүйгээр илгээлээ" in bold.texts(replies)[-1]
+    assert [q.named for q in await rows_of(app, RoomQuestion)] == [False, False]
+
+    # Told "with your name" and still named: named.
+    await coach.press("Асуулт: нэргүй")
+    await bold.press("Сургагчаас асуух")
+    replies = await bold.send("Гэрчилгээ хэзээ өгөх вэ?")
+    assert "нэртэй нь илгээлээ" in bold.texts(replies)[-1]
+    assert [q.named for q in await rows_of(app, RoomQuestion)] == [False, False, True]
+
+
 def test_english_counts_and_toasts_read_naturally():
     catalogue = Catalogue.load()
     assert "sent 1 question in" in catalogue.text("en", "room_questions.enough", n=1)
