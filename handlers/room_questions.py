@@ -2,10 +2,15 @@
 
 A checked-in participant sends a question with a button after check-in; the training says
 whether questions carry their author's name (the trainer's choice, anonymous by default).
-Everyone in the room upvotes other people's questions with one tap, once each, and may tap
-again to take it back. The trainer sees them sorted by upvotes and marks one answered,
-pins or hides it; the projector page shows the top ones. Every press is checked on the
-server: attendance for participants, ownership for the trainer.
+Everyone in the room upvotes other people's questions with one tap, once each, and may take
+it back. The trainer sees them sorted by upvotes and marks one answered, pins or hides it;
+the projector page shows the top ones. Every press is checked on the server: attendance for
+participants, ownership for the trainer.
+
+Each button carries the state it asks for (upvote or withdraw, pin or unpin, ...), never a
+flip: a second quick tap, or a tap on an older message, then changes nothing. Questions keep
+the number they were asked with (#1, #2, ...) on every list and button, so a re-sorted list
+does not move a number to another question under the finger.
 """
 
 from __future__ import annotations
@@ -42,16 +47,28 @@ class RoomPress(Callback, prefix="rqp"):
 
 
 class UpvotePress(Callback, prefix="rqv"):
-    """A participant's one tap that upvotes a question (or takes the upvote back)."""
+    """A participant's tap that upvotes a question (up) or takes the upvote back."""
 
     question: int
+    # None on buttons sent before the state was carried: they meant "flip", now unknowable.
+    up: bool | None = None
+
+
+Mark = Literal["answered", "pin", "hide"]
+# The word of the toast after a mark is set (True) or cleared (False).
+OUTCOMES: dict[str, dict[bool, str]] = {
+    "answered": {True: "answered", False: "unanswered"},
+    "pin": {True: "pinned", False: "unpinned"},
+    "hide": {True: "hidden", False: "shown"},
+}
 
 
 class CuratePress(Callback, prefix="rqc"):
-    """The trainer's tap on a question: answered, pinned or hidden (each toggles)."""
+    """The trainer's tap that sets a question's answered, pinned or hidden mark to `on`."""
 
     question: int
-    action: Literal["answered", "pin", "hide"]
+    action: Mark
+    on: bool | None = None  # None: a button from before the state was carried
 
 
 def buttons_for_participant(ctx: Context, training: Training) -> tuple[Button, Button]:
@@ -86,7 +103,9 @@ async def _attending(ctx: Context, training_id: int) -> Training | None:
 async def ask_text(ctx: Context, run: FormRun) -> Prompt:
     """Ask for the question, saying whether it goes with the name."""
     training = await Trainings(ctx.session).get(int(run.get("training", 0)))
-    named = training is not None and training.questions_named
+    # What the prompt promises is kept: once told "without your name", it stays so.
+    named = training is not None and training.questions_named and run.get("named", True)
+    run.values["named"] = bool(named)
     key = "room_questions.ask_named" if named else "room_questions.ask_anonymous"
     return Prompt(ctx.t(key))
 
@@ -111,9 +130,17 @@ async def asked(ctx: Context, run: FormRun) -> None:
     if await questions.count_by(training.id, ctx.user.id) >= MAX_PER_PERSON:
         ctx.send(ctx.t("room_questions.enough", n=MAX_PER_PERSON))
         return
-    named = training.questions_named
+    # Named only if the prompt said so and the training still says so (a draft from before
+    # the promise was kept counts as told "anonymous").
+    promised = run.get("named") is True
+    named = promised and training.questions_named
     await questions.add(training.id, ctx.user.id, str(run.get("text")), named=named)
-    key = "room_questions.sent_named" if named else "room_questions.sent_anonymous"
+    if named:
+        key = "room_questions.sent_named"
+    elif training.questions_named:
+        key = "room_questions.sent_anonymous_as_told"  # the trainer switched meanwhile
+    else:
+        key = "room_questions.sent_anonymous"
     ctx.send(ctx.t(key), (buttons_for_participant(ctx, training),))
 
 
@@ -126,12 +153,14 @@ async def participant_list(ctx: Context, training: Training) -> tuple[Html, Keyb
     ranked = await questions.ranked(training.id, limit=LISTED)
     mine = await questions.my_upvotes(training.id, ctx.user.id)
     lines, buttons = [], []
-    for number, item in enumerate(ranked, start=1):
-        lines.append(line(ctx, number, item))
+    for item in ranked:
+        lines.append(line(ctx, item))
         if item.question.user_id == ctx.user.id:
             continue  # one's own question takes no upvote from its author
-        key = "room_questions.upvoted" if item.question.id in mine else "room_questions.upvote"
-        buttons.append(ctx.button(key, UpvotePress(item.question.id), number=number))
+        upvoted = item.question.id in mine
+        key = "room_questions.upvoted" if upvoted else "room_questions.upvote"
+        press = UpvotePress(item.question.id, up=not upvoted)
+        buttons.append(ctx.button(key, press, number=item.number))
     text = ctx.t(
         "room_questions.list_text",
         title=training.title,
@@ -147,7 +176,7 @@ async def participant_list(ctx: Context, training: Training) -> tuple[Html, Keyb
     return Html(truncate(text)), keyboard
 
 
-def line(ctx: Context, number: int, item: Ranked) -> str:
+def line(ctx: Context, item: Ranked) -> str:
     """Render one question: its marks, its text, its upvotes and (if named) its author."""
     question = item.question
     marks = ("📌 " if question.pinned else "") + ("✅ " if question.answered else "")
@@ -157,7 +186,7 @@ def line(ctx: Context, number: int, item: Ranked) -> str:
     text = question.text
     if len(text) > LINE_TEXT:
         text = text[: LINE_TEXT - 1].rstrip() + "…"
-    return f"{number}. {marks}{escape(text)} — 👍 {item.votes}{by}"
+    return f"#{item.number} {marks}{escape(text)} — 👍 {item.votes}{by}"
 
 
 async def on_room(ctx: Context, press: RoomPress) -> None:
@@ -184,14 +213,18 @@ async def on_room(ctx: Context, press: RoomPress) -> None:
 
 
 async def on_upvote(ctx: Context, press: UpvotePress) -> None:
-    """Upvote another's question with one tap, or take the upvote back."""
+    """Upvote another's question, or take the upvote back, as the button says."""
     questions = RoomQuestions(ctx.session)
     question = await questions.get(press.question)
-    if question is None or question.hidden:
+    if question is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     training = await _attending(ctx, question.training_id)
     if training is None:
+        return
+    if question.hidden:
+        ctx.answer(ctx.t("room_questions.hidden_now"), alert=True)
+        await show_participant_list(ctx, training)
         return
     if question.user_id == ctx.user.id:
         ctx.answer(ctx.t("room_questions.own"), alert=True)
@@ -199,8 +232,23 @@ async def on_upvote(ctx: Context, press: UpvotePress) -> None:
     if training.state == CLOSED:
         ctx.answer(ctx.t("room_questions.closed"), alert=True)
         return
-    now = await questions.toggle_upvote(question, ctx.user.id)
-    ctx.answer(ctx.t("room_questions.upvote_taken" if now else "room_questions.upvote_back"))
+    if press.up is None:
+        # An old flip button: which way the user meant depends on what they saw then.
+        ctx.answer(ctx.t("room_questions.list_again"))
+        await show_participant_list(ctx, training)
+        return
+    if press.up:
+        changed = await questions.upvote(question, ctx.user.id)
+        key = "room_questions.upvote_taken" if changed else "room_questions.upvoted_already"
+    else:
+        changed = await questions.withdraw(question, ctx.user.id)
+        key = "room_questions.upvote_back" if changed else "room_questions.withdrawn_already"
+    ctx.answer(ctx.t(key, number=await questions.number(question)))
+    await show_participant_list(ctx, training)
+
+
+async def show_participant_list(ctx: Context, training: Training) -> None:
+    """Show the room's questions as they are now on the pressed message."""
     text, keyboard = await participant_list(ctx, training)
     ctx.show(text, keyboard)
 
@@ -224,25 +272,25 @@ async def owned_training(ctx: Context, training_id: int) -> Training | None:
 async def show_trainer_list(ctx: Context, training: Training, *, edit: bool = False) -> None:
     """Show every question, most upvoted first, with answered, pin and hide buttons."""
     ranked = await RoomQuestions(ctx.session).all(training.id)
-    lines = [line(ctx, number, item) for number, item in enumerate(ranked[:SHOWN], start=1)]
+    lines = [line(ctx, item) for item in ranked[:SHOWN]]
     keyboard: list[tuple[Button, ...]] = []
-    for number, item in enumerate(ranked[:MANAGED], start=1):
-        question = item.question
+    for item in ranked[:MANAGED]:
+        question, number = item.question, item.number
         keyboard.append(
             (
                 ctx.button(
                     "room_questions.unanswer" if question.answered else "room_questions.answer",
-                    CuratePress(question.id, "answered"),
+                    CuratePress(question.id, "answered", not question.answered),
                     number=number,
                 ),
                 ctx.button(
                     "room_questions.unpin" if question.pinned else "room_questions.pin",
-                    CuratePress(question.id, "pin"),
+                    CuratePress(question.id, "pin", not question.pinned),
                     number=number,
                 ),
                 ctx.button(
                     "room_questions.unhide" if question.hidden else "room_questions.hide",
-                    CuratePress(question.id, "hide"),
+                    CuratePress(question.id, "hide", not question.hidden),
                     number=number,
                 ),
             )
@@ -267,34 +315,54 @@ async def show_trainer_list(ctx: Context, training: Training, *, edit: bool = Fa
 
 
 async def on_curate(ctx: Context, press: CuratePress) -> None:
-    """Toggle a question's answered, pinned or hidden mark."""
-    question = await RoomQuestions(ctx.session).get(press.question)
+    """Set a question's answered, pinned or hidden mark as the button says."""
+    questions = RoomQuestions(ctx.session)
+    question = await questions.get(press.question)
     if question is None:
         ctx.answer(ctx.t("error.outdated_button"))
         return
     training = await owned_training(ctx, question.training_id)
     if training is None:
         return
-    toggle(question, press.action)
-    if press.action == "hide":
-        AuditLog(ctx.session).record(
-            ctx.user.id,
-            "training.question_hide" if question.hidden else "training.question_unhide",
-            f"training:{training.code}",
-            question=question.id,
-        )
-    ctx.answer(ctx.t(f"room_questions.done.{press.action}"))
+    if press.on is None:
+        # An old flip button: which way the trainer meant depends on what they saw then.
+        ctx.answer(ctx.t("room_questions.list_again"))
+        await show_trainer_list(ctx, training, edit=True)
+        return
+    number = await questions.number(question)
+    outcome = OUTCOMES[press.action][press.on]
+    if marked(question, press.action) == press.on:
+        ctx.answer(ctx.t(f"room_questions.already.{outcome}", number=number))
+    else:
+        mark(question, press.action, press.on)
+        if press.action == "hide":
+            AuditLog(ctx.session).record(
+                ctx.user.id,
+                "training.question_hide" if press.on else "training.question_unhide",
+                f"training:{training.code}",
+                question=question.id,
+            )
+        ctx.answer(ctx.t(f"room_questions.done.{outcome}", number=number))
     await show_trainer_list(ctx, training, edit=True)
 
 
-def toggle(question: RoomQuestion, action: str) -> None:
-    """Flip one of the question's marks."""
+def marked(question: RoomQuestion, action: Mark) -> bool:
+    """Return one of the question's marks."""
     if action == "answered":
-        question.answered = not question.answered
+        return question.answered
+    if action == "pin":
+        return question.pinned
+    return question.hidden
+
+
+def mark(question: RoomQuestion, action: Mark, on: bool) -> None:
+    """Set one of the question's marks."""
+    if action == "answered":
+        question.answered = on
     elif action == "pin":
-        question.pinned = not question.pinned
-    elif action == "hide":
-        question.hidden = not question.hidden
+        question.pinned = on
+    else:
+        question.hidden = on
 
 
 def register(router: Router) -> None:

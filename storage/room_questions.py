@@ -16,11 +16,13 @@ from storage.models import Base, RoomQuestion, RoomQuestionVote, User, utcnow
 
 @dataclass(frozen=True)
 class Ranked:
-    """A question with its author and how many upvoted it."""
+    """A question with its author, how many upvoted it and its number in the training."""
 
     question: RoomQuestion
     author: User
     votes: int
+    # The order it was asked in (1, 2, …), hidden ones counted: it never moves under a finger.
+    number: int
 
 
 @functools.cache
@@ -75,21 +77,32 @@ class RoomQuestions:
         )
         return found is not None
 
-    async def toggle_upvote(self, question: RoomQuestion, user_id: int) -> bool:
-        """Upvote the question, or take the upvote back; return whether it is upvoted now."""
-        if await self.upvoted(question, user_id):
-            await self.session.execute(
-                delete(RoomQuestionVote).where(
-                    RoomQuestionVote.question_id == question.id,
-                    RoomQuestionVote.user_id == user_id,
-                )
-            )
-            return False
-        await self.session.execute(
+    async def upvote(self, question: RoomQuestion, user_id: int) -> bool:
+        """Upvote the question; return False if the user had upvoted it already."""
+        result = await self.session.execute(
             _upvote_insert(self.session.get_bind().dialect.name),
             {"question_id": question.id, "user_id": user_id, "created_at": utcnow()},
         )
-        return True
+        return bool(getattr(result, "rowcount", 0))
+
+    async def withdraw(self, question: RoomQuestion, user_id: int) -> bool:
+        """Take the user's upvote back; return False if there was none."""
+        result = await self.session.execute(
+            delete(RoomQuestionVote).where(
+                RoomQuestionVote.question_id == question.id,
+                RoomQuestionVote.user_id == user_id,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def number(self, question: RoomQuestion) -> int:
+        """Return the question's number in its training: how many were asked up to it."""
+        found = await self.session.scalar(
+            select(func.count()).where(
+                RoomQuestion.training_id == question.training_id, RoomQuestion.id <= question.id
+            )
+        )
+        return int(found or 0)
 
     async def votes(self, question: RoomQuestion) -> int:
         """Return how many upvoted the question."""
@@ -107,10 +120,19 @@ class RoomQuestions:
             .group_by(RoomQuestionVote.question_id)
             .subquery()
         )
+        # Numbered before hidden ones are left out, so hiding one renumbers nothing.
+        numbered = (
+            select(
+                RoomQuestion.id, func.row_number().over(order_by=RoomQuestion.id).label("number")
+            )
+            .where(RoomQuestion.training_id == training_id)
+            .subquery()
+        )
         count = func.coalesce(votes.c.n, 0)
         statement = (
-            select(RoomQuestion, User, count)
+            select(RoomQuestion, User, count, numbered.c.number)
             .join(User, User.id == RoomQuestion.user_id)
+            .join(numbered, numbered.c.id == RoomQuestion.id)
             .outerjoin(votes, votes.c.question_id == RoomQuestion.id)
             .where(RoomQuestion.training_id == training_id)
             .order_by(RoomQuestion.pinned.desc(), count.desc(), RoomQuestion.id)
@@ -120,7 +142,7 @@ class RoomQuestions:
         if limit is not None:
             statement = statement.limit(limit)
         result = await self.session.execute(statement)
-        return [Ranked(q, u, int(n)) for q, u, n in result.all()]
+        return [Ranked(q, u, int(n), int(number)) for q, u, n, number in result.all()]
 
     async def my_upvotes(self, training_id: int, user_id: int) -> set[int]:
         """Return the ids of the training's questions the user upvoted."""

@@ -145,18 +145,18 @@ async def test_a_whole_training_through_aiogram(aiogram: LiveBot):
     await live.press(OFFICER, "Сургагчаас асуух")
     await live.say(OFFICER, "Иргэдийг яаж татан оролцуулах вэ?")
     await live.press(COLLEAGUE, "Танхимын асуултууд")
-    press = fake.user_presses(COLLEAGUE, live.with_button(COLLEAGUE, "👍 1"), button="👍 1")
+    press = fake.user_presses(COLLEAGUE, live.with_button(COLLEAGUE, "👍 #1"), button="👍 #1")
     await live.push(press)
     fake.push_update(dict(press))  # Telegram delivers the same press again: no toggle back
     await live.push(press, times=2)
     assert await count(live, RoomQuestionVote) == 1
-    await live.press(COLLEAGUE, "✅ 1")  # a second tap takes the upvote back
+    await live.press(COLLEAGUE, "✅ #1")  # the ✅ button takes the upvote back
     assert await count(live, RoomQuestionVote) == 0
-    await live.press(COLLEAGUE, "👍 1")
+    await live.press(COLLEAGUE, "👍 #1")
     assert await count(live, RoomQuestionVote) == 1
     await live.press(TRAINER, "Танхимын асуултууд")
     assert "Иргэдийг яаж татан оролцуулах вэ? — 👍 1" in live.last_text(TRAINER)
-    await live.press(TRAINER, "✅ 1")
+    await live.press(TRAINER, "✅ #1")
     async with live.app.database.transaction() as session:
         assert (await session.scalars(select(RoomQuestion))).one().answered
     assert (await pages.state(training.id))["questions"][0]["votes"] == 1
@@ -218,7 +218,7 @@ async def test_a_shorter_training_through_python_telegram_bot(ptb: LiveBot):
     await live.press(COLLEAGUE, "Сургагчаас асуух")
     await live.say(COLLEAGUE, "Дараагийн сургалт хэзээ вэ?")
     await live.press(OFFICER, "Танхимын асуултууд")
-    await live.press(OFFICER, "👍 1")
+    await live.press(OFFICER, "👍 #1")
     await live.press(TRAINER, "Танхимын асуултууд")
     assert "Дараагийн сургалт хэзээ вэ? — 👍 1" in live.last_text(TRAINER)
 

@@ -42,24 +42,25 @@ async def test_the_room_asks_upvotes_once_each_and_the_trainer_curates(app):
     await dulmaa.send("/cancel")
     assert len(await rows_of(app, RoomQuestion)) == 2
 
-    # Saraa upvotes Dulmaa's question; a repeated tap takes it back, a third puts it again.
+    # Saraa upvotes Dulmaa's question, takes it back and upvotes it again; numbers stay put.
     await saraa.press("Танхимын асуултууд")
     listed = plain(saraa.last().text)
-    assert "1. Хурлын тэмдэглэлийг хэн <b>хөтлөх</b> вэ? — 👍 0" in listed  # escaped, as text
-    await saraa.press("👍 2")
+    assert "#1 Хурлын тэмдэглэлийг хэн <b>хөтлөх</b> вэ? — 👍 0" in listed  # escaped, as text
+    await saraa.press("👍 #2")
     assert "Иргэдийг яаж оролцуулах вэ? — 👍 1" in plain(saraa.last().text)
-    assert "1. Иргэдийг" in plain(saraa.last().text)  # most upvoted first
-    await saraa.press("✅ 1")
+    listed = plain(saraa.last().text)
+    assert listed.index("#2 Иргэдийг") < listed.index("#1 Хурлын")  # most upvoted first
+    await saraa.press("✅ #2")
     assert "Иргэдийг яаж оролцуулах вэ? — 👍 0" in plain(saraa.last().text)
-    await saraa.press("👍 2")  # back in second place after the tie: oldest first
+    await saraa.press("👍 #2")
     await bold.press("Танхимын асуултууд")
-    await bold.press("👍 1")
+    await bold.press("👍 #2")
     assert len(await rows_of(app, RoomQuestionVote)) == 2
 
     # One's own question takes no upvote: no button, and a forged press is refused.
     own = (await rows_of(app, RoomQuestion))[0]
     assert own.user_id == 21
-    assert bold.last().labels()[0] == "✅ 1" and "👍 2" not in bold.last().labels()
+    assert bold.last().labels()[0] == "✅ #2" and "👍 #1" not in bold.last().labels()
     replies = await bold.press_data(f"rqv:{own.id}")
     assert "өөрийн асуулт" in notices(replies)[0]
     # Someone who never checked in can neither upvote nor ask.
@@ -74,10 +75,10 @@ async def test_the_room_asks_upvotes_once_each_and_the_trainer_curates(app):
     await coach.press("Танхимын асуултууд")
     text = plain(coach.last().text)
     assert text.index("Иргэдийг") < text.index("Хурлын тэмдэглэлийг")
-    await coach.press("📌 2")
+    await coach.press("📌 #1")
     assert plain(coach.last().text).index("Хурлын") < plain(coach.last().text).index("Иргэдийг")
-    await coach.press("✅ 2")
-    await coach.press("🙈 1")
+    await coach.press("✅ #2")
+    await coach.press("🙈 #1")
     stored = {q.text[:5]: q for q in await rows_of(app, RoomQuestion)}
     assert stored["Хурлы"].pinned and not stored["Хурлы"].answered
     assert stored["Иргэд"].answered and not stored["Иргэд"].pinned
@@ -196,6 +197,6 @@ async def test_many_long_questions_fit_one_message(app):
     replies = await coach.press("Танхимын асуултууд")
     text = coach.texts(replies)[0]
     assert visible_length(sent(replies, SendText)[0].text) <= 4096
-    assert "…" in text and "15. " in text and "16. " not in text
+    assert "…" in text and "#15 " in text and "#16 " not in text
     await chat.press("Танхимын асуултууд")
     assert visible_length(chat.last().text) <= 4096
