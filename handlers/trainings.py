@@ -83,6 +83,7 @@ TrainerAction = Literal[
     "endok",
     "vote",
     "named",
+    "anon",
 ]
 
 
@@ -189,12 +190,12 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
     for vote in await trainings.votes(training, VOTES_SHOWN):
         if vote.state == VOTE_OPEN and not vote.live:
             press = TrainingVotePress(vote.id, "reveal")
-            buttons.append(ctx.button("trainings.reveal", press, question=vote.question[:24]))
+            buttons.append(ctx.button("trainings.reveal", press, question=shorten(vote.question)))
     buttons.append(
         ctx.button("trainings.room_questions", room_questions.RoomPress(training.id, "manage"))
     )
     named = "trainings.questions_named" if training.questions_named else "trainings.questions_anon"
-    buttons.append(button(named, "named"))
+    buttons.append(button(named, "anon" if training.questions_named else "named"))
     if await trainings.latest_question(training) is not None:
         buttons += [button("trainings.cloud", "cloud"), button("trainings.answers_csv", "csv")]
     buttons += [button("trainings.attendance_csv", "att"), button("trainings.qr", "qr")]
@@ -207,6 +208,14 @@ async def panel_buttons(ctx: Context, training: Training) -> Keyboard:
         buttons.append(button("trainings.end", "end"))
     buttons.append(button("trainings.refresh", "panel"))
     return rows(buttons, 2)
+
+
+def shorten(text: str, limit: int = 24) -> str:
+    """Shorten a question for a button at a word's end (a word cut in half misleads)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,.;:") + "…"
 
 
 async def show_panel(ctx: Context, training: Training, *, edit: bool = True) -> None:
@@ -283,10 +292,11 @@ async def on_trainer(ctx: Context, press: TrainingPress) -> None:
             return
         ctx.answer()
         # Group-think: a training's vote keeps its results hidden until the trainer reveals.
-        await VOTE.open(ctx, {"training": training.id, "timing": "after"}, "question", edit=False)
+        await VOTE.open(ctx, {"training": training.id, "timing": "reveal"}, "question", edit=False)
         return
-    if action == "named":
-        training.questions_named = not training.questions_named
+    if action in ("named", "anon"):
+        # The button says the mode it sets: a double tap does not switch it back.
+        training.questions_named = action == "named"
         key = "trainings.now_named" if training.questions_named else "trainings.now_anonymous"
         ctx.answer(ctx.t(key))
     elif action == "stop":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from handlers.html import plain
-from storage.models import OpenAnswer, RoomQuestion, VoteSession
+from handlers.trainings import shorten
+from storage.models import OpenAnswer, RoomQuestion, Training, VoteSession
 from tests.support.chat import Chat
 from tests.unit.test_trainings import open_training, participant, rows_of, trainer
 
@@ -110,3 +111,18 @@ async def test_cancelling_with_nothing_typed_keeps_no_draft(app):
     assert "цуцаллаа" in said and "хадгалагдсан" not in said
     replies = await bold.send("/start")  # and /start offers no draft to continue
     assert "ноорог" not in " ".join(bold.texts(replies))
+
+
+async def test_the_named_questions_switch_sets_what_it_says(app):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    screen, button = coach.find("Асуулт: нэргүй")
+    for _ in range(2):  # a double tap on the same panel: named, and named again
+        await coach.press_data(button.data or "", message_id=screen.message_id)
+    assert (await rows_of(app, Training))[0].questions_named is True
+    assert training.id == (await rows_of(app, Training))[0].id
+
+
+def test_a_question_on_a_button_is_shortened_at_a_words_end():
+    assert shorten("Аль арга хамгийн үр дүнтэй вэ?") == "Аль арга хамгийн үр…"
+    assert shorten("Тийм үү?") == "Тийм үү?"
