@@ -256,20 +256,30 @@ async def training_command(ctx: Context) -> None:
     if not typed:
         own = await trainings.of_owner(ctx.user.id)
         buttons = tuple(
-            (Button(f"{t.code} · {t.title[:40]}", TrainingPress(t.id, "panel").pack()),)
-            for t in own
+            (Button(_list_label(ctx, t), TrainingPress(t.id, "panel").pack()),) for t in own
         )
         ctx.send(ctx.t("trainings.usage" if not own else "trainings.yours"), buttons)
         return
     try:
         title = validators.letters(validators.length(typed, MIN_TITLE, MAX_TITLE))
-    except Invalid as refusal:
-        ctx.send(ctx.t(refusal.key, **refusal.values))
+    except Invalid:
+        # A command, not a form step: say what a title is, with the whole command again.
+        ctx.send(ctx.t("trainings.title_rule", minimum=MIN_TITLE, maximum=MAX_TITLE))
         return
+    running = await trainings.open_training_of(ctx.user.id)
     training = await trainings.create(ctx.user.id, title)
     AuditLog(ctx.session).record(ctx.user.id, "training.create", f"training:{training.code}")
     ctx.replies.append(share(ctx, training))
+    if running is not None:  # two at once mix up the room's answers and votes: say so
+        ctx.send(ctx.t("trainings.another_open", title=running.title, code=running.code))
     await show_panel(ctx, training, edit=False)
+
+
+def _list_label(ctx: Context, training: Training) -> str:
+    """Label a training in the trainer's list: its state, code, title and day."""
+    state = plain(ctx.t(f"trainings.state.{training.state}")).split(" ", 1)[0]
+    day = f"{training.created_at.astimezone(TIMEZONE):%m.%d}"
+    return f"{state} {training.code} · {training.title[:36]} · {day}"
 
 
 async def on_trainer(ctx: Context, press: TrainingPress) -> None:

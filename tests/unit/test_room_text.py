@@ -126,3 +126,13 @@ async def test_the_named_questions_switch_sets_what_it_says(app):
 def test_a_question_on_a_button_is_shortened_at_a_words_end():
     assert shorten("Аль арга хамгийн үр дүнтэй вэ?") == "Аль арга хамгийн үр…"
     assert shorten("Тийм үү?") == "Тийм үү?"
+
+
+async def test_a_second_open_training_is_pointed_out_and_the_list_shows_states(app):
+    coach = await trainer(app)
+    first = await open_training(coach, "Эхний сургалт")
+    replies = await coach.send("/training Хоёр дахь сургалт")
+    assert any(f"({first.code})" in t and "бас нээлттэй" in t for t in coach.texts(replies))
+    replies = await coach.send("/training")
+    labels = coach.last().labels()
+    assert any(label.startswith(f"🟢 {first.code} · Эхний сургалт · ") for label in labels)

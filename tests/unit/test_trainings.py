@@ -77,7 +77,10 @@ async def test_only_granted_trainers_open_trainings(app):
     assert await rows_of(app, Training) == []
     coach = await trainer(app)
     replies = await coach.send("/training 1234")  # no letters
-    assert "Үгээр бичнэ үү" in coach.texts(replies)[0]
+    assert "үсэгтэй байна" in coach.texts(replies)[0]
+    replies = await coach.send("/training ab")  # a command: no "draft kept" as in a form
+    assert "3–200 тэмдэгт" in coach.texts(replies)[0]
+    assert "хадгалагдсан" not in coach.texts(replies)[0]
     replies = await coach.send("/training")
     assert "/training" in coach.texts(replies)[0]
 
