@@ -20,7 +20,7 @@ from handlers.html import plain
 from knowledge.wordcloud import cloud
 from storage.models import Training
 from storage.room_questions import RoomQuestions
-from storage.trainings import OPEN, Trainings
+from storage.trainings import CLOSED, OPEN, Trainings
 
 POLL_MS = 2000  # how often the page asks again: a room of typing people, not a ticker
 WORDS_SHOWN = 40
@@ -64,6 +64,7 @@ class TrainingPages:
         return {
             "title": training.title,
             "code": training.code,
+            "ended": training.state == CLOSED,
             "question": question.text if question is not None else "",
             "open": question is not None and question.state == OPEN,
             "answers": len(answers),
@@ -101,6 +102,7 @@ class TrainingPages:
                 "votes",
                 "hidden",
                 "vote_code",
+                "ended",
             )
         }
         data = {"state": await self.state(training.id), "texts": texts, "poll": POLL_MS}
@@ -165,7 +167,8 @@ function render(state) {
   text("count", String(state.answers));
   text("join-label", texts.join);
   text("answers-label", texts.answers);
-  text("notice", !state.question ? texts.waiting : (state.words.length ? "" : texts.empty));
+  const waiting = !state.question ? texts.waiting : (state.words.length ? "" : texts.empty);
+  text("notice", state.ended ? texts.ended : waiting);
   const list = document.getElementById("cloud");
   list.replaceChildren();
   for (const word of state.words) {

@@ -69,7 +69,7 @@ async def test_the_page_follows_answers_questions_and_the_vote(app, projector, b
     await dulmaa.press("Сургагчаас асуух")
     await dulmaa.send("Хэзээ эхлэх вэ?")
     await bold.press("Танхимын асуултууд")
-    await bold.press("👍 2")
+    await bold.press("👍 #2")
     await until(
         browser,
         lambda b: questions(b) == ["👍 1Хэзээ эхлэх вэ?", "👍 0Хэн <i>хариуцах</i> вэ?"],

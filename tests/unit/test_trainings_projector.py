@@ -54,3 +54,17 @@ async def test_the_page_needs_the_key_and_shows_the_cloud(app, projector):
         {"text": "ил тод", "count": 2, "size": 5},
         {"text": "хариуцлага", "count": 1, "size": 1},
     ]
+    assert state["ended"] is False
+
+
+async def test_the_wall_says_when_the_training_has_ended(app, projector):
+    coach = await trainer(app)
+    training = await open_training(coach)
+    await coach.press("Сургалтыг дуусгах")
+    await coach.press("Тийм, дуусгах")
+    base = f"http://127.0.0.1:{projector.port}/trainings/{training.code}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/cloud?key={training.secret}") as response:
+            assert (await response.json())["ended"] is True
+        async with http.get(f"{base}?key={training.secret}") as response:
+            assert "Сургалт дууслаа" in await response.text()
