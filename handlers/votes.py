@@ -15,7 +15,7 @@ from typing import Final, Literal
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
-from handlers.html import Html, escape
+from handlers.html import Html, escape, plain
 from handlers.i18n import TIMEZONE, Catalogue
 from handlers.messages import Button, Keyboard, Kind
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
@@ -222,6 +222,11 @@ def _label(vote: VoteSession, index: int, mark: str = "") -> str:
     return f"{mark}{index + 1}. {text}"
 
 
+def _rank_mark(ctx: Context, order: Sequence[int], index: int) -> str:
+    """Mark an option already ranked with its place ("✅ 2-р: "), else nothing."""
+    return plain(ctx.t("votes.ranked_mark", place=order.index(index) + 1)) if index in order else ""
+
+
 def _names(vote: VoteSession, indexes: Sequence[int]) -> str:
     return ", ".join(vote.options[i] for i in indexes if 0 <= i < len(vote.options))
 
@@ -250,10 +255,16 @@ async def show_ballot(
         elif chosen:
             status = ctx.t("votes.chosen", choice=" → ".join(_label(vote, i) for i in chosen))
         if progress is not None or not chosen:
+            # Ranked options keep their place, marked with their rank (a tap on one does
+            # nothing): buttons that vanish would put another under a fast finger.
             rows += [
-                (Button(_label(vote, i), VotePress(vote.id, RANK, i).pack()),)
+                (
+                    Button(
+                        _label(vote, i, _rank_mark(ctx, order, i)),
+                        VotePress(vote.id, RANK, i).pack(),
+                    ),
+                )
                 for i in range(len(vote.options))
-                if i not in order
             ]
             controls = [ctx.button("votes.undo", VotePress(vote.id, UNDO))] if order else []
             if order:
