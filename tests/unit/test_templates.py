@@ -36,6 +36,7 @@ from storage.trainings import Trainings
 from storage.votes import Votes
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
+from tests.support.outbox import delivered
 from tests.unit.test_votes import open_vote
 
 TRAINER, OTHER = 10, 11
@@ -263,19 +264,25 @@ async def test_targets_are_typed_politely_and_the_deadline_reminds_each_officer_
     reminders = VoteReminders(
         app.database, app.services.catalogue, before=timedelta(minutes=10), clock=lambda: now[0]
     )
-    assert await reminders.due() == []  # closes in 15 minutes: not yet
+    assert await reminders.queue() == 0  # closes in 15 minutes: not yet
     now[0] += timedelta(minutes=6)
-    [message] = await reminders.due()
+    # Claimed and put in the outbox in one transaction: nothing is lost between the two.
+    assert await reminders.queue() == 1
+    assert await count(app, Announcement, Announcement.kind == "deadline") == 1
+    assert [d.chat_id for d in await rows(app, Delivery)] == [silent.user_id]
+    assert await count(app, NudgeSent, NudgeSent.item == f"deadline:{vote.id}") == 1
+    [message] = await delivered(app)
     assert message.chat_id == silent.user_id != elsewhere.user_id
-    assert vote.code in plain(message.text) and "минутын дараа хаагдана" in plain(message.text)
-    assert await reminders.due() == []
+    assert vote.code in plain(message.text) and "9 минутын дараа хаагдана" in plain(message.text)
+    assert await reminders.queue() == 0
     # A restart or a second process finds the reminder claimed.
     other = VoteReminders(
         app.database, app.services.catalogue, before=timedelta(minutes=10), clock=lambda: now[0]
     )
-    assert await other.due() == []
+    assert await other.queue() == 0
     now[0] += timedelta(minutes=10)  # closed: nothing more
-    assert await other.due() == []
+    assert await other.queue() == 0
+    assert await delivered(app) == [] and await count(app, Announcement) == 1
 
 
 # --- the repository on its own ---------------------------------------------------------------
@@ -349,9 +356,32 @@ async def test_two_workers_at_once_remind_each_officer_once(app):
     workers = [
         VoteReminders(app.database, app.services.catalogue, clock=lambda: now) for _ in range(2)
     ]
-    results = await asyncio.gather(*(worker.due() for worker in workers))
-    reached = sorted(m.chat_id for messages in results for m in messages)
-    assert reached == [3, 4, 5]  # not the owner (1), not the voter (2), each once
-    english = next(m for messages in results for m in messages if m.chat_id == 3)
+    assert sorted(await asyncio.gather(*(worker.queue() for worker in workers))) == [0, 3]
+    sent = await delivered(app)
+    assert sorted(m.chat_id for m in sent) == [3, 4, 5]  # not the owner (1) nor the voter (2)
+    english = next(m for m in sent if m.chat_id == 3)
     assert "closes at" in plain(english.text)  # in the officer's own language
-    assert [await w.due() for w in workers] == [[], []]
+    assert "in 20 minutes" in plain(english.text)
+    mongolian = next(m for m in sent if m.chat_id == 4)
+    assert "20 минутын дараа хаагдана" in plain(mongolian.text)
+    assert [await w.queue() for w in workers] == [0, 0]
+    assert await delivered(app) == []
+
+
+async def test_a_deadline_reminder_a_minute_before_says_minute(app):
+    district_id = await seeded(app, [1, 3])
+    now = utcnow()
+    async with app.database.transaction() as session:
+        vote = await Votes(session).create(
+            owner_id=1,
+            question="Q?",
+            options=["a", "b"],
+            kind="single",
+            named=False,
+            live=True,
+            closes_at=now + timedelta(seconds=50),
+        )
+        await Templates(session).set_targets(vote, [(district_id, None)])
+    await VoteReminders(app.database, app.services.catalogue, clock=lambda: now).queue()
+    [message] = await delivered(app)
+    assert "in 1 minute." in plain(message.text)
