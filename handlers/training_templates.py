@@ -161,9 +161,11 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
         ctx.answer(ctx.t("templates.saved" if new else "templates.updated", n=n))
     elif action == "reset":
         ballots = await votes.count(vote)
-        if ballots == 0 and vote.state == OPEN:  # nothing to keep: the next group just joins
-            ctx.answer(ctx.t("templates.reset_empty"), alert=True)
+        if ballots == 0:  # nothing to keep: the next group just joins, or it is reopened
+            key = "templates.reset_empty" if vote.state == OPEN else "templates.reset_reopen"
+            ctx.answer(ctx.t(key), alert=True)
             return
+        number = await templates.round_number(vote)
         ctx.answer()
         ctx.send(
             ctx.t(
@@ -171,18 +173,26 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
                 question=vote.question,
                 code=vote.code,
                 n=ballots,
-                round=await templates.round_number(vote),
+                round=number,
             ),
             (
-                (ctx.button("templates.reset_yes", VoteToolsPress(vote.id, "resetok")),),
+                (ctx.button("templates.reset_yes", VoteToolsPress(vote.id, "resetok", number)),),
                 (ctx.button("templates.back", VoteToolsPress(vote.id, "menu")),),
             ),
         )
     elif action == "resetok":
-        if vote.poll_message_id and vote.poll_chat_id:
+        # The confirmation names its round: pressed twice, or after the next group began,
+        # it must not archive their ballots (nor leave an empty round).
+        poll = (vote.poll_message_id, vote.poll_chat_id)
+        # A confirmation without its round (drawn before rounds were named) matches none.
+        finished = await templates.reset(vote, ctx.services.clock(), expected=press.round or 0)
+        if finished is None:
+            number = await templates.round_number(vote)
+            ctx.answer(ctx.t("templates.reset_stale", round=number), alert=True)
+            return
+        if poll[0] and poll[1]:
             # The old group's poll would go on taking answers nobody counts: stop it.
-            ctx.replies.append(StopPoll(vote.poll_message_id, chat_id=vote.poll_chat_id))
-        finished = await templates.reset(vote, ctx.services.clock())
+            ctx.replies.append(StopPoll(poll[0], chat_id=poll[1]))
         audit.record(
             ctx.user.id,
             "vote.reset",

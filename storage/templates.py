@@ -153,9 +153,20 @@ class Templates:
         )
         return int(found or 0) + 1
 
-    async def reset(self, vote: VoteSession, now: datetime | None = None) -> VoteRound:
-        """Close the current round, archive its ballots, and open the vote again, empty."""
+    async def reset(
+        self, vote: VoteSession, now: datetime | None = None, *, expected: int | None = None
+    ) -> VoteRound | None:
+        """Close the current round, archive its ballots, and open the vote again, empty.
+
+        With ``expected``, only that round is closed: None when it is over already (a second
+        press of one confirmation, or an old one), so the next group's ballots stay.
+        """
+        # The vote's row is locked (PostgreSQL; SQLite has one writer anyway) and read
+        # afresh: two presses at once close the round once, the second finds it closed.
+        await self.session.refresh(vote, with_for_update=True)
         number = await self.round_number(vote)
+        if expected is not None and number != expected:
+            return None
         finished = VoteRound(vote_id=vote.id, number=number, closed_at=now or utcnow())
         self.session.add(finished)
         await self.session.flush()

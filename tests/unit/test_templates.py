@@ -385,3 +385,62 @@ async def test_a_deadline_reminder_a_minute_before_says_minute(app):
     await VoteReminders(app.database, app.services.catalogue, clock=lambda: now).queue()
     [message] = await delivered(app)
     assert "in 1 minute." in plain(message.text)
+
+
+# --- resets, nudges and clones that cannot misfire --------------------------------------------
+
+
+async def test_a_reset_confirmation_resets_its_own_round_once(app):
+    owner = await trainer(app)
+    vote, _ = await open_vote(owner)
+    first, second = await officer(app, 20), await officer(app, 21)
+    await vote_in(first, vote)
+    await vote_in(second, vote, "Цахим хороо")
+    await owner.press("Загвар, сануулга")
+    await owner.press("Дараагийн бүлэгт шинээр")
+    screen, button = owner.find("Тийм, шинээр эхлүүлэх")
+    replies = await owner.press_data(button.data or "", screen.message_id)
+    assert "2-р ээлж эхэллээ." in alerts(replies)
+    # A double press: a polite answer, no empty round.
+    replies = await owner.press_data(button.data or "", screen.message_id)
+    assert alerts(replies) == [
+        "Энэ ээлжийг аль хэдийн шинээр эхлүүлсэн тул юу ч өөрчлөгдсөнгүй. "
+        "Одоо 2-р ээлж явагдаж байна."
+    ]
+    assert await count(app, VoteRound) == 1
+    # The next group votes; the old confirmation tapped later leaves their ballots alone.
+    await vote_in(first, vote, "Эрүүл хороо")
+    await owner.press_data(button.data or "", screen.message_id)
+    assert await count(app, VoteRound) == 1
+    assert await count(app, Ballot, Ballot.vote_id == vote.id) == 1
+    # A confirmation without its round (an old message) resets nothing either.
+    replies = await owner.press_data(VoteToolsPress(vote.id, "resetok").pack())
+    assert "юу ч өөрчлөгдсөнгүй" in alerts(replies)[0]
+    assert await count(app, VoteRound) == 1
+    # A fresh confirmation names round 2 and resets it, once.
+    await owner.press("Загвар, сануулга")
+    await owner.press("Дараагийн бүлэгт шинээр")
+    assert "2-р ээлжийн 1 санал архивт" in plain(owner.last().text)
+    replies = await owner.press("Тийм, шинээр эхлүүлэх")
+    assert "3-р ээлж эхэллээ." in alerts(replies)
+    assert [r.number for r in await rows(app, VoteRound)] == [1, 2]
+
+
+async def test_two_resets_of_one_round_at_once_make_one_round(app):
+    await seeded(app, [1, 2, 3])
+    async with app.database.transaction() as session:
+        vote = await Votes(session).create(
+            owner_id=1, question="Q?", options=["a", "b"], kind="single", named=True, live=True
+        )
+        await Votes(session).cast(vote, 2, [0])
+        vote_id = vote.id
+
+    async def reset() -> int | None:
+        async with app.database.transaction() as session:
+            found = await session.get(VoteSession, vote_id)
+            assert found is not None
+            done = await Templates(session).reset(found, expected=1)
+            return None if done is None else done.ballots
+
+    assert sorted(await asyncio.gather(reset(), reset()), key=str) == [1, None]
+    assert [(r.number, r.ballots) for r in await rows(app, VoteRound)] == [(1, 1)]
