@@ -303,10 +303,7 @@ class Templates:
         """Record a reminder of the item to each user not reminded yet; return those users."""
         # Those reminded already are left out first: a second tap inserts nothing. The insert
         # below still skips any another process claimed meanwhile.
-        done = set(
-            await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item))
-        )
-        user_ids = [u for u in user_ids if u not in done]
+        user_ids = await self.not_reminded(item, user_ids)
         if not user_ids:
             return []
         dialect = self.session.get_bind().dialect.name
@@ -319,6 +316,16 @@ class Templates:
         )
         claimed = set((await self.session.scalars(statement)).all())
         return [u for u in user_ids if u in claimed]
+
+    async def not_reminded(self, item: str, user_ids: Sequence[int]) -> list[int]:
+        """Return those of the users not reminded of the item yet, in the order given."""
+        if not user_ids:
+            return []
+        # All of the item's: at most a room's worth, and no list of thousands of parameters.
+        done = set(
+            await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item))
+        )
+        return [u for u in user_ids if u not in done]
 
     async def reminded(self, item: str) -> int:
         """Return how many were reminded of the item."""

@@ -16,6 +16,7 @@ from handlers.messages import AnswerButton, Reply, SendDocument, SendPhoto
 from handlers.nudges import NudgePress
 from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
 from handlers.training_templates import BankPress
+from handlers.trainings import TrainingVotePress
 from storage.models import (
     Announcement,
     ArchivedBallot,
@@ -224,7 +225,7 @@ async def test_nudges_count_the_silent_and_remind_each_once_through_the_outbox(a
     late = await officer(app, 29)  # a late arrival is reminded; the others are not again
     await late.send(training.code)
     await owner.press("Санал хураалтууд, сануулга, хувилах")
-    replies = await owner.press("3 хүнд сануулах")
+    replies = await owner.press("1 хүнд сануулах")  # only the one not reminded yet
     assert "1 оролцогчид" in alerts(replies)[0] and "2 хүнд дахин" in alerts(replies)[0]
     assert sorted(d.chat_id for d in await rows(app, Delivery)) == [21, 22, 29]
     stranger = await trainer(app, OTHER)
@@ -444,3 +445,92 @@ async def test_two_resets_of_one_round_at_once_make_one_round(app):
 
     assert sorted(await asyncio.gather(reset(), reset()), key=str) == [1, None]
     assert [(r.number, r.ballots) for r in await rows(app, VoteRound)] == [(1, 1)]
+
+
+async def training_with_people(app, n: int = 3) -> tuple[Chat, Training, list[Chat]]:
+    owner = await trainer(app)
+    await owner.send("/training Сургалт")
+    [training] = await rows(app, Training)
+    people = [await officer(app, 20 + i) for i in range(n)]
+    for person in people:
+        await person.send(training.code)
+    return owner, training, people
+
+
+async def test_a_nudge_counts_only_those_not_reminded_and_names_what_it_reminds_of(app):
+    owner, training, people = await training_with_people(app)
+    vote, _ = await open_vote(owner)
+    await vote_in(people[0], vote)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    text = plain(owner.last().text)
+    assert f"({vote.code})" in text  # identical questions are told apart by their code
+    replies = await owner.press("🔔 Санал: 2 хүнд сануулах")
+    assert "2 оролцогчид сануулга" in alerts(replies)[0]
+    # Reminded: the tools say so and offer no button for them.
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "3 оролцогчоос 2 нь санал өгөөгүй байна. Бүгдэд нь сануулга очсон." in plain(
+        owner.last().text
+    )
+    assert not [label for label in owner.last().labels() if "сануулах" in label]
+    replies = await owner.press_data(NudgePress(training.id, "v", vote.id).pack())
+    assert "Санал өгөөгүй бүх оролцогчид өмнө нь сануулга очсон" in alerts(replies)[0]
+    # A late arrival: the button counts only them.
+    late = await officer(app, 29)
+    await late.send(training.code)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "Тэдний 2 нь сануулга авсан." in plain(owner.last().text)
+    replies = await owner.press("🔔 Санал: 1 хүнд сануулах")
+    assert alerts(replies) == [
+        "🔔 1 оролцогчид сануулга илгээгдэж байна. Өмнө нь сануулга авсан 2 хүнд дахин илгээхгүй."
+    ]
+    # Everyone votes: said plainly, and a forged tap says who voted.
+    for person in [*people[1:], late]:
+        await vote_in(person, vote)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "бүртгүүлсэн 4 оролцогч бүгд санал өгсөн" in plain(owner.last().text)
+    assert "0 нь" not in plain(owner.last().text)
+    replies = await owner.press_data(NudgePress(training.id, "v", vote.id).pack())
+    assert alerts(replies) == ["Бүх оролцогч санал өгсөн байна. 👏"]
+    # An open question's button is labelled as the question's, beside a vote's.
+    second, _ = await open_vote(owner, "Дараагийн сэдэв?", ("Төсөв", "Оролцоо"))
+    await owner.press("Асуулт асуух")
+    await owner.send("Сайн засаглалыг нэг үгээр?")
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    labels = [label for label in owner.last().labels() if "сануулах" in label]
+    assert labels == ["🔔 Санал: 4 хүнд сануулах", "🔔 Асуулт: 4 хүнд сануулах"]
+    for person in [*people, late]:
+        await person.send("ил тод")
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "бүртгүүлсэн 4 оролцогч бүгд хариулсан" in plain(owner.last().text)
+    question = NudgePress(training.id, "q", 1).pack()
+    assert alerts(await owner.press_data(question)) == ["Бүх оролцогч хариулсан байна. 👏"]
+    assert second.code in plain(owner.last().text)
+
+
+async def test_a_vote_reminder_carries_a_button_that_opens_the_ballot(app):
+    owner, _training, people = await training_with_people(app, 2)
+    await english(app, people[1].user_id)
+    vote, _ = await open_vote(owner)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    await delivered(app)  # the vote's offer to the room, sent before
+    await owner.press("🔔 Санал: 2 хүнд сануулах")
+    reminders = {m.chat_id: m for m in await delivered(app)}
+    assert sorted(reminders) == [20, 21]
+    [[mn]] = reminders[20].buttons
+    assert mn.label == "🗳 Санал өгөх"
+    assert mn.data == TrainingVotePress(vote.id, "ballot").pack()
+    assert vote.code in plain(reminders[20].text)
+    replies = await people[0].press_data(mn.data or "")
+    assert QUESTION in "".join(people[0].texts(replies))  # the ballot, at one tap
+    assert any("Ногоон хороо" in label for label in people[0].last().labels())
+    [[en]] = reminders[21].buttons
+    assert en.label == "🗳 Vote" and en.data == mn.data
+    assert "You have not voted" in plain(reminders[21].text)
+
+
+async def english(app, user_id: int) -> None:
+    """Switch a registered user's language to English (registration chooses Mongolian)."""
+    async with app.database.transaction() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        user.language = "en"
