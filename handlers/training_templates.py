@@ -111,7 +111,7 @@ async def vote_menu(ctx: Context, vote: VoteSession) -> None:
         code=vote.code,
         question=vote.question,
         round=await templates.round_number(vote),
-        ballots=await Votes(ctx.session).count(vote),
+        n=await Votes(ctx.session).count(vote),
         targets=Html(escape(await _places_text(ctx, places)))
         if places
         else ctx.t("templates.no_targets"),
@@ -380,13 +380,20 @@ async def on_bank(ctx: Context, press: BankPress) -> None:
 # --- a training's tools --------------------------------------------------------------------
 
 
+def _state_key(vote: VoteSession) -> str:
+    """Name a vote's state in the words of its panel; a copy never opened is ready."""
+    if vote.state == OPEN:
+        return "votes.state_open"
+    return "votes.state_closed" if vote.closed_at is not None else "templates.vote_ready"
+
+
 async def training_menu(ctx: Context, training: Training) -> None:
     """Send a training's tools: its votes (each opens its panel), nudges, clone, the bank."""
-    own = await Trainings(ctx.session).votes(training, None, oldest_first=True)
+    own = await Trainings(ctx.session).votes(training, None)  # newest first, as /myvotes
     lines = []
     buttons: list[tuple[Button, ...]] = []
     for vote in own:
-        state = ctx.t("templates.vote_open" if vote.state == OPEN else "templates.vote_ready")
+        state = ctx.t(_state_key(vote))
         lines.append(f"• <code>{vote.code}</code> {escape(short(vote.question, 80))} — {state}")
         buttons.append(
             (Button(f"{vote.code} · {short(vote.question)}", VoteAdminPress(vote.id, "r").pack()),)
@@ -429,7 +436,17 @@ async def on_training_tools(ctx: Context, press: TrainingToolsPress) -> None:
         ctx.user.id, "training.clone", f"training:{copy.code}", source=training.code
     )
     n = len(await Trainings(ctx.session).votes(copy, None))
-    ctx.answer(ctx.t("templates.training_cloned", code=copy.code, n=n))
+    ctx.answer(ctx.t("templates.training_cloned", code=copy.code))
+    # The copy has the same title: the message names both codes, so /training tells them apart.
+    ctx.send(
+        ctx.t(
+            "templates.training_copy",
+            title=training.title,
+            code=copy.code,
+            source=training.code,
+            votes=ctx.t("templates.copied_votes", n=n) if n else Html(""),
+        )
+    )
     ctx.replies.append(training_share(ctx, copy))
     await show_panel(ctx, copy, edit=False)
 

@@ -81,6 +81,7 @@ class Templates:
         """Copy a training's settings and its votes' definitions, the votes ready to start."""
         trainings = Trainings(self.session)
         copy = await trainings.create(owner_id, training.title)
+        copy.questions_named = training.questions_named
         for vote in await trainings.votes(training, None, oldest_first=True):
             await trainings.link_vote(copy, await self.clone_vote(vote, owner_id, start=False))
         return copy

@@ -187,7 +187,7 @@ async def test_a_training_clones_with_its_votes_ready_to_start(app):
     await owner.press("Санал хураалтууд, сануулга, хувилах")
     assert "Хамгийн хэрэгтэй сэдэв?" in plain(owner.last().text)
     replies = await owner.press("Сургалтыг хувилах")
-    assert any("2 санал хураалттай" in a for a in alerts(replies))
+    assert "2 санал хураалт бэлэн" in "\n".join(owner.texts(replies))
     copy = (await rows(app, Training, Training.id != training.id))[0]
     assert copy.title == training.title and copy.code != training.code
     async with app.database.transaction() as session:
@@ -528,9 +528,68 @@ async def test_a_vote_reminder_carries_a_button_that_opens_the_ballot(app):
     assert "You have not voted" in plain(reminders[21].text)
 
 
+async def test_a_cloned_training_keeps_its_question_setting_and_says_it_is_a_copy(app):
+    owner = await trainer(app)
+    await owner.send("/training Хорооны хурлын арга зүй")
+    [training] = await rows(app, Training)
+    await owner.press("Асуулт: нэргүй")  # the room's questions carry their authors' names
+    assert (await rows(app, Training))[0].questions_named
+    await open_vote(owner)
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    replies = await owner.press("Сургалтыг хувилах")
+    copy = (await rows(app, Training, Training.id != training.id))[0]
+    assert copy.questions_named
+    said = "\n".join(owner.texts(replies))
+    assert "«Хорооны хурлын арга зүй» сургалтын хуулбар" in said
+    assert copy.code in said and training.code in said
+    assert "одооноос бүртгүүлж болно" in said
+    assert "1 санал хураалт" in said
+
+
+async def test_the_training_tools_list_votes_newest_first_in_the_panels_words(app):
+    owner = await trainer(app)
+    await owner.send("/training Сургалт")
+    older, _ = await open_vote(owner)
+    await owner.press("Хаах")
+    newer, _ = await open_vote(owner, "Дараагийн сэдэв?", ("Төсөв", "Оролцоо"))
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    text = plain(owner.last().text)
+    assert text.index(newer.code) < text.index(older.code)
+    assert f"{older.code} {QUESTION} — 🔴 хаагдсан" in text
+    assert f"{newer.code} Дараагийн сэдэв? — 🟢 нээлттэй" in text
+    await owner.press("Сургалтыг хувилах")
+    await owner.press("Санал хураалтууд, сануулга, хувилах")
+    assert "⚪️ бэлэн, нээгээгүй" in plain(owner.last().text)  # the copies wait, never opened
+    # Resetting a copy that has no ballots would only leave an empty round: it is reopened.
+    ready = (
+        await rows(app, VoteSession, VoteSession.closed_at.is_(None), VoteSession.state == "closed")
+    )[0]
+    replies = await owner.press_data(VoteToolsPress(ready.id, "reset").pack())
+    assert "«🔓 Дахин нээх» товчоор нээнэ үү" in alerts(replies)[0]
+    assert await count(app, VoteRound) == 0
+
+
 async def english(app, user_id: int) -> None:
     """Switch a registered user's language to English (registration chooses Mongolian)."""
     async with app.database.transaction() as session:
         user = await session.get(User, user_id)
         assert user is not None
         user.language = "en"
+
+
+async def test_english_trainer_screens_count_things_in_the_singular(app):
+    owner = await trainer(app)
+    await owner.send("/training Committee methods")
+    vote, _ = await open_vote(owner)
+    await vote_in(await officer(app, 20), vote)
+    await english(app, TRAINER)
+    await owner.press("Загвар, сануулга")  # the button was drawn in Mongolian; the menu is not
+    assert "round 1 · 1 ballot\n" in plain(owner.last().text)
+    await owner.press("Reset for the next group")
+    assert "The 1 ballot of round 1 is archived" in plain(owner.last().text)
+    [training] = await rows(app, Training)
+    await owner.press_data(TrainingToolsPress(training.id, "menu").pack())
+    replies = await owner.press("Clone the training")
+    said = "\n".join(owner.texts(replies))
+    assert "A copy of the training «Committee methods» is open" in said
+    assert "1 vote is ready" in said
