@@ -2,24 +2,28 @@
 
 A vote with a closing time and targeted khoroos is due once it closes within
 VOTE_REMIND_BEFORE minutes. Each officer's reminder is claimed by inserting a row unique per
-vote and user (``storage.templates``) in the transaction that finds them, and the messages
-go out after the commit: a restart or a second bot process never reminds anyone twice. The
-clock is the app's, so tests move time instead of sleeping.
+vote and user (``storage.templates``), and put in the outbox in the same transaction: the
+sender delivers it in the officer's language at its pace, a crash after the commit leaves it
+to send, not lost, and a restart or a second bot process finds it claimed, never doubled.
+The clock is the app's, so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.reminders import Nudges
-from handlers.i18n import TIMEZONE, Catalogue
+from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue
 from handlers.messages import SendText
+from storage.announcements import Announcements
 from storage.database import Database
 from storage.models import utcnow
 from storage.templates import Templates, deadline_item
 
 KEY = "nudges.deadline_reminder"
+KIND = "deadline"  # the outbox announcement kind of a vote's deadline reminder
 
 
 class VoteReminders(Nudges):
@@ -44,27 +48,39 @@ class VoteReminders(Nudges):
         self.username = username
         self.clock = clock
 
-    async def due(self) -> list[SendText]:
-        """Claim each due officer's reminder and return the messages to send."""
+    async def queue(self) -> int:
+        """Claim each due officer's reminder and put it in the outbox; return how many."""
         now = self.clock()
-        messages: list[SendText] = []
+        queued = 0
         async with self.database.transaction() as session:
-            templates = Templates(session)
+            templates, outbox = Templates(session), Announcements(session)
             for vote in await templates.closing_soon(now, self.before):
-                officers = {u.id: u for u in await templates.officers_not_voted(vote)}
-                claimed = await templates.claim(deadline_item(vote), list(officers), now)
+                officers = [u.id for u in await templates.officers_not_voted(vote)]
+                claimed = await templates.claim(deadline_item(vote), officers, now)
+                if not claimed:
+                    continue
                 assert vote.closes_at is not None
-                link = f"https://t.me/{self.username() or 'bot'}?start=vote_{vote.code}"
-                for user_id in claimed:
-                    user = officers[user_id]
-                    text = self.catalogue.text(
-                        user.language,
-                        KEY,
-                        question=vote.question,
-                        code=vote.code,
-                        link=link,
-                        time=f"{vote.closes_at.astimezone(TIMEZONE):%H:%M}",
-                        minutes=max(1, round((vote.closes_at - now).total_seconds() / 60)),
-                    )
-                    messages.append(SendText(text, chat_id=user.id))
-        return messages
+                values = {
+                    "question": vote.question,
+                    "code": vote.code,
+                    "link": f"https://t.me/{self.username() or 'bot'}?start=vote_{vote.code}",
+                    "time": f"{vote.closes_at.astimezone(TIMEZONE):%H:%M}",
+                    "n": max(1, round((vote.closes_at - now).total_seconds() / 60)),
+                }
+                texts: dict[str, str] = {
+                    language: self.catalogue.text(language, KEY, **values) for language in LANGUAGES
+                }
+                sent = await outbox.to_users(KIND, texts, claimed, now, author_id=vote.owner_id)
+                queued += sent.recipients if sent is not None else 0
+        # No wake-up call: the sender looks at the outbox every few seconds anyway, and a
+        # reminder due minutes before the close does not need the moment.
+        return queued
+
+    async def due(self) -> list[SendText]:
+        """Nothing to send here: the reminders go through the outbox (see ``queue``)."""
+        await self.queue()
+        return []
+
+    async def send_due(self, runtime: Any) -> int:
+        """Put the due reminders in the outbox; return how many (the sender delivers them)."""
+        return await self.queue()

@@ -3,20 +3,23 @@
 The count covers the participants checked in to the training (the trainer is not one) and
 the training's current vote or open question. The reminder goes through the outbox, so the
 sender's pace and Telegram's limits apply however many are reminded; each participant is
-reminded at most once per item (a vote's round, a question), whoever taps and however often.
+reminded at most once per item (a vote's round, a question), whoever taps and however often,
+and the button counts only those not reminded yet. A vote's reminder carries the button that
+opens its ballot.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.i18n import LANGUAGES
-from handlers.messages import Keyboard
+from handlers.messages import Button, Keyboard, keyboard_to_json
 from handlers.permissions import is_admin, is_trainer
+from handlers.trainings import TrainingVotePress
 from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.models import Training, TrainingQuestion, VoteSession
@@ -24,6 +27,8 @@ from storage.templates import NUDGE, Templates, question_item, vote_item
 from storage.trainings import OPEN as TRAINING_OPEN
 from storage.trainings import Trainings
 from storage.votes import OPEN, Votes
+
+Kind = Literal["vote", "question"]
 
 
 class NudgePress(Callback, prefix="ndg"):
@@ -34,31 +39,49 @@ class NudgePress(Callback, prefix="ndg"):
     item: int
 
 
-def vote_link(ctx: Context, vote: VoteSession) -> str:
-    """Return the deep link that opens the vote's ballot."""
-    return f"https://t.me/{ctx.services.bot_username or 'bot'}?start=vote_{vote.code}"
+async def _status(
+    ctx: Context,
+    kind: Kind,
+    press: NudgePress,
+    item: str,
+    counts: tuple[list[int], int],
+    values: dict[str, object],
+) -> tuple[Html, Keyboard]:
+    """Say who has not answered, and offer to remind those not reminded yet."""
+    silent, total = counts
+    if total == 0:
+        return ctx.t(f"nudges.{kind}_nobody", **values), ()
+    if not silent:
+        return ctx.t(f"nudges.{kind}_all_in", total=total, **values), ()
+    fresh = await Templates(ctx.session).not_reminded(item, silent)
+    reminded = len(silent) - len(fresh)
+    note: Html = Html("")
+    if reminded:
+        note = ctx.t("nudges.reminded_some" if fresh else "nudges.reminded_all", n=reminded)
+    text = ctx.t(f"nudges.{kind}_status", silent=len(silent), total=total, reminded=note, **values)
+    if not fresh:
+        return text, ()
+    return text, ((ctx.button(f"nudges.remind_{kind}", press, n=len(fresh)),),)
 
 
 async def vote_status(ctx: Context, training: Training, vote: VoteSession) -> tuple[Html, Keyboard]:
     """Say how many checked-in participants have not voted, with the reminder button."""
-    silent, total = await Templates(ctx.session).silent_for_vote(training, vote)
-    text = ctx.t("nudges.vote_status", question=vote.question, silent=len(silent), total=total)
-    if not silent:
-        return text, ()
+    templates = Templates(ctx.session)
+    counts = await templates.silent_for_vote(training, vote)
+    item = vote_item(vote, await templates.round_number(vote))
     press = NudgePress(training.id, "v", vote.id)
-    return text, ((ctx.button("nudges.remind", press, n=len(silent)),),)
+    values: dict[str, object] = {"question": vote.question, "code": vote.code}
+    return await _status(ctx, "vote", press, item, counts, values)
 
 
 async def question_status(
     ctx: Context, training: Training, question: TrainingQuestion
 ) -> tuple[Html, Keyboard]:
     """Say how many checked-in participants have not answered, with the reminder button."""
-    silent, total = await Templates(ctx.session).silent_for_question(training, question)
-    text = ctx.t("nudges.question_status", question=question.text, silent=len(silent), total=total)
-    if not silent:
-        return text, ()
+    counts = await Templates(ctx.session).silent_for_question(training, question)
     press = NudgePress(training.id, "q", question.id)
-    return text, ((ctx.button("nudges.remind", press, n=len(silent)),),)
+    values: dict[str, object] = {"question": question.text}
+    return await _status(ctx, "question", press, question_item(question), counts, values)
 
 
 async def training_status(ctx: Context, training: Training) -> tuple[Html, Keyboard]:
@@ -82,6 +105,17 @@ async def training_status(ctx: Context, training: Training) -> tuple[Html, Keybo
     return Html("\n".join(parts)), buttons
 
 
+def _ballot_buttons(ctx: Context, vote: VoteSession) -> dict[str, Any]:
+    """Return the reminder's "🗳 Vote" button per language: it opens the ballot at one tap."""
+    catalogue = ctx.services.catalogue
+    data = TrainingVotePress(vote.id, "ballot").pack()
+    buttons: dict[str, Any] = {}
+    for language in LANGUAGES:
+        label = catalogue.text(language, "trainings.vote_now")
+        buttons[language] = keyboard_to_json(((Button(label, data),),))
+    return buttons
+
+
 async def on_nudge(ctx: Context, press: NudgePress) -> None:
     """Remind the silent participants of the item, each once, through the outbox."""
     training = await Trainings(ctx.session).get(press.training)
@@ -96,6 +130,8 @@ async def on_nudge(ctx: Context, press: NudgePress) -> None:
         return
     templates = Templates(ctx.session)
     catalogue = ctx.services.catalogue
+    buttons: dict[str, Any] | None = None
+    kind: Kind
     if press.kind == "v":
         vote = await Votes(ctx.session).get(press.item)
         owner = await Trainings(ctx.session).of_vote(vote.id) if vote is not None else None
@@ -108,9 +144,8 @@ async def on_nudge(ctx: Context, press: NudgePress) -> None:
             "title": training.title,
             "question": vote.question,
             "code": vote.code,
-            "link": vote_link(ctx, vote),
         }
-        key = "nudges.vote_reminder"
+        kind, buttons = "vote", _ballot_buttons(ctx, vote)
     else:
         question = await Trainings(ctx.session).question(press.item)
         if question is None or question.training_id != training.id or question.state != OPEN:
@@ -119,17 +154,22 @@ async def on_nudge(ctx: Context, press: NudgePress) -> None:
         silent, _total = await templates.silent_for_question(training, question)
         item = question_item(question)
         values = {"title": training.title, "question": question.text}
-        key = "nudges.question_reminder"
+        kind = "question"
     now = ctx.services.clock()
     claimed = await templates.claim(item, silent, now)
     if not claimed:
-        ctx.answer(ctx.t("nudges.all_reminded" if silent else "nudges.none_silent"), alert=True)
+        key = f"nudges.all_reminded_{kind}" if silent else f"nudges.none_silent_{kind}"
+        ctx.answer(ctx.t(key), alert=True)
         return
     await Announcements(ctx.session).to_users(
         NUDGE,
-        {language: catalogue.text(language, key, **values) for language in LANGUAGES},
+        {
+            language: catalogue.text(language, f"nudges.{kind}_reminder", **values)
+            for language in LANGUAGES
+        },
         claimed,
         now,
+        buttons=buttons,
         author_id=ctx.user.id,
     )
     ctx.after_commit(ctx.services.outbox_ready)

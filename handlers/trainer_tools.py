@@ -22,6 +22,8 @@ class VoteToolsPress(Callback, prefix="tpv"):
 
     vote: int
     action: VoteTool
+    # The round a reset's confirmation resets: a second or late press finds it over already.
+    round: int | None = None
 
 
 class TrainingToolsPress(Callback, prefix="tpt"):

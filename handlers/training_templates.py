@@ -112,7 +112,7 @@ async def vote_menu(ctx: Context, vote: VoteSession) -> None:
         code=vote.code,
         question=vote.question,
         round=await templates.round_number(vote),
-        ballots=await Votes(ctx.session).count(vote),
+        n=await Votes(ctx.session).count(vote),
         targets=Html(escape(await _places_text(ctx, places)))
         if places
         else ctx.t("templates.no_targets"),
@@ -162,9 +162,11 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
         ctx.answer(ctx.t("templates.saved" if new else "templates.updated", n=n))
     elif action == "reset":
         ballots = await votes.count(vote)
-        if ballots == 0 and vote.state == OPEN:  # nothing to keep: the next group just joins
-            ctx.answer(ctx.t("templates.reset_empty"), alert=True)
+        if ballots == 0:  # nothing to keep: the next group just joins, or it is reopened
+            key = "templates.reset_empty" if vote.state == OPEN else "templates.reset_reopen"
+            ctx.answer(ctx.t(key), alert=True)
             return
+        number = await templates.round_number(vote)
         ctx.answer()
         ctx.send(
             ctx.t(
@@ -172,18 +174,26 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
                 question=vote.question,
                 code=vote.code,
                 n=ballots,
-                round=await templates.round_number(vote),
+                round=number,
             ),
             (
-                (ctx.button("templates.reset_yes", VoteToolsPress(vote.id, "resetok")),),
+                (ctx.button("templates.reset_yes", VoteToolsPress(vote.id, "resetok", number)),),
                 (ctx.button("templates.back", VoteToolsPress(vote.id, "menu")),),
             ),
         )
     elif action == "resetok":
-        if vote.poll_message_id and vote.poll_chat_id:
+        # The confirmation names its round: pressed twice, or after the next group began,
+        # it must not archive their ballots (nor leave an empty round).
+        poll = (vote.poll_message_id, vote.poll_chat_id)
+        # A confirmation without its round (drawn before rounds were named) matches none.
+        finished = await templates.reset(vote, ctx.services.clock(), expected=press.round or 0)
+        if finished is None:
+            number = await templates.round_number(vote)
+            ctx.answer(ctx.t("templates.reset_stale", round=number), alert=True)
+            return
+        if poll[0] and poll[1]:
             # The old group's poll would go on taking answers nobody counts: stop it.
-            ctx.replies.append(StopPoll(vote.poll_message_id, chat_id=vote.poll_chat_id))
-        finished = await templates.reset(vote, ctx.services.clock())
+            ctx.replies.append(StopPoll(poll[0], chat_id=poll[1]))
         audit.record(
             ctx.user.id,
             "vote.reset",
@@ -371,13 +381,20 @@ async def on_bank(ctx: Context, press: BankPress) -> None:
 # --- a training's tools --------------------------------------------------------------------
 
 
+def _state_key(vote: VoteSession) -> str:
+    """Name a vote's state in the words of its panel; a copy never opened is ready."""
+    if vote.state == OPEN:
+        return "votes.state_open"
+    return "votes.state_closed" if vote.closed_at is not None else "templates.vote_ready"
+
+
 async def training_menu(ctx: Context, training: Training) -> None:
     """Send a training's tools: its votes (each opens its panel), nudges, clone, the bank."""
-    own = await Trainings(ctx.session).votes(training, None, oldest_first=True)
+    own = await Trainings(ctx.session).votes(training, None)  # newest first, as /myvotes
     lines = []
     buttons: list[tuple[Button, ...]] = []
     for vote in own:
-        state = ctx.t("templates.vote_open" if vote.state == OPEN else "templates.vote_ready")
+        state = ctx.t(_state_key(vote))
         lines.append(f"• <code>{vote.code}</code> {escape(short(vote.question, 80))} — {state}")
         buttons.append(
             (Button(f"{vote.code} · {short(vote.question)}", VoteAdminPress(vote.id, "r").pack()),)
@@ -420,7 +437,17 @@ async def on_training_tools(ctx: Context, press: TrainingToolsPress) -> None:
         ctx.user.id, "training.clone", f"training:{copy.code}", source=training.code
     )
     n = len(await Trainings(ctx.session).votes(copy, None))
-    ctx.answer(ctx.t("templates.training_cloned", code=copy.code, n=n))
+    ctx.answer(ctx.t("templates.training_cloned", code=copy.code))
+    # The copy has the same title: the message names both codes, so /training tells them apart.
+    ctx.send(
+        ctx.t(
+            "templates.training_copy",
+            title=training.title,
+            code=copy.code,
+            source=training.code,
+            votes=ctx.t("templates.copied_votes", n=n) if n else Html(""),
+        )
+    )
     ctx.replies.append(training_share(ctx, copy))
     await show_panel(ctx, copy, edit=False)
 

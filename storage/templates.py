@@ -81,6 +81,7 @@ class Templates:
         """Copy a training's settings and its votes' definitions, the votes ready to start."""
         trainings = Trainings(self.session)
         copy = await trainings.create(owner_id, training.title)
+        copy.questions_named = training.questions_named
         for vote in await trainings.votes(training, None, oldest_first=True):
             await trainings.link_vote(copy, await self.clone_vote(vote, owner_id, start=False))
         return copy
@@ -153,9 +154,20 @@ class Templates:
         )
         return int(found or 0) + 1
 
-    async def reset(self, vote: VoteSession, now: datetime | None = None) -> VoteRound:
-        """Close the current round, archive its ballots, and open the vote again, empty."""
+    async def reset(
+        self, vote: VoteSession, now: datetime | None = None, *, expected: int | None = None
+    ) -> VoteRound | None:
+        """Close the current round, archive its ballots, and open the vote again, empty.
+
+        With ``expected``, only that round is closed: None when it is over already (a second
+        press of one confirmation, or an old one), so the next group's ballots stay.
+        """
+        # The vote's row is locked (PostgreSQL; SQLite has one writer anyway) and read
+        # afresh: two presses at once close the round once, the second finds it closed.
+        await self.session.refresh(vote, with_for_update=True)
         number = await self.round_number(vote)
+        if expected is not None and number != expected:
+            return None
         finished = VoteRound(vote_id=vote.id, number=number, closed_at=now or utcnow())
         self.session.add(finished)
         await self.session.flush()
@@ -292,10 +304,7 @@ class Templates:
         """Record a reminder of the item to each user not reminded yet; return those users."""
         # Those reminded already are left out first: a second tap inserts nothing. The insert
         # below still skips any another process claimed meanwhile.
-        done = set(
-            await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item))
-        )
-        user_ids = [u for u in user_ids if u not in done]
+        user_ids = await self.not_reminded(item, user_ids)
         if not user_ids:
             return []
         dialect = self.session.get_bind().dialect.name
@@ -308,6 +317,16 @@ class Templates:
         )
         claimed = set((await self.session.scalars(statement)).all())
         return [u for u in user_ids if u in claimed]
+
+    async def not_reminded(self, item: str, user_ids: Sequence[int]) -> list[int]:
+        """Return those of the users not reminded of the item yet, in the order given."""
+        if not user_ids:
+            return []
+        # All of the item's: at most a room's worth, and no list of thousands of parameters.
+        done = set(
+            await self.session.scalars(select(NudgeSent.user_id).where(NudgeSent.item == item))
+        )
+        return [u for u in user_ids if u not in done]
 
     async def reminded(self, item: str) -> int:
         """Return how many were reminded of the item."""

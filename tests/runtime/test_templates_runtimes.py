@@ -125,7 +125,7 @@ async def test_a_nudge_tap_reaches_the_silent_through_the_outbox(live: LiveBot):
 
     await live.press(TRAINER, "Санал хураалтууд, сануулга, хувилах")
     assert "3 оролцогчоос 2 нь санал өгөөгүй" in live.last_text(TRAINER)
-    await live.press(TRAINER, "2 хүнд сануулах")
+    await live.press(TRAINER, "🔔 Санал: 2 хүнд сануулах")
     assert "2 оролцогчид сануулга" in answered(live)
     for person in PEOPLE[1:]:
         await live.fake.wait_for(
@@ -134,6 +134,11 @@ async def test_a_nudge_tap_reaches_the_silent_through_the_outbox(live: LiveBot):
     assert "саналаа өгөөгүй" not in live.last_text(PEOPLE[0])
     await live.press(TRAINER, "2 хүнд сануулах")  # again: nobody is reminded twice
     assert "өмнө нь сануулга очсон" in answered(live)
+    # The reminder's button opens the ballot in the participant's chat.
+    await live.press(PEOPLE[1], "Санал өгөх")
+    assert QUESTION in live.last_text(PEOPLE[1])
+    await live.press(PEOPLE[1], "Цахим хороо")
+    assert await count(live, Ballot, Ballot.vote_id == vote.id) == 2
 
 
 async def test_the_deadline_reminder_is_sent_once(live: LiveBot):
@@ -148,10 +153,17 @@ async def test_the_deadline_reminder_is_sent_once(live: LiveBot):
     reminders = live.app.vote_reminders
     assert reminders is not None
     # Closes within VOTE_REMIND_BEFORE (30 minutes): due now, for the two who have not voted.
-    sent = await reminders.send_due(live.runtime)
-    sent += await reminders.send_due(live.runtime)  # a second look finds them claimed
-    assert sent == 2
+    # They go in the outbox; the sender delivers them.
+    queued = await reminders.send_due(live.runtime)
+    queued += await reminders.send_due(live.runtime)  # a second look finds them claimed
+    assert queued == 2
     for person in PEOPLE[1:]:
-        text = live.last_text(person)
-        assert "минутын дараа хаагдана" in text and vote.code in text
+        message = await live.receives(person, "минутын дараа хаагдана")
+        assert vote.code in (message.text or "")
     assert "хаагдана" not in live.last_text(PEOPLE[0])
+    sent = [
+        c
+        for c in live.fake.calls("sendMessage")
+        if "минутын дараа хаагдана" in c.params.get("text", "")
+    ]
+    assert len(sent) == 2  # once each
