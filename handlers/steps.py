@@ -13,6 +13,7 @@ preview offers to edit a single answer; several forms may share one step table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -49,6 +50,11 @@ class Invalid(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+def _label_key(text: str) -> str:
+    """Reduce a label to its words for matching what is typed: "☝️ Нэг сонголт" → "нэг сонголт"."""
+    return " ".join(re.sub(r"[^\w\s]", " ", html.plain(text)).split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -256,9 +262,18 @@ class Form:
         try:
             result = await step.accept(ctx, run, answer)
         except Invalid as refusal:
-            ctx.send(ctx.t(refusal.key, **refusal.values))
-            await self._enter(ctx, run, step, edit=False)
-            return
+            # A button's label typed instead of pressed ("Нэг сонголт", "Гараар хаана").
+            typed = await self._typed_button(ctx, run, step, answer)
+            if typed is None:
+                ctx.send(ctx.t(refusal.key, **refusal.values))
+                await self._enter(ctx, run, step, edit=False)
+                return
+            try:
+                result = await step.accept(ctx, run, typed)
+            except Invalid as again:
+                ctx.send(ctx.t(again.key, **again.values))
+                await self._enter(ctx, run, step, edit=False)
+                return
         if isinstance(result, Stop):
             return
         if isinstance(result, Again):
@@ -271,6 +286,26 @@ class Form:
             return
         run.values[step.name] = result
         await self._advance(ctx, run, step)
+
+    async def _typed_button(
+        self, ctx: Context, run: FormRun, step: Step, answer: Answer
+    ) -> Answer | None:
+        """Return the press whose button label the text repeats, if exactly one does."""
+        if answer.text is None or not _label_key(answer.text):
+            return None
+        prompt = await step.ask(ctx, run)
+        found = [
+            press
+            for row in prompt.buttons
+            for button in row
+            if _label_key(button.label) == _label_key(answer.text)
+            and isinstance(press := Callback.parse(button.data or ""), StepPress)
+            and press.prefix == self.name
+            and press.step == step.name
+        ]
+        if len(found) != 1:
+            return None
+        return Answer(choice=found[0].value, argument=found[0].argument)
 
     def _steps(self, run: FormRun) -> tuple[Step, ...]:
         if run.only is None:

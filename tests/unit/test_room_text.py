@@ -136,3 +136,24 @@ async def test_a_second_open_training_is_pointed_out_and_the_list_shows_states(a
     replies = await coach.send("/training")
     labels = coach.last().labels()
     assert any(label.startswith(f"🟢 {first.code} · Эхний сургалт · ") for label in labels)
+
+
+async def test_a_buttons_label_typed_instead_of_pressed_counts_as_the_press(app):
+    coach = await trainer(app)
+    await coach.send("/newvote")
+    await coach.send("Аль арга илүү үр дүнтэй вэ?")
+    for option in ("Иргэдийн хурал", "Цахим санал асуулга"):
+        await coach.send(option)
+    for typed in ("Болсон", "нэг сонголт", "Нэргүй", "шууд харуулах", "Гараар хаана"):
+        replies = await coach.send(typed)
+        assert "Доорх товчнуудаас сонгоно уу" not in " ".join(coach.texts(replies)), typed
+    replies = await coach.send("Эхлүүлэх")
+    [vote] = await rows_of(app, VoteSession)
+    assert vote.kind == "single" and vote.live is True and not vote.named
+    replies = await coach.send("/newvote")
+    await coach.send("Өөр асуулт байна уу?")
+    for option in ("Тийм", "Үгүй"):
+        await coach.send(option)
+    await coach.send("Болсон")
+    replies = await coach.send("аль нь ч биш")  # no button says that: asked again
+    assert "Доорх товчнуудаас сонгоно уу" in " ".join(coach.texts(replies))
