@@ -6,7 +6,7 @@ from handlers.html import plain
 from handlers.trainings import shorten
 from storage.models import OpenAnswer, RoomQuestion, Training, VoteSession
 from tests.support.chat import Chat
-from tests.unit.test_trainings import open_training, participant, rows_of, trainer
+from tests.unit.test_trainings import open_training, participant, room, rows_of, trainer
 
 
 async def asked(coach: Chat, question: str = "Сайн засаглалыг нэг үгээр?") -> None:
@@ -15,10 +15,7 @@ async def asked(coach: Chat, question: str = "Сайн засаглалыг нэ
 
 
 async def test_short_answers_count_while_the_question_is_open(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    bold = await participant(app, 21, "Болд")
-    await bold.send(training.code)
+    coach, training, [bold] = await room(app, "Болд")
     await asked(coach, "Та хэдэн жил ажиллаж байна?")
     said = []
     for short in ("Тийм", "12", "Ok", "👍"):
@@ -35,10 +32,7 @@ async def test_short_answers_count_while_the_question_is_open(app):
 
 
 async def test_the_menus_ask_a_question_sends_text_to_the_faq_not_the_cloud(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    bold = await participant(app, 21, "Болд")
-    await bold.send(training.code)
+    coach, _training, [bold] = await room(app, "Болд")
     await asked(coach)
     await bold.send("/menu")
     await bold.press("Асуулт асуух")
@@ -50,10 +44,7 @@ async def test_the_menus_ask_a_question_sends_text_to_the_faq_not_the_cloud(app)
 
 
 async def test_a_late_answer_is_told_the_question_closed_once(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    bold = await participant(app, 21, "Болд")
-    await bold.send(training.code)
+    coach, _training, [bold] = await room(app, "Болд")
     await asked(coach)
     await bold.send("ил тод")
     await coach.press("Асуултыг хаах")
@@ -101,10 +92,7 @@ async def test_pasted_links_check_in_and_open_votes(app):
 
 
 async def test_cancelling_with_nothing_typed_keeps_no_draft(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    bold = await participant(app, 21, "Болд")
-    await bold.send(training.code)
+    _coach, _training, [bold] = await room(app, "Болд")
     await bold.press("Сургагчаас асуух")
     replies = await bold.send("/cancel")
     said = bold.texts(replies)[0]

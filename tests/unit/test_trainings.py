@@ -52,6 +52,16 @@ async def open_training(chat: Chat, title: str = "Хорооны хурлын а
     return training
 
 
+async def room(app, *names: str) -> tuple[Chat, Training, list[Chat]]:
+    """Open a training and check registered participants in (ids 21, 22, … in order)."""
+    coach = await trainer(app)
+    training = await open_training(coach)
+    people = [await participant(app, 21 + i, name) for i, name in enumerate(names)]
+    for person in people:
+        await person.send(training.code)
+    return coach, training, people
+
+
 async def rows_of(app, model: type) -> list[Any]:
     async with app.database.transaction() as session:
         return list((await session.scalars(select(model).order_by(model.id))).all())
