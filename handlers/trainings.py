@@ -31,7 +31,7 @@ from handlers.messages import (
     SendPhoto,
     rows,
 )
-from handlers.permissions import is_trainer
+from handlers.permissions import is_admin, is_trainer
 from handlers.room_questions import owned_training
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.trainer_tools import TrainingToolsPress
@@ -254,7 +254,9 @@ async def training_command(ctx: Context) -> None:
     trainings = Trainings(ctx.session)
     typed = " ".join(clean_name(ctx.incoming.args).split())
     if not typed:
-        own = await trainings.of_owner(ctx.user.id)
+        own = list(await trainings.of_owner(ctx.user.id))
+        if await is_admin(ctx):  # admins reach every running training (a trainer left)
+            own += [t for t in await trainings.running() if t not in own]
         buttons = tuple(
             (Button(_list_label(ctx, t), TrainingPress(t.id, "panel").pack()),) for t in own
         )

@@ -84,6 +84,16 @@ class Trainings:
         )
         return result.all()
 
+    async def running(self, limit: int = 10) -> Sequence[Training]:
+        """Return the newest trainings not yet ended, whoever runs them (for admins)."""
+        result = await self.session.scalars(
+            select(Training)
+            .where(Training.state != CLOSED)
+            .order_by(Training.id.desc())
+            .limit(limit)
+        )
+        return result.all()
+
     def set_state(self, training: Training, state: str, now: datetime | None = None) -> None:
         """Move the training on: open, evaluation, or closed."""
         training.state = state
