@@ -264,7 +264,7 @@ async def owned_training(ctx: Context, training_id: int) -> Training | None:
         ctx.answer(ctx.t("error.outdated_button"))
         return None
     if not await is_trainer(ctx):  # a revoked trainer is told why, not "someone else's"
-        ctx.answer(ctx.t("trainings.trainers_only"), alert=True)
+        ctx.answer(ctx.t("trainings.trainer_buttons"), alert=True)
         return None
     if training.owner_id != ctx.user.id and not await is_admin(ctx):
         ctx.answer(ctx.t("trainings.not_yours"), alert=True)

@@ -16,7 +16,7 @@ async def test_an_admin_reaches_a_training_whose_trainer_lost_the_right(app):
     async with app.database.transaction() as session:
         await session.execute(delete(RoleGrant).where(RoleGrant.user_id == TRAINER))
     await coach.press("Шинэчлэх")  # the panel, pressed after the right was revoked
-    assert "эрх олгогдсон сургагч" in coach.notices[-1]
+    assert "зөвхөн эрх олгогдсон сургагч багш ашиглана" in coach.notices[-1]
 
     admin = Chat(app, ADMIN_ID, first_name="Админ")
     await register(admin)
