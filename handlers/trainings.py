@@ -950,6 +950,13 @@ EVALUATE = Form(
 )
 
 
+async def open_evaluation(ctx: Context, training: Training) -> None:
+    """Open the evaluation form; say first when it replaces the user's earlier evaluation."""
+    if await Trainings(ctx.session).evaluation(training, ctx.user.id) is not None:
+        ctx.send(ctx.t("trainings.evaluation_again"))
+    await EVALUATE.open(ctx, {"training": training.id}, RATINGS[0], edit=False)
+
+
 async def on_evaluate(ctx: Context, press: EvaluatePress) -> None:
     """Open the evaluation for a checked-in participant."""
     training = await Trainings(ctx.session).get(press.training)
@@ -957,7 +964,7 @@ async def on_evaluate(ctx: Context, press: EvaluatePress) -> None:
         return
     assert training is not None
     ctx.answer()
-    await EVALUATE.open(ctx, {"training": training.id}, RATINGS[0], edit=False)
+    await open_evaluation(ctx, training)
 
 
 async def evaluate_command(ctx: Context) -> None:
@@ -976,7 +983,7 @@ async def evaluate_command(ctx: Context) -> None:
         ctx.send(ctx.t("trainings.unknown_code", code=ctx.incoming.args.strip()[:20]))
         return
     if await may_evaluate(ctx, training):
-        await EVALUATE.open(ctx, {"training": training.id}, RATINGS[0], edit=False)
+        await open_evaluation(ctx, training)
 
 
 def register(router: Router) -> None:

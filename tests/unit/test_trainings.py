@@ -250,6 +250,7 @@ async def test_only_attendees_evaluate_and_the_trainer_sees_the_means(app):
     await coach.press_data(TrainingPress(training.id, "endok").pack())  # a repeat: nothing new
     replies = await dulmaa.send("/evaluate")  # no code: the training she checked in to
     assert "1/3" in plain(dulmaa.last().text)
+    assert "өмнөх үнэлгээ тань шинэчлэгдэнэ" in dulmaa.texts(replies)[0]  # she rated already
     await dulmaa.send("/cancel")
     ended = app.services.clock()
     app.services.clock = lambda: ended + timedelta(hours=49)
