@@ -32,11 +32,7 @@ class TrainingVotePress(Callback, prefix="trv"):
 async def tell_attendees(
     ctx: Context, training: Training, notice: Callable[[str], tuple[Html, Keyboard]]
 ) -> int:
-    """Send everyone checked in (not the trainer) a notice in their language; return how many.
-
-    It goes through the outbox: the sender paces a room of two thousand at Telegram's
-    limits, and a crash in between leaves the rest to send, not lost.
-    """
+    """Send everyone checked in (not the trainer) a notice in their language; return how many."""
     attendees = [user.id for _attendance, user in await Trainings(ctx.session).attendees(training)]
     catalogue = ctx.services.catalogue
     texts: dict[str, str] = {}

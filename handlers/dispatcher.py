@@ -3,8 +3,9 @@
 It also holds the one policy for what a user types (the README's "Free text"): in a form
 step text answers the step; a command leaves the form, keeps its draft and says how to come
 back; /start with a draft offers to continue it; greetings, thanks and noise get a short
-answer and the menu (never forwarded); on a search results screen text is a new search;
-elsewhere it is a vote code or a question.
+answer and the menu (never forwarded), except while a training's question is open, when a
+participant's text answers it; on a search results screen text is a new search; elsewhere
+it is a vote code or a question.
 
 Every event is applied at most once (Telegram's update id is claimed in the same
 transaction as its effects), and one user's events are applied one at a time, in order:
