@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.reminders import Nudges
 from handlers.i18n import LANGUAGES, TIMEZONE, Catalogue
-from handlers.messages import SendText
 from storage.announcements import Announcements
 from storage.database import Database
 from storage.models import utcnow
@@ -75,11 +74,6 @@ class VoteReminders(Nudges):
         # No wake-up call: the sender looks at the outbox every few seconds anyway, and a
         # reminder due minutes before the close does not need the moment.
         return queued
-
-    async def due(self) -> list[SendText]:
-        """Nothing to send here: the reminders go through the outbox (see ``queue``)."""
-        await self.queue()
-        return []
 
     async def send_due(self, runtime: Any) -> int:
         """Put the due reminders in the outbox; return how many (the sender delivers them)."""

@@ -57,15 +57,18 @@ async def tell_attendees(
     return announcement.recipients
 
 
+def ballot_button(ctx: Context, vote: VoteSession, language: str) -> Button:
+    """Return the button that opens a training vote's ballot (checked in: one tap votes)."""
+    label = ctx.services.catalogue.text(language, "trainings.vote_now")
+    return Button(label, TrainingVotePress(vote.id, "ballot").pack())
+
+
 def vote_offer(ctx: Context, vote: VoteSession, language: str) -> tuple[Html, Keyboard]:
     """Return a participant's invitation to a training's vote, in their language."""
     catalogue = ctx.services.catalogue
     buttons = (
         (
-            Button(
-                catalogue.text(language, "trainings.vote_now"),
-                TrainingVotePress(vote.id, "ballot").pack(),
-            ),
+            ballot_button(ctx, vote, language),
             Button(
                 catalogue.text(language, "trainings.vote_count"),
                 TrainingVotePress(vote.id, "count").pack(),

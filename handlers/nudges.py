@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from handlers.attendees import ballot_button
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.i18n import LANGUAGES
-from handlers.messages import Button, Keyboard, keyboard_to_json
+from handlers.messages import Keyboard, keyboard_to_json
 from handlers.permissions import is_admin, is_trainer
-from handlers.trainings import TrainingVotePress
 from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.models import Training, TrainingQuestion, VoteSession
@@ -107,13 +107,10 @@ async def training_status(ctx: Context, training: Training) -> tuple[Html, Keybo
 
 def _ballot_buttons(ctx: Context, vote: VoteSession) -> dict[str, Any]:
     """Return the reminder's "🗳 Vote" button per language: it opens the ballot at one tap."""
-    catalogue = ctx.services.catalogue
-    data = TrainingVotePress(vote.id, "ballot").pack()
-    buttons: dict[str, Any] = {}
-    for language in LANGUAGES:
-        label = catalogue.text(language, "trainings.vote_now")
-        buttons[language] = keyboard_to_json(((Button(label, data),),))
-    return buttons
+    return {
+        language: keyboard_to_json(((ballot_button(ctx, vote, language),),))
+        for language in LANGUAGES
+    }
 
 
 async def on_nudge(ctx: Context, press: NudgePress) -> None:

@@ -27,7 +27,7 @@ from handlers.permissions import is_admin, is_trainer
 from handlers.steps import Answer, Form, FormRun, Prompt, Step
 from knowledge.clean import clean_name
 from storage.audit import AuditLog
-from storage.models import RoomQuestion, Training
+from storage.models import Training
 from storage.room_questions import Ranked, RoomQuestions
 from storage.trainings import CLOSED, Trainings
 
@@ -55,6 +55,8 @@ class UpvotePress(Callback, prefix="rqv"):
 
 
 Mark = Literal["answered", "pin", "hide"]
+# The question's field each mark sets.
+MARKS: dict[str, str] = {"answered": "answered", "pin": "pinned", "hide": "hidden"}
 # The word of the toast after a mark is set (True) or cleared (False).
 OUTCOMES: dict[str, dict[bool, str]] = {
     "answered": {True: "answered", False: "unanswered"},
@@ -334,10 +336,10 @@ async def on_curate(ctx: Context, press: CuratePress) -> None:
         return
     number = await questions.number(question)
     outcome = OUTCOMES[press.action][press.on]
-    if marked(question, press.action) == press.on:
+    if getattr(question, MARKS[press.action]) == press.on:
         ctx.answer(ctx.t(f"room_questions.already.{outcome}", number=number))
     else:
-        mark(question, press.action, press.on)
+        setattr(question, MARKS[press.action], press.on)
         if press.action == "hide":
             AuditLog(ctx.session).record(
                 ctx.user.id,
@@ -347,25 +349,6 @@ async def on_curate(ctx: Context, press: CuratePress) -> None:
             )
         ctx.answer(ctx.t(f"room_questions.done.{outcome}", number=number))
     await show_trainer_list(ctx, training, edit=True)
-
-
-def marked(question: RoomQuestion, action: Mark) -> bool:
-    """Return one of the question's marks."""
-    if action == "answered":
-        return question.answered
-    if action == "pin":
-        return question.pinned
-    return question.hidden
-
-
-def mark(question: RoomQuestion, action: Mark, on: bool) -> None:
-    """Set one of the question's marks."""
-    if action == "answered":
-        question.answered = on
-    elif action == "pin":
-        question.pinned = on
-    else:
-        question.hidden = on
 
 
 def register(router: Router) -> None:

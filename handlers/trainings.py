@@ -653,18 +653,15 @@ async def on_hide(ctx: Context, press: HidePress) -> None:
     training = await owned_training(ctx, question.training_id)
     if training is None:
         return
-    if press.hide is not None and press.hide == answer.hidden:
-        # Done already (a double tap, an older message): say so and show it as it is.
-        ctx.answer(ctx.t("trainings.hidden" if answer.hidden else "trainings.shown"))
-        await show_cloud(ctx, training, start=press.start)
-        return
-    answer.hidden = not answer.hidden
-    AuditLog(ctx.session).record(
-        ctx.user.id,
-        "training.hide" if answer.hidden else "training.unhide",
-        f"training:{training.code}",
-        answer=answer.id,
-    )
+    # Done already (a double tap, an older message): nothing changes, it is said as it is.
+    if press.hide is None or press.hide != answer.hidden:
+        answer.hidden = not answer.hidden
+        AuditLog(ctx.session).record(
+            ctx.user.id,
+            "training.hide" if answer.hidden else "training.unhide",
+            f"training:{training.code}",
+            answer=answer.id,
+        )
     ctx.answer(ctx.t("trainings.hidden" if answer.hidden else "trainings.shown"))
     await show_cloud(ctx, training, start=press.start)
 
