@@ -5,15 +5,11 @@ from __future__ import annotations
 from handlers.html import plain
 from handlers.trainings import HidePress
 from storage.models import OpenAnswer
-from tests.unit.test_trainings import open_training, participant, rows_of, trainer
+from tests.unit.test_trainings import room, rows_of
 
 
 async def test_every_answer_can_be_hidden_and_a_double_tap_does_not_undo_it(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    people = [await participant(app, 40 + i, f"Оролцогч{i}") for i in range(6)]
-    for person in people:
-        await person.send(training.code)
+    coach, _training, people = await room(app, *(f"Оролцогч{i}" for i in range(6)))
     await coach.press("Асуулт асуух")
     await coach.send("Нэг үгээр?")
     await people[0].send("муу үг")  # the first answer: later it is far down the list

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -343,9 +343,10 @@ async def test_rounds_number_on_and_keep_every_ballot(app):
         assert await votes.count(vote) == 0 and vote.state == "open"
 
 
-async def test_two_workers_at_once_remind_each_officer_once(app):
-    district_id = await seeded(app, [1, 2, 3, 4, 5])
-    now = utcnow()
+async def targeted_vote(
+    app, closes_at: datetime, places: list[tuple[int, int | None]], voter: int | None = None
+) -> None:
+    """Open a vote of user 1's closing then, aimed at the places (one voter already voted)."""
     async with app.database.transaction() as session:
         vote = await Votes(session).create(
             owner_id=1,
@@ -354,10 +355,17 @@ async def test_two_workers_at_once_remind_each_officer_once(app):
             kind="single",
             named=False,
             live=True,
-            closes_at=now + timedelta(minutes=20),
+            closes_at=closes_at,
         )
-        await Votes(session).cast(vote, 2, [0])
-        await Templates(session).set_targets(vote, [(district_id, 5)])
+        if voter is not None:
+            await Votes(session).cast(vote, voter, [0])
+        await Templates(session).set_targets(vote, places)
+
+
+async def test_two_workers_at_once_remind_each_officer_once(app):
+    district_id = await seeded(app, [1, 2, 3, 4, 5])
+    now = utcnow()
+    await targeted_vote(app, now + timedelta(minutes=20), [(district_id, 5)], voter=2)
     workers = [
         VoteReminders(app.database, app.services.catalogue, clock=lambda: now) for _ in range(2)
     ]
@@ -376,17 +384,7 @@ async def test_two_workers_at_once_remind_each_officer_once(app):
 async def test_a_deadline_reminder_a_minute_before_says_minute(app):
     district_id = await seeded(app, [1, 3])
     now = utcnow()
-    async with app.database.transaction() as session:
-        vote = await Votes(session).create(
-            owner_id=1,
-            question="Q?",
-            options=["a", "b"],
-            kind="single",
-            named=False,
-            live=True,
-            closes_at=now + timedelta(seconds=50),
-        )
-        await Templates(session).set_targets(vote, [(district_id, None)])
+    await targeted_vote(app, now + timedelta(seconds=50), [(district_id, None)])
     await VoteReminders(app.database, app.services.catalogue, clock=lambda: now).queue()
     [message] = await delivered(app)
     assert "in 1 minute." in plain(message.text)

@@ -10,7 +10,7 @@ from handlers.html import plain
 from handlers.messages import SendDocument
 from handlers.trainer_tools import VoteToolsPress
 from handlers.trainings import TrainingPress
-from storage.models import Attendance, VoteSession
+from storage.models import Attendance, Training, VoteSession
 from tests.support.chat import Chat, register
 from tests.support.outbox import delivered
 from tests.unit.test_trainings import open_training, participant, rows_of, trainer
@@ -47,9 +47,7 @@ async def test_a_training_votes_code_checks_the_voter_in(app):
     await outsider.press("Цахим хороо")
     [attendance] = await rows_of(app, Attendance)
     assert (attendance.user_id, attendance.via) == (27, "vote")
-    replies = await coach.press_data(TrainingPress(training.id, "att").pack())
-    [sheet] = [r for r in replies if isinstance(r, SendDocument)]
-    rows = list(csv.reader(io.StringIO(sheet.document.decode("utf-8-sig"))))
+    sheet, rows = await attendance_sheet(coach, training)
     assert rows[1][6:] == ["санал хураалтын код", "27"] and "1 хүн" in plain(sheet.caption)
 
 
@@ -59,7 +57,13 @@ async def test_the_sheet_learns_a_newcomers_khoroo_after_they_register(app):
     newcomer = Chat(app, 23, first_name="Зочин")
     await newcomer.send(f"/start tr_{training.code}")
     await register(newcomer)
+    _sheet, rows = await attendance_sheet(coach, training)
+    assert rows[1][3:6] == ["Баянгол", "5", "тийм"]
+
+
+async def attendance_sheet(coach: Chat, training: Training) -> tuple[SendDocument, list[list[str]]]:
+    """Press the panel's attendance export; return the file and its rows."""
     replies = await coach.press_data(TrainingPress(training.id, "att").pack())
     [sheet] = [r for r in replies if isinstance(r, SendDocument)]
-    rows = list(csv.reader(io.StringIO(sheet.document.decode("utf-8-sig"))))
-    assert rows[1][3:6] == ["Баянгол", "5", "тийм"]
+    assert isinstance(sheet.document, bytes)
+    return sheet, list(csv.reader(io.StringIO(sheet.document.decode("utf-8-sig"))))

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from handlers.html import plain
-from tests.unit.test_trainings import open_training, participant, trainer
+from tests.unit.test_trainings import room
 
 
 async def test_the_trainers_cloud_reads_as_people_wrote(app):
-    coach = await trainer(app)
-    training = await open_training(coach)
-    chats = [await participant(app, 21 + i, f"Оролцогч {i}") for i in range(4)]
-    for chat in chats:
-        await chat.send(training.code)
+    coach, _training, chats = await room(app, *(f"Оролцогч {i}" for i in range(4)))
     await coach.press("Асуулт асуух")
     await coach.send("Сайн засаглалыг юу гэж ойлгох вэ?")
     answers = (
