@@ -63,9 +63,13 @@ async def projector(app) -> AsyncIterator[Projector]:
 
 async def until(browser: Any, condition: Any) -> Any:
     """Wait in a thread for a condition on the page, so the server keeps serving meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return await asyncio.to_thread(WebDriverWait(browser, 15).until, condition)
+    # The page redraws its lists on every poll; an element read mid-redraw is stale, which
+    # only means "look again", not a failure.
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    return await asyncio.to_thread(wait.until, condition)
 
 
 def widths(browser: Any) -> list[str]:

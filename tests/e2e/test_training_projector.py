@@ -10,7 +10,7 @@ import pytest
 
 from bot.projector import Projector
 from storage.models import VoteSession
-from tests.e2e.test_projector import browser, until  # noqa: F401 (browser is a fixture)
+from tests.e2e.test_projector import browser, until, widths  # noqa: F401 (browser is a fixture)
 from tests.unit.test_trainings import open_training, participant, rows_of, trainer
 
 pytestmark = pytest.mark.browser
@@ -94,8 +94,7 @@ async def test_the_page_follows_answers_questions_and_the_vote(app, projector, b
     # The open vote's code is on the wall: the room joins before the bot's offer reaches all.
     assert browser.find_element("id", "vote-code").text == vote.code
     assert browser.find_element("id", "vote-join").is_displayed()
-    bars = browser.find_elements("css selector", "#options .bar")
-    assert [bar.get_attribute("style") for bar in bars] == ["width: 0%;", "width: 0%;"]
+    await until(browser, lambda b: widths(b) == ["width: 0%;", "width: 0%;"])
     await coach.press("Дүнг нээх")
     await until(
         browser,
