@@ -280,7 +280,9 @@ def _drop_last_vowel(key: str) -> str:
         and not key[-1].isdigit()
         and not key[-3].isdigit()
     ):
-        return key[:-2] + key[-1]
+        # Folding wrote doubled letters once (мэдээллийн → medelin), so a drop that brings
+        # two alike together (мэдээлэл → medell) keeps one, or the forms would part.
+        return key[:-2] if key[-3] == key[-1] else key[:-2] + key[-1]
     return key
 
 

@@ -58,7 +58,6 @@ _LINK = re.compile(r"(?:\bhttps?://|\bwww\.|\S*@)\S*", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[^\w\s'’ʼ-]+|\s-+\s|_+")
 _WORD = re.compile(r"[^\W_]+(?:[-'’ʼ][^\W_]+)*")
 _JOINERS = str.maketrans(dict.fromkeys("-'’ʼ", ""))
-_DOUBLED = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True)
@@ -85,17 +84,7 @@ def _word(written: str) -> _Word | None:
     folded = fold_word(written.lower().translate(_JOINERS))
     if not folded or folded in STOPWORDS or folded in _CLOUD_STOPWORDS:
         return _Word(written, "")
-    return _Word(written, _root(folded))
-
-
-def _root(folded: str) -> str:
-    """Return the stem of a folded word, the same for its bare and inflected forms."""
-    root = stem(folded)
-    # Dropping a vowel can double a letter the key had single (мэдээлэл → "medell", while
-    # мэдээллийн gives "medl"); knowledge.text's stemmer is shared with the FAQ and search,
-    # so the cloud collapses the double and stems again itself.
-    single = _DOUBLED.sub(r"\1", root)
-    return stem(single) if single != root else root
+    return _Word(written, stem(folded))
 
 
 def _clauses(answer: str) -> list[list[_Word]]:

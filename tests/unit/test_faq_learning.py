@@ -11,7 +11,7 @@ from storage.models import AuditEntry, FaqLesson
 from tests.support.chat import Chat, register
 
 # Worded the way an officer complains, not like any example of the topic: the bot is unsure.
-MISS = "Манай зөвлөлийнхөн шинэ журмыг хүлээж авахгүй байна, яах вэ"
+MISS = "Манай багийнхан шинэ журмыг хүлээж авахгүй байна, яах вэ"
 TOPIC = "change-resistance"
 TITLE = "Өөрчлөлтийн эсэргүүцлийг"  # the start of the topic's Mongolian title
 ANSWER_WORDS = "Эсэргүүцэл 2 янз"  # words of the topic's own answer

@@ -35,6 +35,9 @@ SAME_TERMS = [
     ("чанар", "chanar"),
     ("шилэн", "shilen"),
     ("хяналт", "hyanalt", "khyanalt", "xyanalt", "hianalt"),
+    # Dropping the vowel brings two alike letters together (лэл → лл), written once.
+    ("мэдээлэл", "мэдээллийн", "мэдээллээ", "medeelel", "medeelliin"),
+    ("зөвлөл", "зөвлөлийн", "zuvlul", "zovlol"),
 ]
 
 
