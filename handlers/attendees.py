@@ -86,6 +86,11 @@ async def take_vote(ctx: Context, training: Training, vote: VoteSession) -> None
     and the trainer is told how many it goes to.
     """
     await Trainings(ctx.session).link_vote(training, vote)
+    await offer_vote(ctx, training, vote)
+
+
+async def offer_vote(ctx: Context, training: Training, vote: VoteSession) -> None:
+    """Offer a training's vote to the room, results hidden until revealed; tell the trainer."""
     vote.live = False
     told = await tell_attendees(ctx, training, lambda language: vote_offer(ctx, vote, language))
     ctx.send(ctx.t("trainings.vote_sent", question=vote.question, n=told))

@@ -25,7 +25,7 @@ from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
 from handlers.trainings import share as training_share
 from handlers.trainings import show_panel
 from handlers.vote_admin import share, show_results
-from handlers.votes import VoteAdminPress, changed
+from handlers.votes import VoteAdminPress, changed, opening_key, state_key
 from storage.audit import AuditLog
 from storage.models import BankQuestion, District, Training, VoteSession
 from storage.templates import Templates
@@ -163,8 +163,11 @@ async def on_vote_tools(ctx: Context, press: VoteToolsPress) -> None:
     elif action == "reset":
         ballots = await votes.count(vote)
         if ballots == 0:  # nothing to keep: the next group just joins, or it is reopened
-            key = "templates.reset_empty" if vote.state == OPEN else "templates.reset_reopen"
-            ctx.answer(ctx.t(key), alert=True)
+            if vote.state == OPEN:
+                ctx.answer(ctx.t("templates.reset_empty"), alert=True)
+            else:
+                label = ctx.t(opening_key(vote))
+                ctx.answer(ctx.t("templates.reset_reopen", button=label), alert=True)
             return
         number = await templates.round_number(vote)
         ctx.answer()
@@ -381,20 +384,13 @@ async def on_bank(ctx: Context, press: BankPress) -> None:
 # --- a training's tools --------------------------------------------------------------------
 
 
-def _state_key(vote: VoteSession) -> str:
-    """Name a vote's state in the words of its panel; a copy never opened is ready."""
-    if vote.state == OPEN:
-        return "votes.state_open"
-    return "votes.state_closed" if vote.closed_at is not None else "templates.vote_ready"
-
-
 async def training_menu(ctx: Context, training: Training) -> None:
     """Send a training's tools: its votes (each opens its panel), nudges, clone, the bank."""
     own = await Trainings(ctx.session).votes(training, None)  # newest first, as /myvotes
     lines = []
     buttons: list[tuple[Button, ...]] = []
     for vote in own:
-        state = ctx.t(_state_key(vote))
+        state = ctx.t(state_key(vote))
         lines.append(f"• <code>{vote.code}</code> {escape(short(vote.question, 80))} — {state}")
         buttons.append(
             (Button(f"{vote.code} · {short(vote.question)}", VoteAdminPress(vote.id, "r").pack()),)

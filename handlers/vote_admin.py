@@ -17,7 +17,7 @@ import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import limits, validators
-from handlers.attendees import take_vote
+from handlers.attendees import offer_vote, take_vote
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.html import Html, escape, plain
@@ -43,6 +43,7 @@ from storage.audit import AuditLog
 from storage.models import ArchivedBallot, Ballot, User, VoteSession
 from storage.practices import Practices
 from storage.templates import Templates
+from storage.trainings import OPEN as TRAINING_OPEN
 from storage.trainings import Trainings
 from storage.votes import OPEN, Votes
 
@@ -434,9 +435,14 @@ async def on_button(ctx: Context, press: VoteAdminPress) -> None:
         ctx.answer(ctx.t("votes.closed_notice"))
         changed(ctx, vote.id)
     elif action == "o" and vote.state != OPEN:
+        first = vote.closed_at is None  # a copy in a cloned training, never opened yet
         await votes.reopen(vote)
-        ctx.answer(ctx.t("votes.reopened_notice"))
+        ctx.answer(ctx.t("votes.opened_notice" if first else "votes.reopened_notice"))
         changed(ctx, vote.id)
+        # Its first opening is the moment the room needs it, as for a vote opened new.
+        training = await Trainings(ctx.session).of_vote(vote.id) if first else None
+        if training is not None and training.state == TRAINING_OPEN:
+            await offer_vote(ctx, training, vote)
     elif action == "e":
         ctx.answer()
         ballots = await votes.ballots(vote)

@@ -107,6 +107,18 @@ def changed(ctx: Context, vote_id: int) -> None:
 # --- how results read ----------------------------------------------------------------------
 
 
+def state_key(vote: VoteSession) -> str:
+    """Name a vote's state: open, closed, or ready (a copy never opened has no close time)."""
+    if vote.state == OPEN:
+        return "votes.state_open"
+    return "votes.state_closed" if vote.closed_at is not None else "votes.state_ready"
+
+
+def opening_key(vote: VoteSession) -> str:
+    """Name the button that opens a closed vote: a copy never opened is opened, not reopened."""
+    return "votes.open" if vote.closed_at is None else "votes.reopen"
+
+
 def results_text(catalogue: Catalogue, language: str, vote: VoteSession, result: Tally) -> Html:
     """Render the results as the trainer reads them."""
 
@@ -148,7 +160,7 @@ def results_text(catalogue: Catalogue, language: str, vote: VoteSession, result:
         "votes.results",
         question=vote.question,
         code=vote.code,
-        state=t("votes.state_open" if vote.state == OPEN else "votes.state_closed"),
+        state=t(state_key(vote)),
         n=result.ballots,
         lines=Html("\n".join(lines)),
         footer=footer,
@@ -174,7 +186,7 @@ def results_buttons(catalogue: Catalogue, language: str, vote: VoteSession) -> K
             rows += ((button("votes.post_poll", "p"),),)
         return (*rows, (tools,))
     return (
-        (button("votes.reopen", "o"), button("votes.chart", "g")),
+        (button(opening_key(vote), "o"), button("votes.chart", "g")),
         (button("votes.export", "e"), tools),
     )
 

@@ -17,6 +17,7 @@ from handlers.nudges import NudgePress
 from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
 from handlers.training_templates import BankPress
 from handlers.trainings import TrainingVotePress
+from handlers.votes import VoteAdminPress
 from storage.models import (
     Announcement,
     ArchivedBallot,
@@ -194,6 +195,15 @@ async def test_a_training_clones_with_its_votes_ready_to_start(app):
         votes = await Trainings(session).votes(copy, None, oldest_first=True)
     assert [v.question for v in votes] == [QUESTION, "Хамгийн хэрэгтэй сэдэв?"]
     assert all(v.state == "closed" for v in votes)  # ready: the trainer opens each in turn
+    # Opening one in the new session offers it to the room, as a vote opened new would be.
+    person = await officer(app, 20)
+    await person.send(copy.code)
+    panel = await owner.press_data(VoteAdminPress(votes[0].id, "r").pack())
+    assert "🔓 Нээх" in [b.label for m in panel for row in getattr(m, "buttons", ()) for b in row]
+    replies = await owner.press_data(VoteAdminPress(votes[0].id, "o").pack())
+    assert any("Санал хураалт нээгдлээ" in a.text for a in sent(replies, AnswerButton))
+    *_, offer = await rows(app, Announcement)
+    assert offer.kind == "training" and offer.recipients == 1 and QUESTION in offer.text
     stranger = await trainer(app, OTHER)
     replies = await stranger.press_data(TrainingToolsPress(training.id, "clone").pack())
     assert "сургагч багш л" in alerts(replies)[0]
@@ -566,8 +576,11 @@ async def test_the_training_tools_list_votes_newest_first_in_the_panels_words(ap
     ready = (
         await rows(app, VoteSession, VoteSession.closed_at.is_(None), VoteSession.state == "closed")
     )[0]
+    # Its own panel says the same, not "closed".
+    panel = "\n".join(owner.texts(await owner.press_data(VoteAdminPress(ready.id, "r").pack())))
+    assert "⚪️ бэлэн, нээгээгүй" in panel and "хаагдсан" not in panel
     replies = await owner.press_data(VoteToolsPress(ready.id, "reset").pack())
-    assert "«🔓 Дахин нээх» товчоор нээнэ үү" in alerts(replies)[0]
+    assert "«🔓 Нээх» товчоор нээнэ үү" in alerts(replies)[0]
     assert await count(app, VoteRound) == 0
 
 
