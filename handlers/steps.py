@@ -13,7 +13,6 @@ preview offers to edit a single answer; several forms may share one step table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,7 +20,9 @@ from typing import Annotated, Any
 from handlers import html, limits
 from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
-from handlers.messages import Attachment, Button, Keyboard, Kind
+from handlers.i18n import LANGUAGES
+from handlers.messages import Attachment, Keyboard, Kind
+from knowledge.text import fold
 
 BACK, SKIP, CANCEL = "<", ">", "x"
 
@@ -53,8 +54,21 @@ class Invalid(Exception):
 
 
 def _label_key(text: str) -> str:
-    """Reduce a label to its words for matching what is typed: "☝️ Нэг сонголт" → "нэг сонголт"."""
-    return " ".join(re.sub(r"[^\w\s]", " ", html.plain(text)).split()).casefold()
+    """Reduce a label to its folded words: "☝️ Нэг сонголт" and "neg songolt" meet."""
+    return fold(html.plain(text))
+
+
+NAVIGATION = {"nav.back": BACK, "nav.skip": SKIP, "nav.cancel": CANCEL}
+
+
+def _typed_navigation(ctx: Context, text: str) -> str | None:
+    """Return the back, skip or cancel value whose label, in either language, the text is."""
+    typed = _label_key(text)
+    catalogue = ctx.services.catalogue
+    for key, value in NAVIGATION.items():
+        if typed and any(_label_key(catalogue.text(lang, key)) == typed for lang in LANGUAGES):
+            return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -241,23 +255,21 @@ class Form:
                 await self._enter(ctx, run, step, edit=False)
                 return
             ctx.answer()
-            value = press.value
-            if value == BACK:
-                if run.resume is not None:  # leaving a single-answer edit: back where it began
-                    target = self.steps[self._index[run.resume]]
-                    run.resume = None
-                    await self._enter(ctx, run, target)
-                    return
-                await self._enter(ctx, run, self._previous(run, step) or step)
+            if await self._navigate(ctx, run, step, press.value):
                 return
-            if value == SKIP and step.optional:
-                run.values[step.name] = None
-                await self._advance(ctx, run, step)
-                return
-            answer = Answer(choice=value, argument=press.argument)
+            answer = Answer(choice=press.value, argument=press.argument)
         elif incoming.kind is Kind.ATTACHMENT:
             answer = Answer(attachment=incoming.attachment)
         else:
+            # «Алгасах», «буцах», «цуцлах» typed at a step that takes any text are the
+            # buttons under it, not an answer to store.
+            moved = _typed_navigation(ctx, incoming.text or "")
+            if moved == SKIP and not step.optional:
+                ctx.send(ctx.t("nav.cannot_skip"))
+                await self._enter(ctx, run, step, edit=False)
+                return
+            if moved is not None and await self._navigate(ctx, run, step, moved, edit=False):
+                return
             answer = Answer(text=incoming.text)
         try:
             result = await step.accept(ctx, run, answer)
@@ -286,6 +298,37 @@ class Form:
             return
         run.values[step.name] = result
         await self._advance(ctx, run, step)
+
+    async def _navigate(
+        self, ctx: Context, run: FormRun, step: Step, value: str, *, edit: bool = True
+    ) -> bool:
+        """Apply a back, skip or cancel press; tell whether the value was one."""
+        if value == BACK:
+            if run.resume is not None:  # leaving a single-answer edit: back where it began
+                target = self.steps[self._index[run.resume]]
+                run.resume = None
+                await self._enter(ctx, run, target, edit=edit)
+                return True
+            await self._enter(ctx, run, self._previous(run, step) or step, edit=edit)
+            return True
+        if value == SKIP and step.optional:
+            run.values[step.name] = None
+            await self._advance(ctx, run, step)
+            return True
+        if value == CANCEL:
+            await ctx.router.cancel(ctx)
+            return True
+        return False
+
+    def _navigation(self, run: FormRun, step: Step) -> list[tuple[str, str]]:
+        """Return the catalogue keys and values of the back, skip and cancel buttons shown."""
+        shown = []
+        if run.resume is not None or self._previous(run, step) is not None:
+            shown.append(("nav.back", BACK))
+        if step.optional:
+            shown.append(("nav.skip", SKIP))
+        shown.append(("nav.cancel", CANCEL))
+        return shown
 
     async def _typed_button(
         self, ctx: Context, run: FormRun, step: Step, answer: Answer
@@ -337,13 +380,11 @@ class Form:
         prompt = await step.ask(ctx, run)
         run.at = step.name
         self._save(ctx, run)  # after asking: a question may tidy the answers it shows
-        navigation: list[Button] = []
-        if run.resume is not None or self._previous(run, step) is not None:
-            navigation.append(ctx.button("nav.back", self.data(step.name, BACK)))
-        if step.optional:
-            navigation.append(ctx.button("nav.skip", self.data(step.name, SKIP)))
-        navigation.append(ctx.button("nav.cancel", self.data(step.name, CANCEL)))
-        buttons = (*prompt.buttons, tuple(navigation))
+        navigation = tuple(
+            ctx.button(key, self.data(step.name, value))
+            for key, value in self._navigation(run, step)
+        )
+        buttons = (*prompt.buttons, navigation)
         # A prompt too long for one message (e.g. a preview card) is sent in parts instead.
         if edit and html.visible_length(prompt.text) <= limits.MESSAGE_TEXT.maximum:
             ctx.show(prompt.text, buttons)

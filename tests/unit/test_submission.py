@@ -151,6 +151,30 @@ async def test_back_skip_and_cancel_keep_the_draft(app):
     assert "1. Туршлагын нэр" in plain(chat.last().text)
 
 
+async def test_back_skip_and_cancel_typed_move_like_the_buttons(app):
+    chat = Chat(app, 25)
+    await register(chat)
+    await chat.send("/submit")
+    await chat.send("Цуцлах")  # at the title: cancelled, not a practice named «Цуцлах»
+    assert said(chat, "цуцаллаа")
+    await chat.send("/submit")
+    await chat.send(TITLE)
+    await chat.send("butsah")  # typed in Latin letters too
+    assert "1. Туршлагын нэр" in plain(chat.last().text)
+    await chat.send(TITLE)
+    await chat.send("bolovsrol")  # a button's label typed in Latin letters is the press
+    await chat.send(PROBLEM)
+    await chat.send(SOLUTION)
+    await chat.send("алгасах")  # the results may not be skipped
+    assert said(chat, "алгасах боломжгүй")
+    assert "5. Үр дүн" in plain(chat.last().text)
+    await chat.send(RESULTS)
+    await chat.send("Алгасах")  # the resources may
+    assert "7. Хамтрагч" in plain(chat.last().text)
+    await chat.send("буцах")
+    assert "6. Нөөц" in plain(chat.last().text)
+
+
 async def test_discard_from_the_preview_asks_first(app):
     chat = Chat(app, 24)
     await register(chat)
