@@ -167,7 +167,12 @@ class Context:
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the pressed button once, optionally with a short notice."""
-        if self.incoming.callback_id is None or self.answered:
+        if self.answered:
+            return
+        if self.incoming.callback_id is None:
+            if self.press is not None and text:  # a label typed, not pressed: say it aloud
+                self.answered = True
+                self.send(text)
             return
         if text is not None:
             text = html.plain(text)[:200]

@@ -27,8 +27,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from handlers.callbacks import Callback
 from handlers.context import Context, Services
 from handlers.flood import FloodGuard, Verdict
-from handlers.messages import AnswerButton, AnswerInline, Incoming, Kind, Reply, SendText
-from handlers.steps import CANCEL, Form, StepPress
+from handlers.messages import (
+    AnswerButton,
+    AnswerInline,
+    EditText,
+    Incoming,
+    Kind,
+    Reply,
+    SendPhoto,
+    SendText,
+)
+from handlers.steps import CANCEL, Form, StepPress, label_key
 from storage.conversations import Conversations, ProcessedUpdates
 from storage.database import Database
 
@@ -46,6 +55,10 @@ ATTEMPTS = 5
 # ``ctx.data[SCREEN]``: the screen the user is looking at when it gives typed text a meaning
 # (search results: a new search). Every event leaves it; showing the screen sets it again.
 SCREEN = "screen"
+# The buttons of the last screen sent to the user (label keys and their data), so a label
+# typed instead of pressed («батлах», «хаах», «тийм») is the press.
+KEYS = "keys"
+MAX_KEYS = 40
 
 
 @dataclass
@@ -196,6 +209,8 @@ class Dispatcher:
                 ctx.press = Callback.parse(incoming.callback_data)
             await self._route(ctx)
             ctx.answer()
+            if incoming.chat_type == "private":
+                _remember_buttons(ctx)
             ctx.save_state()
         # Committed: only now may memory and other users see what this event changed.
         for effect in ctx.effects:
@@ -295,6 +310,8 @@ class Dispatcher:
         router = self.router
         if screen is None and router.room_answer is not None and await router.room_answer(ctx):
             return
+        if await self._typed_press(ctx):
+            return
         if router.small_talk is not None and await router.small_talk(ctx):
             return
         on_screen = router.screens.get(screen or "")
@@ -306,6 +323,19 @@ class Dispatcher:
         if router.question is not None and await router.question(ctx):
             return
         await router.unknown(ctx)
+
+    async def _typed_press(self, ctx: Context) -> bool:
+        """Press the one button of the last screen whose label the text repeats, if any."""
+        typed = label_key(ctx.incoming.text)
+        found = {data for key, data in ctx.data.get(KEYS, ()) if typed and key == typed}
+        if len(found) != 1:
+            return False
+        press = Callback.parse(found.pop())
+        if press is None:
+            return False
+        ctx.press = press
+        await self._route_button(ctx)
+        return True
 
     async def _route_button(self, ctx: Context) -> None:
         # The one place a malformed, forged or stale press is answered: nothing else runs.
@@ -329,6 +359,30 @@ class Dispatcher:
             await self._leaving_form(ctx, lambda ctx: handler(ctx, press))
             return
         await handler(ctx, press)
+
+
+def _remember_buttons(ctx: Context) -> None:
+    """Keep the buttons of the last screen sent to this chat, for labels typed later.
+
+    A message without buttons after it (a QR code, a notice) leaves that screen in sight,
+    so it leaves its buttons too.
+    """
+    screens = [
+        reply
+        for reply in ctx.replies
+        if isinstance(reply, SendText | EditText | SendPhoto)
+        and reply.chat_id is None
+        and any(button.data is not None for row in reply.buttons for button in row)
+    ]
+    if not screens:
+        return
+    buttons = [b for row in screens[-1].buttons for b in row if b.data is not None]
+    keys = []
+    for button in buttons[:MAX_KEYS]:
+        # «📨 Тийм, илгээх» is also «тийм»: the words before a comma say the choice.
+        for key in {label_key(button.label), label_key(button.label.split(",")[0])}:
+            keys.append([key, button.data])
+    ctx.data[KEYS] = keys
 
 
 def _draft(ctx: Context) -> Form | None:

@@ -53,8 +53,8 @@ class Invalid(Exception):
         self.values = values
 
 
-def _label_key(text: str) -> str:
-    """Reduce a label to its folded words: "☝️ Нэг сонголт" and "neg songolt" meet."""
+def label_key(text: str) -> str:
+    """Reduce a label or typed text to folded words: "☝️ Нэг сонголт" and "neg songolt" meet."""
     return fold(html.plain(text))
 
 
@@ -63,10 +63,10 @@ NAVIGATION = {"nav.back": BACK, "nav.skip": SKIP, "nav.cancel": CANCEL}
 
 def _typed_navigation(ctx: Context, text: str) -> str | None:
     """Return the back, skip or cancel value whose label, in either language, the text is."""
-    typed = _label_key(text)
+    typed = label_key(text)
     catalogue = ctx.services.catalogue
     for key, value in NAVIGATION.items():
-        if typed and any(_label_key(catalogue.text(lang, key)) == typed for lang in LANGUAGES):
+        if typed and any(label_key(catalogue.text(lang, key)) == typed for lang in LANGUAGES):
             return value
     return None
 
@@ -334,14 +334,14 @@ class Form:
         self, ctx: Context, run: FormRun, step: Step, answer: Answer
     ) -> Answer | None:
         """Return the press whose button label the text repeats, if exactly one does."""
-        if answer.text is None or not _label_key(answer.text):
+        if answer.text is None or not label_key(answer.text):
             return None
         prompt = await step.ask(ctx, run)
         found = [
             press
             for row in prompt.buttons
             for button in row
-            if _label_key(button.label) == _label_key(answer.text)
+            if label_key(button.label) == label_key(answer.text)
             and isinstance(press := Callback.parse(button.data or ""), StepPress)
             and press.prefix == self.name
             and press.step == step.name

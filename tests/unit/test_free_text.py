@@ -10,6 +10,7 @@ from storage.audit import AuditLog
 from storage.models import FaqQuestion
 from tests.support.chat import Chat, register
 from tests.support.library import share
+from tests.unit.test_votes import open_vote, trainer
 
 TITLE = "Ахмадын өдрийн төвийн сайн дурын аян"
 RESULT = "6 сарын хугацаанд 120 ахмадад үйлчилгээ үзүүлсэн"
@@ -179,3 +180,21 @@ async def test_the_menu_button_of_an_older_message_also_leaves_the_form(app):
     assert any("ноорог хадгалагдсан" in plain(s.text) for s in chat.screens.values())
     await chat.send("ХСАЗ гэж юу вэ")
     assert "Харилцан суралцах арга зүй" in plain(chat.last().text)
+
+
+async def test_a_label_of_the_last_screen_typed_outside_a_form_is_its_press(app):
+    asker = Chat(app, 320)
+    await register(asker)
+    await asker.send(UNKNOWN)
+    await asker.send("тийм")  # «📨 Тийм, илгээх» typed: the question goes, not small talk
+    assert "илгээлээ" in plain(asker.last().text)
+    assert len(await questions(app)) == 1
+    # A vote's panel: «хаах» closes the vote, and what a tap would toast is said.
+    owner = await trainer(app)
+    await open_vote(owner)
+    replies = await owner.send("хаах")
+    assert "Санал хураалт хаагдлаа." in owner.texts(replies)
+    assert "🔴 хаагдсан" in plain(owner.last().text)
+    # Words that are no label of the last screen keep their meaning: a question for the FAQ.
+    replies = await owner.send("ХСАЗ гэж юу вэ")
+    assert "хаагдсан" not in " ".join(owner.texts(replies))
