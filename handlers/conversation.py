@@ -157,11 +157,31 @@ async def draft_kept(ctx: Context, form: Form) -> None:
 
 
 async def draft_offer(ctx: Context, form: Form) -> None:
-    """Offer to continue a draft, start over, or go to the menu (on /start)."""
+    """Offer to continue a draft, start over, or go to the menu (on /start).
+
+    Other drafts the user left get a button each, so none is out of reach.
+    """
+    others = [
+        other
+        for name in reversed(ctx.data.get("forms", {}))
+        if (other := ctx.router.forms.get(name)) is not None
+        and other is not form
+        and other.has_draft(ctx)
+    ]
     ctx.send(
         ctx.t("conversation.draft_offer", flow=ctx.t(form.title_key)),
         (
             (ctx.button("conversation.continue", DraftPress("go", form.name)),),
+            *(
+                (
+                    ctx.button(
+                        "conversation.continue_other",
+                        DraftPress("go", other.name),
+                        flow=ctx.t(other.title_key),
+                    ),
+                )
+                for other in others
+            ),
             (ctx.button("conversation.start_over", DraftPress("over", form.name)),),
             (ctx.button("nav.menu", DraftPress("menu", form.name)),),
         ),

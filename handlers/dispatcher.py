@@ -386,9 +386,9 @@ def _remember_buttons(ctx: Context) -> None:
 
 
 def _draft(ctx: Context) -> Form | None:
-    """Return the form with a draft to offer: the one in progress first, else any other."""
+    """Return the form with a draft to offer: the one in progress, else the one used last."""
     forms = ctx.router.forms
-    names = [ctx.state.flow or "", *ctx.data.get("forms", {})]
+    names = [ctx.state.flow or "", *reversed(ctx.data.get("forms", {}))]
     return next(
         (forms[name] for name in names if name in forms and forms[name].has_draft(ctx)), None
     )

@@ -235,7 +235,20 @@ class Form:
     async def open(
         self, ctx: Context, values: dict[str, Any], step: str, *, edit: bool = True
     ) -> None:
-        """Start the form with the given answers, at the given step (e.g. a preview)."""
+        """Start the form with the given answers, at the given step (e.g. a preview).
+
+        A draft opened with the same context (the question it answers, the practice it
+        edits) is resumed instead: pressing «Хариулах» again must not wipe a half-written answer.
+        """
+        context = {name: value for name, value in values.items() if name not in self._index}
+        saved = self.run(ctx)
+        if (
+            context
+            and self.has_draft(ctx)
+            and all(saved.values.get(name) == value for name, value in context.items())
+        ):
+            await self.begin(ctx, edit=edit)
+            return
         run = FormRun(dict(values), form=self.name)
         await self._enter(ctx, run, self.steps[self._index[step]], edit=edit)
 
@@ -393,6 +406,7 @@ class Form:
 
     def _save(self, ctx: Context, run: FormRun) -> None:
         forms = dict(ctx.data.get("forms", {}))
+        forms.pop(self.name, None)  # the form used last comes last: /start offers it first
         forms[self.name] = {
             "values": run.values,
             "only": list(run.only) if run.only else None,

@@ -198,3 +198,32 @@ async def test_a_label_of_the_last_screen_typed_outside_a_form_is_its_press(app)
     # Words that are no label of the last screen keep their meaning: a question for the FAQ.
     replies = await owner.send("ХСАЗ гэж юу вэ")
     assert "хаагдсан" not in " ".join(owner.texts(replies))
+
+
+async def test_two_drafts_both_survive_a_command_and_the_answer_resumes(app):
+    asker, trainer = Chat(app, 330), Chat(app, 331)
+    await register(asker)
+    await register(trainer, grant="trainer")
+    await asker.send(UNKNOWN)
+    await asker.press("📨 Тийм, илгээх")
+    await trainer.send("/submit")
+    await trainer.send("Хогийн цэгийн шинэ журам")  # a practice draft, left at step 2
+    await trainer.send("/questions")
+    await trainer.press("тариф")
+    await trainer.press("Хариулах")
+    await trainer.send("Тарифыг зохицуулах хороо тогтоодог.")  # the answer, at its topic step
+    await trainer.send("/search")
+    replies = await trainer.send("/start")
+    offer = plain(trainer.texts(replies)[-1])
+    assert "Асуултад хариулах" in offer  # the draft used last is offered first
+    assert "📝 Мөн ноорог: Туршлага илгээх" in trainer.last().labels()
+    # «Хариулах» again on the same question resumes the answer instead of wiping it.
+    await trainer.send("/questions")
+    await trainer.press("тариф")
+    await trainer.press("Хариулах")
+    replies = await trainer.press("Сэдэвт нэмэхгүй")
+    assert "Хариултыг 1 хүнд илгээлээ" in plain(trainer.last().text)
+    assert any("зохицуулах хороо" in r.text for r in replies if getattr(r, "chat_id", 0) == 330)
+    await trainer.send("/start")
+    await trainer.press("Үргэлжлүүлэх")
+    assert "2. Ангилал" in plain(trainer.last().text)  # the practice draft, where it was left
