@@ -212,7 +212,7 @@ async def show_adoption(ctx: Context, adoption: Adoption, *, edit: bool = True) 
     for report in reports[-5:]:
         lines.append(
             ctx.t(
-                "adoption.card.report",
+                "adoption.card.report_note" if report.note else "adoption.card.report",
                 date=format_date(report.created_at, language),
                 status=ctx.t(f"adoption.status.{report.status}"),
                 note=report.note or "",

@@ -43,6 +43,7 @@ from handlers.votes import (
     looks_like_code,
     results_text,
     show_ballot,
+    state_key,
 )
 from knowledge.clean import clean_name
 from knowledge.wordcloud import CloudWord, cloud
@@ -153,13 +154,16 @@ async def panel_text(ctx: Context, training: Training) -> Html:
     votes = Votes(ctx.session)
     lines = []
     for vote in await trainings.votes(training, VOTES_SHOWN):
-        state = "closed" if not await current(ctx, vote) else "shown" if vote.live else "hidden"
+        if await current(ctx, vote):  # (first: it closes a vote whose time is up)
+            key = "trainings.vote_state." + ("shown" if vote.live else "hidden")
+        else:  # closed, or a copy never opened: in the words of the vote's own panel
+            key = state_key(vote)
         lines.append(
             ctx.t(
                 "trainings.panel_vote",
                 question=vote.question,
                 n=await votes.count(vote),
-                state=ctx.t(f"trainings.vote_state.{state}"),
+                state=ctx.t(key),
             )
         )
     return ctx.t(

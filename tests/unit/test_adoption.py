@@ -119,7 +119,7 @@ async def test_progress_is_reported_and_the_result_evaluated(app):
 
     await adopter.send("/adoptions")
     await adopter.press("🛠")
-    assert "Орц бүрт сав байрлууллаа" in plain(adopter.last().text)
+    assert "🛠 Хэрэгжүүлж байна — Орц бүрт сав байрлууллаа" in plain(adopter.last().text)
     await adopter.press("Явцаа тайлагнах")
     await adopter.press("Хэрэгжүүлж дууссан")
     await adopter.press("Алгасах")

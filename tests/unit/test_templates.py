@@ -606,5 +606,6 @@ async def test_english_trainer_screens_count_things_in_the_singular(app):
     await owner.press_data(TrainingToolsPress(training.id, "menu").pack())
     replies = await owner.press("Clone the training")
     said = "\n".join(owner.texts(replies))
-    assert "A copy of the training «Committee methods» is open" in said
+    assert "A copy of the training “Committee methods” is open" in said
+    assert "0 answers · ⚪️ ready, not opened yet" in said  # a copy waits; it is not closed
     assert "1 vote is ready" in said
