@@ -22,10 +22,11 @@ from handlers.html import Html, plain
 from handlers.i18n import LANGUAGES, Catalogue
 from handlers.messages import SendDocument
 from handlers.permissions import ADMIN, JUROR, REVIEWER, ROLES, is_admin
+from handlers.practice_card import texts_for
 from storage import csv_safe
 from storage.audit import AuditLog
-from storage.contest_judging import Judging
-from storage.models import District, User
+from storage.contest_judging import CAPITAL, Judging
+from storage.models import ContestRound, District, User
 from storage.units import Units, unit_matcher
 from storage.users import Users
 
@@ -287,10 +288,20 @@ async def roles_command(ctx: Context) -> None:
     ctx.send("\n".join([title, *lines, ctx.t("queues.roles_hint")]))
 
 
+def round_name(ctx: Context, contest_round: ContestRound, language: str | None = None) -> Html:
+    """Name a round: the district's round, or the capital round (/roles and /judging)."""
+    t = texts_for(ctx, language)
+    if contest_round.level == CAPITAL or contest_round.district is None:
+        return t("judging.capital", year=str(contest_round.year))
+    return t(
+        "judging.district",
+        year=str(contest_round.year),
+        district=contest_round.district.name(language or ctx.language),
+    )
+
+
 async def rounds_of(ctx: Context, user_id: int) -> Html:
     """Say which open rounds a juror scores, or that they have none yet."""
-    from handlers.contest_admin import round_name  # contest_admin imports this module
-
     rounds = await Judging(ctx.session).open_rounds_of(user_id)
     if not rounds:
         return ctx.t("roles.no_round")
