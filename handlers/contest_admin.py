@@ -20,7 +20,7 @@ from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.messages import Button, SendDocument, SendPhoto, SendText
 from handlers.practice_card import short_title, texts_for
-from handlers.roles import listed, resolve_user
+from handlers.roles import listed, resolve_user, round_name
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step, Stop
 from storage.announcements import Announcements
 from storage.contest_exports import round_chart, round_workbook
@@ -79,18 +79,6 @@ async def progress(ctx: Context, judging: Judging, contest_round: ContestRound) 
         Juror(p.juror, await users.get(p.juror), p.scored, p.total, p.finished)
         for p in await judging.progress(contest_round.id)
     ]
-
-
-def round_name(ctx: Context, contest_round: ContestRound, language: str | None = None) -> Html:
-    """Name a round: the district's round, or the capital round."""
-    t = texts_for(ctx, language)
-    if contest_round.level == CAPITAL or contest_round.district is None:
-        return t("judging.capital", year=str(contest_round.year))
-    return t(
-        "judging.district",
-        year=str(contest_round.year),
-        district=contest_round.district.name(language or ctx.language),
-    )
 
 
 async def refuse_non_admin(ctx: Context) -> bool:

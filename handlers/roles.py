@@ -1,8 +1,10 @@
 """Roles: admins grant and revoke admin, reviewer and trainer; everything is audited.
 
 A user is named by their numeric id, their @username, or by forwarding one of their
-messages to the bot. Every privileged action is checked when performed, so a forged
-button press by a non-admin changes nothing.
+messages to the bot. A reviewer reviews one district: the one the admin names (as
+registration reads district names), else the grantee's own; every district only when the
+admin says so. Jurors are added per contest round in /judging. Every privileged action is
+checked when performed, so a forged button press by a non-admin changes nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from handlers.dispatcher import Router
 from handlers.html import Html, plain
 from handlers.i18n import LANGUAGES, Catalogue
 from handlers.messages import SendDocument
-from handlers.permissions import ADMIN, REVIEWER, ROLES, is_admin
+from handlers.permissions import ADMIN, JUROR, REVIEWER, ROLES, is_admin
+from handlers.practice_card import texts_for
 from storage import csv_safe
 from storage.audit import AuditLog
-from storage.models import District, User
-from storage.units import Units
+from storage.contest_judging import CAPITAL, Judging
+from storage.models import ContestRound, District, User
+from storage.units import Units, unit_matcher
 from storage.users import Users
 
-EVERYWHERE = "all"
+# What an admin writes for "every district"; anything else must name one district.
+EVERYWHERE = frozenset({"all", "everywhere", "all districts", "бүх", "бүгд", "бүх дүүрэг"})
 
 
 class GrantPress(Callback, prefix="roles"):
@@ -45,17 +50,16 @@ async def resolve_user(ctx: Context, word: str) -> User | None:
 
 
 async def resolve_district(ctx: Context, word: str | None) -> District | str | None:
-    """Return the district a word names, None for every district, or the word if unknown."""
-    if word is None or word.casefold() == EVERYWHERE:
+    """Return the district a word names, None for every district, or the word if unknown.
+
+    Names are read as registration reads them: codes, names, aliases (БЗД), Latin
+    spellings and small typos.
+    """
+    if word is None or " ".join(word.casefold().split()) in EVERYWHERE:
         return None
-    for district in await Units(ctx.session).districts():
-        if word.casefold() in {
-            district.code,
-            district.name_mn.casefold(),
-            district.name_en.casefold(),
-        }:
-            return district
-    return word
+    districts = await Units(ctx.session).districts()
+    match = unit_matcher(districts).match(word)
+    return next((d for d in districts if match is not None and d.code == match.id), word)
 
 
 def name_of(user: User) -> str:
@@ -124,7 +128,7 @@ async def grant_command(ctx: Context, *, grant: bool = True) -> None:
     catalogue = ctx.services.catalogue
     if len(words) > 2 and role_named(" ".join(words[:2]), catalogue) is not None:
         words = [" ".join(words[:2]), *words[2:]]  # a role named in two words: сургагч багш
-    if len(words) not in (2, 3):
+    if len(words) < 2:
         ctx.send(ctx.t("roles.usage"))
         return
     role = role_named(words[0], catalogue)
@@ -135,14 +139,53 @@ async def grant_command(ctx: Context, *, grant: bool = True) -> None:
     if user is None:
         ctx.send(ctx.t("roles.unknown_user", user=words[1]))
         return
-    district = await resolve_district(
-        ctx, words[2] if len(words) == 3 and role == REVIEWER else None
-    )
+    if role == JUROR and grant:
+        ctx.send(juror_hint(ctx, user))
+        return
+    place = " ".join(words[2:]) or None  # a district may be two words: хан уул
+    if role != REVIEWER:
+        if place is not None:
+            ctx.send(ctx.t("invite.no_district", role=ctx.t(f"roles.name.{role}")))
+            return
+        await change(ctx, role, user, None, grant=grant)
+        return
+    if place is None and not grant:
+        await revoke_reviewer(ctx, user)
+        return
+    if place is None:
+        if user.district is None:
+            example = (await Units(ctx.session).districts())[0].code
+            ctx.send(ctx.t("roles.no_district", user=name_of(user), id=user.id, code=example))
+            return
+        await change(ctx, role, user, user.district, grant=True)
+        return
+    district = await resolve_district(ctx, place)
     if isinstance(district, str):
         codes = ", ".join(d.code for d in await Units(ctx.session).districts())
         ctx.send(ctx.t("roles.unknown_district", codes=codes))
         return
     await change(ctx, role, user, district, grant=grant)
+
+
+async def revoke_reviewer(ctx: Context, user: User) -> None:
+    """Take back every district a user reviews: /revoke reviewer USER means they stop."""
+    units = {d.id: d for d in await Units(ctx.session).districts()}
+    held = [g for g in await Users(ctx.session).grants(user.id) if g.role == REVIEWER]
+    if not held:
+        await change(ctx, REVIEWER, user, None, grant=False)
+        return
+    for grant in held:
+        await change(ctx, REVIEWER, user, units.get(grant.district_id or -1), grant=False)
+
+
+def juror_hint(ctx: Context, user: User) -> Html:
+    """Say how to add a juror: a juror scores one round, so the grant is a round's."""
+    return ctx.t(
+        "roles.juror_per_round",
+        user=name_of(user),
+        id=user.id,
+        button=ctx.t("judging.add_juror"),
+    )
 
 
 async def revoke_command(ctx: Context) -> None:
@@ -214,8 +257,9 @@ async def roles_command(ctx: Context) -> None:
             return True
         if role is not None:
             return held == role or (held == "config" and role == ADMIN)
-        if isinstance(district, District):
-            return held == REVIEWER and place in (None, district)
+        # A word may name both a district (typos allowed) and someone: show both.
+        if isinstance(district, District) and held == REVIEWER and place in (None, district):
+            return True
         return matches(user, user_id, word)
 
     lines = []
@@ -223,7 +267,12 @@ async def roles_command(ctx: Context) -> None:
         if held == "config":
             lines.append(ctx.t("roles.list_config", user=listed(user, user_id)))
             continue
-        scope = where(ctx, place) if held == REVIEWER else ""
+        if held == REVIEWER:
+            scope = where(ctx, place)
+        elif held == JUROR:
+            scope = await rounds_of(ctx, user_id)
+        else:
+            scope = Html("")
         lines.append(
             ctx.t(
                 "roles.list_entry",
@@ -239,6 +288,27 @@ async def roles_command(ctx: Context) -> None:
     ctx.send("\n".join([title, *lines, ctx.t("queues.roles_hint")]))
 
 
+def round_name(ctx: Context, contest_round: ContestRound, language: str | None = None) -> Html:
+    """Name a round: the district's round, or the capital round (/roles and /judging)."""
+    t = texts_for(ctx, language)
+    if contest_round.level == CAPITAL or contest_round.district is None:
+        return t("judging.capital", year=str(contest_round.year))
+    return t(
+        "judging.district",
+        year=str(contest_round.year),
+        district=contest_round.district.name(language or ctx.language),
+    )
+
+
+async def rounds_of(ctx: Context, user_id: int) -> Html:
+    """Say which open rounds a juror scores, or that they have none yet."""
+    rounds = await Judging(ctx.session).open_rounds_of(user_id)
+    if not rounds:
+        return ctx.t("roles.no_round")
+    names = "; ".join(round_name(ctx, contest_round) for contest_round in rounds)
+    return ctx.t("roles.where", district=Html(names))
+
+
 async def on_forwarded(ctx: Context) -> bool:
     """Offer an admin the roles for the author of a message they forwarded."""
     source = ctx.incoming.forwarded_from
@@ -249,7 +319,9 @@ async def on_forwarded(ctx: Context) -> bool:
         ctx.send(ctx.t("roles.unknown_user", user=str(source)))
         return True
     buttons = tuple(
-        (ctx.button(f"roles.grant_button.{role}", GrantPress(role, user.id)),) for role in ROLES
+        (ctx.button(f"roles.grant_button.{role}", GrantPress(role, user.id)),)
+        for role in ROLES
+        if role != JUROR  # jurors are added per round in /judging
     )
     ctx.send(ctx.t("roles.forwarded", user=name_of(user), id=user.id), buttons)
     return True
@@ -268,6 +340,13 @@ async def on_button(ctx: Context, press: GrantPress) -> None:
         ctx.answer(ctx.t("roles.unknown_user", user=str(press.user)), alert=True)
         return
     ctx.answer()
+    if press.role == JUROR:  # a button sent before jurors were added per round
+        ctx.send(juror_hint(ctx, user))
+        return
+    if press.role == REVIEWER and user.district is None:
+        example = (await Units(ctx.session).districts())[0].code
+        ctx.send(ctx.t("roles.no_district", user=name_of(user), id=user.id, code=example))
+        return
     district = user.district if press.role == REVIEWER else None
     await change(ctx, press.role, user, district, grant=True)
 

@@ -6,9 +6,14 @@ from sqlalchemy import select
 
 from handlers.html import plain
 from handlers.messages import AnswerButton, Incoming, Kind, SendDocument
+from handlers.roles import GrantPress
+from storage.contest_judging import Judging
 from storage.models import AuditEntry, RoleGrant
+from storage.units import Units
+from storage.users import Users
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
+from tests.support.library import share
 
 
 async def grants(app) -> list[tuple[int, str, int | None]]:
@@ -105,3 +110,79 @@ async def test_vote_control_is_audited(app):
     async with app.database.transaction() as session:
         entries = [(e.action, e.target) for e in await session.scalars(select(AuditEntry))]
     assert entries == [("vote.close", f"vote:{vote.code}"), ("vote.export", f"vote:{vote.code}")]
+
+
+async def test_a_reviewer_granted_without_a_district_reviews_their_own(app):
+    admin, officer, stranger = Chat(app, ADMIN_ID), Chat(app, 45), Chat(app, 46)
+    await register(admin)
+    await register(officer, district="Хан-Уул")
+    await stranger.send("/start")  # known to the bot, but no district yet
+    await admin.send("/grant хянагч 45")
+    said = plain(admin.last().text)
+    assert "(Хан-Уул)" in said and "бүх дүүрэг" not in said
+    await admin.send("/grant хянагч 45 бүх")
+    assert "(бүх дүүрэг)" in plain(admin.last().text)
+    await admin.send("/grant reviewer 45 all")
+    assert "аль хэдийн" in plain(admin.last().text)
+    async with app.database.transaction() as session:
+        khan_uul = await Units(session).district_by_code("khan-uul")
+    assert await grants(app) == [(45, "reviewer", khan_uul.id), (45, "reviewer", None)]
+    await admin.send("/grant хянагч 46")
+    refused = plain(admin.last().text)
+    assert "дүүргээ бүртгүүлээгүй" in refused and "/grant хянагч 46 бүх" in refused
+    await admin.send("/revoke reviewer 45")  # without a district: every reviewer grant goes
+    assert await grants(app) == []
+
+
+async def test_districts_are_named_as_registration_accepts_them(app):
+    admin, officer = Chat(app, ADMIN_ID), Chat(app, 47)
+    await register(admin)
+    await register(officer)
+    await admin.send("/grant reviewer 47 bayanzurh")
+    assert "(Баянзүрх)" in plain(admin.last().text)
+    await admin.send("/grant reviewer 47 БЗД")
+    assert "аль хэдийн" in plain(admin.last().text)
+    await admin.send("/grant reviewer 47 songino")
+    assert "(Сонгинохайрхан)" in plain(admin.last().text)
+    await admin.send("/grant хянагч 47 хан уул")
+    assert "(Хан-Уул)" in plain(admin.last().text)
+    await admin.send("/roles bzd")
+    listing = plain(admin.last().text)
+    assert "(Баянзүрх)" in listing and "Сонгинохайрхан" not in listing
+    await admin.send("/revoke reviewer 47 баянзурх")
+    assert "эрхийг хаслаа (Баянзүрх)" in plain(admin.last().text)
+    assert len(await grants(app)) == 2
+
+
+async def test_a_juror_is_added_per_round_and_listed_with_it(app):
+    admin, officer = Chat(app, ADMIN_ID), Chat(app, 48)
+    await register(admin)
+    await register(officer)
+    await admin.send("/grant juror 48")
+    hint = plain(admin.last().text)
+    assert "/judging" in hint and "Шүүгч нэмэх" in hint
+    assert await grants(app) == []
+    await share(app, "Туршлага", district="bayangol", khoroo=7, year=2026)
+    async with app.database.transaction() as session:
+        bayangol = await Units(session).district_by_code("bayangol")
+        judging = Judging(session)
+        contest_round = await judging.open_district_round(2026, bayangol.id)
+        await judging.grant_juror(contest_round.id, 48, ADMIN_ID)
+        await Users(session).grant(48, "juror", None, granted_by=ADMIN_ID)
+    await admin.send("/roles шүүгч")
+    assert "шүүгч (Баянгол дүүргийн шат (2026))" in plain(admin.last().text)
+
+
+async def test_forwarded_users_without_a_district_or_as_jurors_get_no_blanket_grant(app):
+    admin, stranger = Chat(app, ADMIN_ID), Chat(app, 49)
+    await register(admin)
+    await stranger.send("/start")
+    await admin.handle(
+        Incoming(kind=Kind.TEXT, user_id=ADMIN_ID, chat_id=ADMIN_ID, text="уу", forwarded_from=49)
+    )
+    assert "Шүүгч болгох" not in " ".join(admin.last().labels())
+    await admin.press("Өөрийн дүүргийн хянагч")
+    assert "дүүргээ бүртгүүлээгүй" in plain(admin.last().text)
+    await admin.press_data(GrantPress("juror", 49).pack())  # a button from before
+    assert "/judging" in plain(admin.last().text)
+    assert await grants(app) == []
