@@ -19,7 +19,7 @@ from handlers.dispatcher import Router
 from handlers.html import Html
 from handlers.i18n import format_date
 from handlers.messages import Button, Keyboard
-from handlers.permissions import DISTRICT_ROLES, ROLES, is_admin
+from handlers.permissions import DISTRICT_ROLES, JUROR, ROLES, is_admin
 from handlers.roles import name_of, resolve_district, where
 from storage.audit import AuditLog
 from storage.invitations import Invitations, state_of
@@ -102,6 +102,13 @@ async def invite_command(ctx: Context) -> None:
         return
     if district_word is not None and role not in DISTRICT_ROLES:
         ctx.send(ctx.t("invite.no_district", role=ctx.t(f"roles.name.{role}")))
+        return
+    if role == JUROR:  # a juror scores one round: added there, not by a link
+        ctx.send(ctx.t("invite.juror_per_round", button=ctx.t("judging.add_juror")))
+        return
+    if district_word is None and role in DISTRICT_ROLES:
+        # A link that opens every district must be asked for, never the default.
+        ctx.send(ctx.t("invite.needs_district", role=role))
         return
     if not (1 <= uses <= MAX_USES and 1 <= days <= MAX_DAYS):
         ctx.send(ctx.t("invite.bounds", max_uses=MAX_USES, max_days=MAX_DAYS))

@@ -97,21 +97,24 @@ async def test_invitations_are_admins_and_explain_bad_input(app):
         ("trainer 0", "1-ээс 500"),
         ("trainer 5 91", "1-ээс 90"),
         ("trainer 1 2 3", "Хэрэглээ"),
+        # A reviewer link for every district is asked for, never the default.
+        ("reviewer", "/invite reviewer бүх"),
+        ("juror", "шатаа сонгоод"),  # jurors are added per round, not by a link
     ]:
         await admin.send(f"/invite {words}".strip())
         assert expected in plain(admin.last().text), words
-    await admin.send("/invite juror 3 2")
+    await admin.send("/invite trainer 3 2")
     text = plain(admin.last().text)
-    assert "https://t.me/" in text and "шүүгч" in text and "0/3" in text
+    assert "https://t.me/" in text and "сургагч багш" in text and "0/3" in text
     token = text.split("start=inv_")[1].split()[0]
     async with app.database.transaction() as session:
         invitation = (await session.scalars(select(Invitation))).one()
         assert token not in invitation.token_hash and len(invitation.token_hash) == 64
     await officer.send(f"/start inv_{token}")
     async with app.database.transaction() as session:
-        assert await Users(session).roles_of(41) == {"juror"}
+        assert await Users(session).roles_of(41) == {"trainer"}
     await officer.send("/profile")
-    assert "Эрх: шүүгч" in plain(officer.last().text)
+    assert "Эрх: сургагч багш" in plain(officer.last().text)
 
 
 def test_upgrade_keeps_positions_and_drops_rights_only_a_profile_gave(tmp_path: Path):
