@@ -66,6 +66,16 @@ _IMPACT_SCALE = 100.0
 _FUZZY_WEIGHT = (1.0, 0.6, 0.45)  # by number of typos
 _PREFIX_WEIGHT = 0.8
 _MAX_PREFIX_EXPANSIONS = 20
+# A prefix this short is a whole word more often than a word being typed: folding
+# merges о/ө/у/ү, so хог (waste) would complete to хөгжил (development).
+_MIN_PREFIX = 4
+# A practice is listed only if it matches the query nearly as surely as the best one
+# does (sureness: its matched words, a typo or prefix match counting for its weight and a
+# synonym in full): this share of it, or one word less, whichever is lower. A word plus
+# a typo-match of another is noise beside practices matching them all, and a lone word's
+# typo-matches beside the word itself; a long text (a practice's title and problem, when
+# looking for similar ones) keeps what shares most of it.
+_RELATIVE_FLOOR = 0.7
 # Relevance multipliers for a title holding every query word, and more when
 # they stand adjacent in query order: a phrase in the title is the strongest
 # sign that a practice is the one meant.
@@ -160,10 +170,15 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One search result: the document id and its score (higher ranks first)."""
+    """One search result: the document id, its score (higher ranks first) and coverage.
+
+    Coverage is the share of the query's words the document matches, a typo or prefix
+    match counting for less (1.0: every word as typed or a synonym of it).
+    """
 
     id: DocId
     score: float
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +196,8 @@ class _QueryTerm:
     word: str
     term: str
     expansions: dict[str, float] = field(default_factory=dict)
+    # How surely each expansion means the word: its weight, but a synonym counts in full.
+    sureness: dict[str, float] = field(default_factory=dict)
 
 
 _Scored = tuple[float, tuple[int, int | str], DocId]
@@ -500,13 +517,23 @@ class SearchIndex:
         # arrays: the cost follows the postings of the query's terms, not Python loops.
         relevance = np.zeros(size)
         matched = np.zeros(size, dtype=np.uint8)
+        sureness = np.zeros(size)
         for qt in query_terms:
-            values = self._contributions(qt, live, size)
-            if values is not None:
+            found = self._contributions(qt, live, size)
+            if found is not None:
+                values, sure = found
                 relevance += values
                 matched += values > 0
+                sureness += sure
         eligible = matched >= need
         eligible &= np.frombuffer(accepted.to_bytes(size, "little"), dtype=np.bool_)
+        if eligible.any():
+            # Weak matches do not flood the list when strong ones exist (see _RELATIVE_FLOOR).
+            surest = float(sureness[eligible].max())
+            least = surest * _RELATIVE_FLOOR
+            if n > 1:
+                least = min(least, surest - 1.0)
+            eligible &= sureness >= least - 1e-9
         tiers = np.where(eligible, matched, 0).astype(np.uint8)
         counts = np.bincount(tiers, minlength=n + 1).tolist()
         total = sum(counts[1:])
@@ -560,7 +587,11 @@ class SearchIndex:
             batch = by_bound[start : start + _TITLE_BATCH]
             scored += self._score(batch, relevance, matched, bonus, query_terms)
         scored.sort(key=_rank_key)
-        hits = [Hit(doc_id, score) for score, _, doc_id in scored[offset:wanted]]
+        slot_of = self._slot_of
+        hits = [
+            Hit(doc_id, score, round(float(sureness[slot_of[doc_id]]) / n, 4))
+            for score, _, doc_id in scored[offset:wanted]
+        ]
         return SearchPage(hits, total)
 
     def _accepted(self, filters: Filters | None) -> int:
@@ -632,12 +663,19 @@ class SearchIndex:
                 continue
             seen.add(term)
             qt = _QueryTerm(word, term)
-            self._expand(qt, is_last=position == len(content) - 1)
+            # A word the glossary knows but the practices never use (garbage, sorting) is
+            # spelt right: its typo and prefix neighbours are other words (garb: гар, hand).
+            known = bool(related[position]) and term not in self._df
+            if not known:
+                self._expand(qt, is_last=position == len(content) - 1)
+            qt.sureness.update(qt.expansions)
             # Synonyms and translations count for less than the words typed, so a practice
-            # in the officer's own words ranks first.
+            # in the officer's own words ranks first; yet they mean the word, not a typo of it.
             for other in related[position]:
-                if other in self._df and qt.expansions.get(other, 0.0) < _GLOSSARY_WEIGHT:
-                    qt.expansions[other] = _GLOSSARY_WEIGHT
+                if other in self._df:
+                    qt.sureness[other] = 1.0
+                    if qt.expansions.get(other, 0.0) < _GLOSSARY_WEIGHT:
+                        qt.expansions[other] = _GLOSSARY_WEIGHT
             result.append(qt)
         # Matched-term counts live in one byte per document.
         return result[:_MAX_QUERY_TERMS]
@@ -668,7 +706,7 @@ class SearchIndex:
                     expansions[candidate] = weight
         if is_last:
             for prefix in {term, qt.word}:
-                if len(prefix) < 3:
+                if len(prefix) < _MIN_PREFIX:
                     continue
                 for candidate in self._completions(prefix):
                     if expansions.get(candidate, 0.0) < _PREFIX_WEIGHT:
@@ -702,8 +740,13 @@ class SearchIndex:
             found = sorted(found, key=lambda t: (len(t), t))[:_MAX_PREFIX_EXPANSIONS]
         return found
 
-    def _contributions(self, qt: _QueryTerm, live: int, size: int) -> np.ndarray | None:
-        """Return a query term's weighted BM25 contribution per slot (its best expansion)."""
+    def _contributions(
+        self, qt: _QueryTerm, live: int, size: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return a query term's weighted BM25 contribution and sureness per slot.
+
+        Both come from the slot's best expansion of the term (by each measure).
+        """
         if not qt.expansions:
             return None
         # A misspelt or truncated match is often a rare word; its own idf
@@ -712,18 +755,25 @@ class SearchIndex:
         exact_df = self._df.get(qt.term)
         cap = _idf(live, exact_df or max(self._df[term] for term in qt.expansions))
         values = np.zeros(size)
+        sure = np.zeros(size)
         for term, weight in qt.expansions.items():
             factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
+            sureness = qt.sureness[term]
             row = self._dense.get(term)
             if row is not None:
                 head = values[: len(row)]
-                np.maximum(head, np.frombuffer(row, dtype=np.uint8) * factor, out=head)
+                impacts = np.frombuffer(row, dtype=np.uint8)
+                np.maximum(head, impacts * factor, out=head)
+                head = sure[: len(row)]
+                np.maximum(head, (impacts > 0) * sureness, out=head)
                 continue
-            slots, impacts = self._postings[term]
+            slots, impacts_list = self._postings[term]
             # A term lists each slot once, so gathering and scattering is a maximum.
             where = np.frombuffer(slots, dtype=_SLOT_DTYPE)
-            values[where] = np.maximum(values[where], np.frombuffer(impacts, np.uint8) * factor)
-        return values
+            impacts = np.frombuffer(impacts_list, np.uint8)
+            values[where] = np.maximum(values[where], impacts * factor)
+            sure[where] = np.maximum(sure[where], sureness)
+        return values, sure
 
     def _titled(self, query_terms: list[_QueryTerm], size: int) -> np.ndarray:
         """Return which slots have a title holding every query term (as booleans)."""
