@@ -67,7 +67,8 @@ _FUZZY_WEIGHT = (1.0, 0.6, 0.45)  # by number of typos
 _PREFIX_WEIGHT = 0.8
 _MAX_PREFIX_EXPANSIONS = 20
 # A prefix this short is a whole word more often than a word being typed: folding
-# merges о/ө/у/ү, so хог (waste) would complete to хөгжил (development).
+# merges о/ө/у/ү, so хог (waste) would complete to хөгжил (development). A shorter stem
+# completes only to the letters typed after it: хуудас, cut to hod, meets хуудс-аар (hods).
 _MIN_PREFIX = 4
 # A practice is listed only if it matches the query nearly as surely as the best one
 # does (sureness: its matched words, a typo or prefix match counting for its weight and a
@@ -706,9 +707,13 @@ class SearchIndex:
                     expansions[candidate] = weight
         if is_last:
             for prefix in {term, qt.word}:
-                if len(prefix) < _MIN_PREFIX:
+                if len(prefix) < 3:
                     continue
+                short = len(prefix) < _MIN_PREFIX
+                rest = qt.word[len(prefix) :] if qt.word.startswith(prefix) else ""
                 for candidate in self._completions(prefix):
+                    if short and not _within(candidate[len(prefix) :], rest):
+                        continue
                     if expansions.get(candidate, 0.0) < _PREFIX_WEIGHT:
                         expansions[candidate] = _PREFIX_WEIGHT
 
@@ -806,6 +811,12 @@ def _letters(term: str) -> int:
     for char in term:
         bits |= 1 << (ord(char) & 63)
     return bits
+
+
+def _within(letters: str, word: str) -> bool:
+    """Tell whether letters appear in word in the same order (not necessarily adjacent)."""
+    remaining = iter(word)
+    return all(letter in remaining for letter in letters)
 
 
 def _idf(live: int, df: int) -> float:
