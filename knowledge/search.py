@@ -77,6 +77,9 @@ _MIN_PREFIX = 4
 # typo-matches beside the word itself; a long text (a practice's title and problem, when
 # looking for similar ones) keeps what shares most of it.
 _RELATIVE_FLOOR = 0.7
+# Sureness is summed in these steps (every weight is a whole number of them), in bytes:
+# the arrays cost an eighth of float ones.
+_SURE_STEPS = 20
 # Relevance multipliers for a title holding every query word, and more when
 # they stand adjacent in query order: a phrase in the title is the strongest
 # sign that a practice is the one meant.
@@ -518,7 +521,7 @@ class SearchIndex:
         # arrays: the cost follows the postings of the query's terms, not Python loops.
         relevance = np.zeros(size)
         matched = np.zeros(size, dtype=np.uint8)
-        sureness = np.zeros(size)
+        sureness = np.zeros(size, dtype=np.uint16)
         for qt in query_terms:
             found = self._contributions(qt, live, size)
             if found is not None:
@@ -528,13 +531,14 @@ class SearchIndex:
                 sureness += sure
         eligible = matched >= need
         eligible &= np.frombuffer(accepted.to_bytes(size, "little"), dtype=np.bool_)
-        if eligible.any():
-            # Weak matches do not flood the list when strong ones exist (see _RELATIVE_FLOOR).
-            surest = float(sureness[eligible].max())
-            least = surest * _RELATIVE_FLOOR
-            if n > 1:
-                least = min(least, surest - 1.0)
-            eligible &= sureness >= least - 1e-9
+        # Weak matches do not flood the list when strong ones exist (see _RELATIVE_FLOOR);
+        # a matched term adds at least one step, so sureness also tells the eligible.
+        sureness = np.where(eligible, sureness, 0)
+        surest = int(sureness.max(initial=0))
+        least = surest * _RELATIVE_FLOOR
+        if n > 1:
+            least = min(least, surest - _SURE_STEPS)
+        eligible = sureness >= max(least - 1e-9, 1)
         tiers = np.where(eligible, matched, 0).astype(np.uint8)
         counts = np.bincount(tiers, minlength=n + 1).tolist()
         total = sum(counts[1:])
@@ -590,7 +594,7 @@ class SearchIndex:
         scored.sort(key=_rank_key)
         slot_of = self._slot_of
         hits = [
-            Hit(doc_id, score, round(float(sureness[slot_of[doc_id]]) / n, 4))
+            Hit(doc_id, score, round(int(sureness[slot_of[doc_id]]) / (n * _SURE_STEPS), 4))
             for score, _, doc_id in scored[offset:wanted]
         ]
         return SearchPage(hits, total)
@@ -760,17 +764,17 @@ class SearchIndex:
         exact_df = self._df.get(qt.term)
         cap = _idf(live, exact_df or max(self._df[term] for term in qt.expansions))
         values = np.zeros(size)
-        sure = np.zeros(size)
+        sure = np.zeros(size, dtype=np.uint8)
         for term, weight in qt.expansions.items():
             factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
-            sureness = qt.sureness[term]
+            sureness = np.uint8(round(qt.sureness[term] * _SURE_STEPS))
             row = self._dense.get(term)
             if row is not None:
                 head = values[: len(row)]
                 impacts = np.frombuffer(row, dtype=np.uint8)
                 np.maximum(head, impacts * factor, out=head)
-                head = sure[: len(row)]
-                np.maximum(head, (impacts > 0) * sureness, out=head)
+                sure_head = sure[: len(row)]
+                np.maximum(sure_head, np.minimum(impacts, 1) * sureness, out=sure_head)
                 continue
             slots, impacts_list = self._postings[term]
             # A term lists each slot once, so gathering and scattering is a maximum.
