@@ -16,7 +16,14 @@ def practice_changed(ctx: Context, practice: Practice) -> None:
 
 
 async def similar_practices(
-    ctx: Context, title: str, *, limit: int = 3, exclude: int | None = None
+    ctx: Context,
+    title: str,
+    *,
+    limit: int = 3,
+    exclude: int | None = None,
+    min_coverage: float = 0.0,
 ) -> list[Practice]:
     """Return up to ``limit`` shared practices whose text looks like the title, best first."""
-    return await ctx.services.library.similar(ctx.session, title, limit=limit, exclude=exclude)
+    return await ctx.services.library.similar(
+        ctx.session, title, limit=limit, exclude=exclude, min_coverage=min_coverage
+    )

@@ -63,6 +63,10 @@ class SubmitPress(Callback, prefix="submit"):
 
 WARNED_KEY = "results_warned"
 WORDED = ("title", "problem", "solution")  # say something in words: not only digits or emoji
+# A practice is offered as the one being submitted only if it holds more than two thirds of
+# the title's words (a typo-match counting for less): a word or two in common, such as
+# «тоглоомын талбай» among a fund's projects, makes a different practice.
+SIMILAR_TITLE_COVERAGE = 0.7
 
 
 def checked_text(name: str, answer: Answer) -> str:
@@ -107,7 +111,12 @@ async def ask_category(ctx: Context, run: FormRun) -> Prompt:
     """Show look-alike practices for the title (if any), then the categories as buttons."""
     lines = []
     buttons: list[tuple[Button, ...]] = []
-    similar = await similar_practices(ctx, run.get("title") or "", exclude=run.get(PRACTICE_KEY))
+    similar = await similar_practices(
+        ctx,
+        run.get("title") or "",
+        exclude=run.get(PRACTICE_KEY),
+        min_coverage=SIMILAR_TITLE_COVERAGE,
+    )
     if similar:
         lines.append(ctx.t("submission.similar"))
         t = texts_for(ctx)

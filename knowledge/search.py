@@ -66,6 +66,20 @@ _IMPACT_SCALE = 100.0
 _FUZZY_WEIGHT = (1.0, 0.6, 0.45)  # by number of typos
 _PREFIX_WEIGHT = 0.8
 _MAX_PREFIX_EXPANSIONS = 20
+# A prefix this short is a whole word more often than a word being typed: folding
+# merges о/ө/у/ү, so хог (waste) would complete to хөгжил (development). A shorter stem
+# completes only to the letters typed after it: хуудас, cut to hod, meets хуудс-аар (hods).
+_MIN_PREFIX = 4
+# A practice is listed only if it matches the query nearly as surely as the best one
+# does (sureness: its matched words, a typo or prefix match counting for its weight and a
+# synonym in full): this share of it, or one word less, whichever is lower. A word plus
+# a typo-match of another is noise beside practices matching them all, and a lone word's
+# typo-matches beside the word itself; a long text (a practice's title and problem, when
+# looking for similar ones) keeps what shares most of it.
+_RELATIVE_FLOOR = 0.7
+# Sureness is summed in these steps (every weight is a whole number of them), in bytes:
+# the arrays cost an eighth of float ones.
+_SURE_STEPS = 20
 # Relevance multipliers for a title holding every query word, and more when
 # they stand adjacent in query order: a phrase in the title is the strongest
 # sign that a practice is the one meant.
@@ -160,10 +174,15 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One search result: the document id and its score (higher ranks first)."""
+    """One search result: the document id, its score (higher ranks first) and coverage.
+
+    Coverage is the share of the query's words the document matches, a typo or prefix
+    match counting for less (1.0: every word as typed or a synonym of it).
+    """
 
     id: DocId
     score: float
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +200,8 @@ class _QueryTerm:
     word: str
     term: str
     expansions: dict[str, float] = field(default_factory=dict)
+    # How surely each expansion means the word: its weight, but a synonym counts in full.
+    sureness: dict[str, float] = field(default_factory=dict)
 
 
 _Scored = tuple[float, tuple[int, int | str], DocId]
@@ -500,13 +521,24 @@ class SearchIndex:
         # arrays: the cost follows the postings of the query's terms, not Python loops.
         relevance = np.zeros(size)
         matched = np.zeros(size, dtype=np.uint8)
+        sureness = np.zeros(size, dtype=np.uint16)
         for qt in query_terms:
-            values = self._contributions(qt, live, size)
-            if values is not None:
+            found = self._contributions(qt, live, size)
+            if found is not None:
+                values, sure = found
                 relevance += values
                 matched += values > 0
+                sureness += sure
         eligible = matched >= need
         eligible &= np.frombuffer(accepted.to_bytes(size, "little"), dtype=np.bool_)
+        # Weak matches do not flood the list when strong ones exist (see _RELATIVE_FLOOR);
+        # a matched term adds at least one step, so sureness also tells the eligible.
+        sureness = np.where(eligible, sureness, 0)
+        surest = int(sureness.max(initial=0))
+        least = surest * _RELATIVE_FLOOR
+        if n > 1:
+            least = min(least, surest - _SURE_STEPS)
+        eligible = sureness >= max(least - 1e-9, 1)
         tiers = np.where(eligible, matched, 0).astype(np.uint8)
         counts = np.bincount(tiers, minlength=n + 1).tolist()
         total = sum(counts[1:])
@@ -560,7 +592,11 @@ class SearchIndex:
             batch = by_bound[start : start + _TITLE_BATCH]
             scored += self._score(batch, relevance, matched, bonus, query_terms)
         scored.sort(key=_rank_key)
-        hits = [Hit(doc_id, score) for score, _, doc_id in scored[offset:wanted]]
+        slot_of = self._slot_of
+        hits = [
+            Hit(doc_id, score, round(int(sureness[slot_of[doc_id]]) / (n * _SURE_STEPS), 4))
+            for score, _, doc_id in scored[offset:wanted]
+        ]
         return SearchPage(hits, total)
 
     def _accepted(self, filters: Filters | None) -> int:
@@ -632,12 +668,19 @@ class SearchIndex:
                 continue
             seen.add(term)
             qt = _QueryTerm(word, term)
-            self._expand(qt, is_last=position == len(content) - 1)
+            # A word the glossary knows but the practices never use (garbage, sorting) is
+            # spelt right: its typo and prefix neighbours are other words (garb: гар, hand).
+            known = bool(related[position]) and term not in self._df
+            if not known:
+                self._expand(qt, is_last=position == len(content) - 1)
+            qt.sureness.update(qt.expansions)
             # Synonyms and translations count for less than the words typed, so a practice
-            # in the officer's own words ranks first.
+            # in the officer's own words ranks first; yet they mean the word, not a typo of it.
             for other in related[position]:
-                if other in self._df and qt.expansions.get(other, 0.0) < _GLOSSARY_WEIGHT:
-                    qt.expansions[other] = _GLOSSARY_WEIGHT
+                if other in self._df:
+                    qt.sureness[other] = 1.0
+                    if qt.expansions.get(other, 0.0) < _GLOSSARY_WEIGHT:
+                        qt.expansions[other] = _GLOSSARY_WEIGHT
             result.append(qt)
         # Matched-term counts live in one byte per document.
         return result[:_MAX_QUERY_TERMS]
@@ -670,7 +713,11 @@ class SearchIndex:
             for prefix in {term, qt.word}:
                 if len(prefix) < 3:
                     continue
+                short = len(prefix) < _MIN_PREFIX
+                rest = qt.word[len(prefix) :] if qt.word.startswith(prefix) else ""
                 for candidate in self._completions(prefix):
+                    if short and not _within(candidate[len(prefix) :], rest):
+                        continue
                     if expansions.get(candidate, 0.0) < _PREFIX_WEIGHT:
                         expansions[candidate] = _PREFIX_WEIGHT
 
@@ -702,8 +749,13 @@ class SearchIndex:
             found = sorted(found, key=lambda t: (len(t), t))[:_MAX_PREFIX_EXPANSIONS]
         return found
 
-    def _contributions(self, qt: _QueryTerm, live: int, size: int) -> np.ndarray | None:
-        """Return a query term's weighted BM25 contribution per slot (its best expansion)."""
+    def _contributions(
+        self, qt: _QueryTerm, live: int, size: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return a query term's weighted BM25 contribution and sureness per slot.
+
+        Both come from the slot's best expansion of the term (by each measure).
+        """
         if not qt.expansions:
             return None
         # A misspelt or truncated match is often a rare word; its own idf
@@ -712,18 +764,25 @@ class SearchIndex:
         exact_df = self._df.get(qt.term)
         cap = _idf(live, exact_df or max(self._df[term] for term in qt.expansions))
         values = np.zeros(size)
+        sure = np.zeros(size, dtype=np.uint8)
         for term, weight in qt.expansions.items():
             factor = weight * min(cap, _idf(live, self._df[term])) / _IMPACT_SCALE
+            sureness = np.uint8(round(qt.sureness[term] * _SURE_STEPS))
             row = self._dense.get(term)
             if row is not None:
                 head = values[: len(row)]
-                np.maximum(head, np.frombuffer(row, dtype=np.uint8) * factor, out=head)
+                impacts = np.frombuffer(row, dtype=np.uint8)
+                np.maximum(head, impacts * factor, out=head)
+                sure_head = sure[: len(row)]
+                np.maximum(sure_head, np.minimum(impacts, 1) * sureness, out=sure_head)
                 continue
-            slots, impacts = self._postings[term]
+            slots, impacts_list = self._postings[term]
             # A term lists each slot once, so gathering and scattering is a maximum.
             where = np.frombuffer(slots, dtype=_SLOT_DTYPE)
-            values[where] = np.maximum(values[where], np.frombuffer(impacts, np.uint8) * factor)
-        return values
+            impacts = np.frombuffer(impacts_list, np.uint8)
+            values[where] = np.maximum(values[where], impacts * factor)
+            sure[where] = np.maximum(sure[where], sureness)
+        return values, sure
 
     def _titled(self, query_terms: list[_QueryTerm], size: int) -> np.ndarray:
         """Return which slots have a title holding every query term (as booleans)."""
@@ -756,6 +815,12 @@ def _letters(term: str) -> int:
     for char in term:
         bits |= 1 << (ord(char) & 63)
     return bits
+
+
+def _within(letters: str, word: str) -> bool:
+    """Tell whether letters appear in word in the same order (not necessarily adjacent)."""
+    remaining = iter(word)
+    return all(letter in remaining for letter in letters)
 
 
 def _idf(live: int, df: int) -> float:

@@ -45,10 +45,11 @@ def search_document(practice: Practice) -> SearchDocument:
 
 @dataclass(frozen=True)
 class Found:
-    """A practice found, with its search score (higher ranks first)."""
+    """A practice found, with its search score (higher ranks first) and query coverage."""
 
     practice: Practice
     score: float
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -127,17 +128,32 @@ class PracticeLibrary:
         ids = [int(hit.id) for hit in page.hits]
         # Another process may have withdrawn one since this index heard of it.
         loaded = {p.id: p for p in await Practices(session).by_ids(ids) if p.status in SHARED}
-        found = [Found(loaded[int(h.id)], h.score) for h in page.hits if int(h.id) in loaded]
+        found = [
+            Found(loaded[int(h.id)], h.score, h.coverage) for h in page.hits if int(h.id) in loaded
+        ]
         return Results(found, page.total)
 
     async def similar(
-        self, session: AsyncSession, text: str, *, limit: int = 3, exclude: int | None = None
+        self,
+        session: AsyncSession,
+        text: str,
+        *,
+        limit: int = 3,
+        exclude: int | None = None,
+        min_coverage: float = 0.0,
     ) -> list[Practice]:
-        """Return up to ``limit`` shared practices that look like the text, best first."""
+        """Return up to ``limit`` shared practices that look like the text, best first.
+
+        ``min_coverage`` is the share of the text's words a practice must match (see Hit).
+        """
         if not text.strip():
             return []
         results = await self.search(session, text, limit=limit + 1)
-        return [p for p in results.practices if p.id != exclude][:limit]
+        return [
+            f.practice
+            for f in results.found
+            if f.practice.id != exclude and f.coverage >= min_coverage
+        ][:limit]
 
     async def sync(self, session: AsyncSession) -> int:
         """Re-index what other processes changed since the last look; return how many.

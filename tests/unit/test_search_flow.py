@@ -197,3 +197,30 @@ def test_cli_search_prints_ranked_json(tmp_path, monkeypatch, capsys):
     assert found[0]["title"] == WASTE and found[0]["score"] > 0
     assert main(["practices", "search", "иргэдийн хурал"]) == 0
     assert PARTICIPATION in capsys.readouterr().out
+
+
+async def test_a_new_title_is_warned_about_only_a_practice_much_like_it(app):
+    from tests.support.search_data import load
+
+    records = {p["id"]: p for p in load("practices.jsonl")}
+    for key in ("p03", "p04", "p10", "p30", "p31", "p61"):
+        record = records[key]
+        await share(
+            app,
+            record["title"],
+            district=record["district"],
+            problem=record["problem"],
+            solution=record["solution"],
+            results=record["results"],
+            tags=record.get("tags", []),
+        )
+    chat = await officer(app)
+    await chat.send("/submit")
+    await chat.send("Night shelter for homeless in winter")  # light, hol: typo-matches
+    assert "Таных эдгээрийн нэг биш үү" not in plain(chat.last().text)
+    other = await officer(app, 42)
+    await other.send("/submit")
+    await other.send("Хүүхдийн тоглоомын талбай")
+    text = plain(other.last().text)
+    assert "Таных эдгээрийн нэг биш үү" in text and records["p10"]["title"] in text
+    assert records["p30"]["title"] not in text  # a fund that built one playground

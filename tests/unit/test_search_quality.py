@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from knowledge.search import Filters, Hit, SearchDocument, SearchIndex, typo_budget
+from knowledge.text import terms
 from tests.support.search_data import load, to_document
 
 PRACTICES = load("practices.jsonl")
@@ -258,3 +259,63 @@ def test_a_repeated_query_sees_words_added_and_removed_since() -> None:
     assert [hit.id for hit in index.search("нарнй гэрэлтүүлэг").hits] == [2]
     index.remove(2)
     assert index.search("нарны гэрэл").hits == []
+
+
+# What a tester searching as an officer found (the practices of tests/data/practices.jsonl).
+def _holds(record_id: object, words: str) -> bool:
+    """Tell whether a practice holds one of the words (in any form)."""
+    keys = set(terms(words))
+    record = next(p for p in PRACTICES if p["id"] == record_id)
+    text = " ".join([record["title"], record["problem"], record["solution"], record["results"]])
+    return bool(keys & set(terms(f"{text} {' '.join(record.get('tags', ()))}")))
+
+
+def test_a_short_word_does_not_complete_to_a_longer_one(index: SearchIndex) -> None:
+    # Folding merges о/ө, so хог and хөгжил share a beginning; хог is typed whole.
+    found = index.search("хог", limit=50)
+    assert found.hits and all(_holds(hit.id, "хог") for hit in found.hits)
+    assert found.total == len(found.hits)
+    for query in ("хогны", "хогийн", "hog", "xog"):
+        assert index.search(query, limit=50) == found, query
+    assert _ids(index.search("hog angilah", limit=3).hits)[0] == "p01"
+    # Longer words still complete and forgive a typo.
+    assert _ids(index.search("хаягжуул", limit=3).hits)[0] == "p31"
+    assert "p01" in _ids(index.search("хог хаягд", limit=3).hits)
+    assert _ids(index.search("xayagdlig angilax", limit=3).hits)[0] == "p01"
+
+
+def test_an_english_word_finds_its_translation_not_look_alike_words(index: SearchIndex) -> None:
+    garbage = index.search("garbage", limit=50)
+    assert garbage.hits and all(_holds(hit.id, "хог хаягдал") for hit in garbage.hits)
+    # sorting is not a longer сургууль (school) or сургалт (training).
+    sorting = index.search("sorting", limit=50)
+    assert _ids(sorting.hits)[0] == "p01"
+    assert all(_holds(hit.id, "ангилах ангилал") for hit in sorting.hits)
+    both = index.search("garbage sorting", limit=50)
+    assert _ids(both.hits)[0] == "p01"
+    assert all(_holds(hit.id, "хог хаягдал ангилах ангилал") for hit in both.hits)
+    assert both.total <= 10
+
+
+def test_weak_matches_do_not_follow_a_full_one(index: SearchIndex) -> None:
+    # хүүхэд plus a typo-match of талбай (төлбөр) is not a playground; a fund that built
+    # one (p30) holds two of the words, but not in its title, so it covers less.
+    hits = index.search("Хүүхдийн тоглоомын талбай", limit=10).hits
+    assert _ids(hits) == ["p10", "p30"]
+    assert hits[0].coverage == 1.0 and hits[1].coverage < 0.7
+
+
+def test_a_place_with_a_topic_lists_only_the_topic_there(index: SearchIndex) -> None:
+    found = index.search("songino хог", limit=50).hits
+    by_id = {p["id"]: p for p in PRACTICES}
+    assert found and "p02" in _ids(found)
+    for hit in found:
+        assert by_id[hit.id]["district"] == "songinokhairkhan" and _holds(hit.id, "хог")
+
+
+def test_coverage_tells_how_much_of_the_query_a_hit_matches(index: SearchIndex) -> None:
+    full = index.search("Хог хаягдлыг ангилах", limit=1).hits
+    assert full[0].id == "p01" and full[0].coverage == 1.0
+    # English words the glossary does not know meet Mongolian words only as typos.
+    stray = index.search("Night shelter for homeless in winter", limit=10).hits
+    assert all(hit.coverage < 0.5 for hit in stray)
