@@ -88,10 +88,17 @@ async def notify_reviewers(ctx: Context, practice: Practice) -> None:
     ids = set(await Reviewers(ctx.session).of_district(practice.district_id)) | admins
     reviewers = await Reviewers(ctx.session).existing_users(ids)
     card = card_of(practice)
+    returned = await Practices(ctx.session).last_return(practice.id)
     for reviewer in reviewers:
         t = texts_for(ctx, reviewer.language)
         own = own_practice(reviewer, practice)  # told, but offered no decision
-        ctx.send(t("review.incoming_own" if own else "review.incoming"), chat_id=reviewer.id)
+        if own:
+            notice = t("review.incoming_own")
+        elif returned is not None:  # a resubmission: what was asked, to check it was done
+            notice = t("review.incoming_again", comment=returned.comment or "—")
+        else:
+            notice = t("review.incoming")
+        ctx.send(notice, chat_id=reviewer.id)
         send_card(
             ctx,
             card,

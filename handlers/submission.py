@@ -266,7 +266,11 @@ async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
         )
     district = await Units(ctx.session).district(ctx.user.district_id or 0)
     card = draft_card(run.values, district, ctx.user.khoroo_number)
-    text = ctx.t("submission.preview") + "\n\n" + render_card(texts_for(ctx), ctx.language, card)
+    parts: list[str] = [ctx.t("submission.preview")]
+    returned = await Practices(ctx.session).last_return(int(run.get(PRACTICE_KEY) or 0))
+    if returned is not None and returned.comment:  # what to fix, in sight while fixing it
+        parts.append(ctx.t("review.told_comment", comment=returned.comment))
+    text = "\n\n".join([*parts, render_card(texts_for(ctx), ctx.language, card)])
     edits = [
         ctx.button(f"submission.edit.{name}", run.data("preview", EDIT, name)) for name in EDITABLE
     ]

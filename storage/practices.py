@@ -181,6 +181,15 @@ class Practices:
             await self.add(practice)
         return practice
 
+    async def last_return(self, practice_id: int) -> Review | None:
+        """Return the latest decision that sent the practice back to its author, if any."""
+        return await self.session.scalar(
+            select(Review)
+            .where(Review.practice_id == practice_id, Review.decision == "return")
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(1)
+        )
+
     async def decide(
         self, practice: Practice, reviewer_id: int, decision: str, comment: str | None = None
     ) -> Review:

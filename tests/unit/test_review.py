@@ -79,13 +79,17 @@ async def test_return_with_a_comment_then_edit_and_resubmit(app):
     card = plain(author.last().text)
     assert "Засварлуулахаар буцаасан" in card and "өрхийн тоогоор" in card
     await author.press("Засаад дахин илгээх")
-    assert "Илгээхийн өмнө шалгана уу" in plain(author.last().text)
+    preview = plain(author.last().text)
+    assert "Илгээхийн өмнө шалгана уу" in preview
+    assert "Хянагчийн тайлбар: Үр дүнгээ өрхийн тоогоор" in preview  # in sight while fixing
     await author.press("✏️ Үр дүн")
     await author.send(RESULTS + " 250 өрх хамрагдсан.")
     replies = await author.press("Илгээх")
     saved = await practice(app)
     assert saved.status == "submitted" and "250 өрх" in saved.results
     assert any("250 өрх" in plain(r.text) for r in sent_to(replies, 32))  # reviewed again
+    told = [plain(r.text) for r in sent_to(replies, 32)]
+    assert any("дахин илгээлээ" in t and "өрхийн тоогоор" in t for t in told)
 
 
 async def test_reject_needs_a_reason(app):
