@@ -10,7 +10,9 @@ of its family (нутагшуулах / нутагшуулалт, эсэргүү
 consonants once verb endings are gone), typos, and its glossary group (`groups` and the
 FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the
 question's weight the best topic explains, so words the base never uses (weather, bitcoin)
-pull it down and off-topic questions stay unanswered.
+pull it down and off-topic questions stay unanswered. A word alone (a button typed outside its
+form: хаах, next) is no question: it gets at most the topics named by it; a question of one word
+met only by resemblance, no answer.
 """
 
 from __future__ import annotations
@@ -280,14 +282,35 @@ class FaqBase:
 
     def ask(self, question: str, language: str = "mn") -> FaqAnswer:
         """Match a question typed in any script and answer it in the requested language."""
-        ranked = self.rank(question)
+        ranked, exact, words = self._rank(question)
         if not ranked:
             return FaqAnswer(topic=None, score=0.0, answer="", suggestions=[], confidence="none")
         best_id, best = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         score = round(best, 1)
         lead = best - runner_up
-        if (best >= CONFIDENT and lead >= MARGIN) or (best >= CLEAR and lead >= CLEAR_LEAD):
+        if self._bare(question):
+            # One word alone is a button or a command typed outside its form (хаах, батлах,
+            # next), or a name, not a question: it is offered the topics it names, if any.
+            named = [
+                topic
+                for topic, value in ranked
+                if value >= UNSURE and words[0] in self._named[topic]
+            ][:3]
+            # Its score is the named topic's: what the word merely resembles does not count.
+            return FaqAnswer(
+                topic=None,
+                score=round(dict(ranked)[named[0]], 1) if named else 0.0,
+                answer="",
+                suggestions=named,
+                confidence="unsure" if named else "none",
+            )
+        # A question about one thing that only resembles a word of the topic (хаах, close,
+        # and хайх, search, share their consonants) is most likely about something else.
+        resembles = len(set(words)) == 1 and best_id not in exact
+        if not resembles and (
+            (best >= CONFIDENT and lead >= MARGIN) or (best >= CLEAR and lead >= CLEAR_LEAD)
+        ):
             entry = self._by_id[best_id]
             return FaqAnswer(
                 topic=best_id,
@@ -305,17 +328,26 @@ class FaqBase:
 
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Score every topic against the question (0-100), best first; empty if nothing matches."""
+        return self._rank(question)[0]
+
+    def _rank(self, question: str) -> tuple[list[tuple[str, float]], set[str], list[str]]:
+        """Rank the topics; also return those holding a question word itself, and the words.
+
+        A topic met only through a word's family, a typo or a synonym is not in the set;
+        the words are the question's lemmas.
+        """
         if self._stale:
             self._reindex()
         stems = self._terms(question)
         if not stems:
-            return []
+            return [], set(), []
         query = [_lemma(stem) for stem in stems]
         related = [{_lemma(other) for other in near} for near in self._glossary.expand(stems)]
         scores = [0.0] * len(self._entries)
         overlap: dict[int, float] = {}
         total = 0.0
         seen: set[str] = set()
+        exact: set[int] = set()
         for term, near in zip(query, related, strict=True):
             if term in seen:
                 continue
@@ -336,6 +368,8 @@ class FaqBase:
             best: dict[int, float] = {}
             shared: dict[int, float] = {}
             for other, credit in matches.items():
+                if other == term:
+                    exact.update(self._impacts[other])
                 value = credit * min(weight, self._idf[other])
                 for entry, impact in self._impacts[other].items():
                     if value * impact > best.get(entry, 0.0):
@@ -364,15 +398,15 @@ class FaqBase:
             if scores[i] > 0.0
         ]
         ranked.sort(key=lambda item: item[1], reverse=True)
-        return ranked
+        return ranked, {self._entries[i].id for i in exact}, query
+
+    def _bare(self, text: str) -> bool:
+        """Tell whether the message is one word alone, with no question mark."""
+        return "?" not in text and len(terms(self._content(text), keep_stopwords=True)) == 1
 
     def _terms(self, text: str) -> list[str]:
         """Return the question's content terms in order (none for a courtesy phrase)."""
-        # A greeting or a thank-you around a question is courtesy, not content: "сайн" of
-        # "сайн байна уу" would otherwise meet "сайн туршлага".
-        key = f" {fold(text)} "
-        for phrase in self._courtesy:
-            key = key.replace(f" {phrase} ", " ")
+        key = self._content(text)
         found = [
             term
             for term in terms(key)
@@ -384,6 +418,15 @@ class FaqBase:
         if thanked and len(found) <= THANKS_WORDS and "?" not in text:
             return []
         return found
+
+    def _content(self, text: str) -> str:
+        """Return the folded text without its courtesy phrases, padded with spaces."""
+        # A greeting or a thank-you around a question is courtesy, not content: "сайн" of
+        # "сайн байна уу" would otherwise meet "сайн туршлага".
+        key = f" {fold(text)} "
+        for phrase in self._courtesy:
+            key = key.replace(f" {phrase} ", " ")
+        return key
 
     def _term_matches(self, term: str, near: Iterable[str]) -> dict[str, float]:
         """Return the indexed terms one question term meets, with the credit of each (0-1)."""
@@ -499,6 +542,16 @@ class FaqBase:
                     prefixes.setdefault((key[:-cut], cut), []).extend(members)
         self._skeleton_prefixes = prefixes
         self._example_entry = example_entry
+        # What each topic is about, by name: the words of its title and its one-word
+        # keywords ("back" of "push back" does not make change-resistance about going back).
+        self._named: dict[str, set[str]] = {}
+        for index, entry in enumerate(self._entries):
+            named = set(fields[index]["title"])
+            for text in entry.keywords:
+                keyword = [_lemma(t) for t in self._terms(text)]
+                if len(keyword) == 1:
+                    named.add(keyword[0])
+            self._named[entry.id] = named
         self._matches: dict[tuple[str, frozenset[str]], dict[str, float]] = {}
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
         postings: dict[str, list[int]] = {}
