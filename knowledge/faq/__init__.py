@@ -10,9 +10,10 @@ of its family (нутагшуулах / нутагшуулалт, эсэргүү
 consonants once verb endings are gone), typos, and its glossary group (`groups` and the
 FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the
 question's weight the best topic explains, so words the base never uses (weather, bitcoin)
-pull it down and off-topic questions stay unanswered. A word alone (a button typed outside its
-form: хаах, next) is no question: it gets at most the topics named by it; a question of one word
-met only by resemblance, no answer.
+pull it down and off-topic questions stay unanswered. Asking what something is ("гэж юу вэ",
+"what is") counts as a term of its own, so the topic defining a thing wins over the others
+naming it. A word alone (a button typed outside its form: хаах, next) is no question: it gets
+at most the topics named by it; a question of one word met only by resemblance, no answer.
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ QUESTION_WORDS = (
     " can could should would will my our your me us tell explain there any please"
     " does mean meaning байдаг байх байвал маань авах хэдэн хэд"
     " гэвэл бид бидний чухам товчхон зүйл шаардлагатай need хийж хийсэн хийгээд"
+    # Latin spellings the shared stopwords miss: "ni" is нь ("HSAZ ni yu ve"), and "what's".
+    " ni what's"
+)
+# "What is X" asks for the topic that defines X, not for any topic that names it: all four
+# peer-learning topics name "peer learning" alike. The question words say it, so they are
+# kept as one term of their own, which titles and examples worded that way carry too
+# (matched on folded text: "гэж юу", "гэж юуг хэлэх", "gej yu", "нь юу вэ", "юу гэсэн үг",
+# "what is").
+DEFINITION = "?what"
+_DEFINITION = re.compile(
+    r"\b(?:gej|gedeg|qini?|n|ni) iog?\b|\bio ges[eo]n og\b|^\S+ io ve\b"
+    r"|\bwhat (?:is|are)\b|\bwhac\b|\bwhat does\b.*\bmean\b|\bdefin|\bmeaning of\b"
 )
 # Whole messages that are courtesy, not questions: "сайн" alone is a topic word
 # ("сайн туршлага"), so a greeting is recognised as a phrase.
@@ -334,7 +347,7 @@ class FaqBase:
         """Rank the topics; also return those holding a question word itself, and the words.
 
         A topic met only through a word's family, a typo or a synonym is not in the set;
-        the words are the question's lemmas.
+        the words are the question's lemmas, `DEFINITION` left out.
         """
         if self._stale:
             self._reindex()
@@ -378,9 +391,13 @@ class FaqBase:
                     if value > shared.get(example, 0.0):
                         shared[example] = value
             for entry, value in best.items():
-                scores[entry] += value
+                # Asking "what is" tells apart the topics and examples about the thing
+                # asked (it comes last), but makes none about it.
+                if term != DEFINITION or scores[entry] > 0.0:
+                    scores[entry] += value
             for example, value in shared.items():
-                overlap[example] = overlap.get(example, 0.0) + value
+                if term != DEFINITION or example in overlap:
+                    overlap[example] = overlap.get(example, 0.0) + value
         # Closeness to one example question (weighted Dice): a question worded like an
         # example is surely that topic, even when the topic's other words are elsewhere.
         closeness = [0.0] * len(self._entries)
@@ -398,20 +415,27 @@ class FaqBase:
             if scores[i] > 0.0
         ]
         ranked.sort(key=lambda item: item[1], reverse=True)
-        return ranked, {self._entries[i].id for i in exact}, query
+        words = [term for term in query if term != DEFINITION]
+        return ranked, {self._entries[i].id for i in exact}, words
 
     def _bare(self, text: str) -> bool:
         """Tell whether the message is one word alone, with no question mark."""
         return "?" not in text and len(terms(self._content(text), keep_stopwords=True)) == 1
 
-    def _terms(self, text: str) -> list[str]:
-        """Return the question's content terms in order (none for a courtesy phrase)."""
+    def _terms(self, text: str, asked: bool = True) -> list[str]:
+        """Return the question's content terms in order (none for a courtesy phrase).
+
+        A question, title or example that asks what something is ends with `DEFINITION`;
+        `asked` is False for an answer, whose "what is" is no question.
+        """
         key = self._content(text)
         found = [
             term
             for term in terms(key)
             if term not in self._question_words and not (term.isdigit() and len(term) <= 2)
         ]
+        if found and asked and _DEFINITION.search(key.strip()):
+            found.append(DEFINITION)
         # Thanks close a conversation: the few words beside them say what for ("баярлалаа,
         # тусалсанд"), not what to answer. A question after thanks asks with a question mark.
         thanked = any(f" {phrase} " in f" {fold(text)} " for phrase in self._thanks)
@@ -500,18 +524,18 @@ class FaqBase:
                     "answer": [
                         _lemma(t)
                         for text in entry.answer.values()
-                        for t in self._terms(_TAGS.sub(" ", text))
+                        for t in self._terms(_TAGS.sub(" ", text), asked=False)
                     ],
                 }
             )
         count = len(fields) or 1
         average = {
-            name: max(1.0, sum(len(f[name]) for f in fields) / count) for name in FIELD_WEIGHTS
+            name: max(1.0, sum(_length(f[name]) for f in fields) / count) for name in FIELD_WEIGHTS
         }
         pseudo: dict[str, dict[int, float]] = {}
         for index, by_field in enumerate(fields):
             for name, field_words in by_field.items():
-                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * len(field_words) / average[name])
+                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * _length(field_words) / average[name])
                 for word in field_words:
                     row = pseudo.setdefault(word, {})
                     row[index] = row.get(index, 0.0) + norm
@@ -610,6 +634,11 @@ def _skeleton(term: str) -> str:
             key = key[: -len(ending)]
             break
     return key if len(key) >= MIN_SKELETON else ""
+
+
+def _length(words: list[str]) -> int:
+    """Return a field's length in words, `DEFINITION` left out: it is how a question asks."""
+    return sum(word != DEFINITION for word in words)
 
 
 def _idf(count: int, df: float) -> float:

@@ -137,6 +137,23 @@ def test_a_button_word_alone_is_not_a_question(base: FaqBase) -> None:
     assert base.ask("хаах гэж юу вэ").confidence != "confident"
 
 
+def test_what_is_gets_the_topic_that_defines_it(base: FaqBase) -> None:
+    # Four topics name peer learning alike; asking what it is picks the one defining it,
+    # whatever the script ("ni" is нь in Latin letters).
+    for question, language in (
+        ("HSAZ ni yu ve", "mn"),
+        ("ХСАЗ нь юу вэ", "mn"),
+        ("peer learning gej yu ve", "mn"),
+        ("what is peer learning?", "en"),
+        ("what's peer learning", "en"),
+        ("what is PLM", "en"),
+    ):
+        answer = base.ask(question, language)
+        assert (answer.confidence, answer.topic) == ("confident", "plm-what"), question
+    # A topic not about the thing asked gains nothing from the asking.
+    assert base.ask("what is the capital of France", "en").confidence != "confident"
+
+
 def test_forms_of_a_verb_meet_whatever_the_stemmer_left() -> None:
     # Conditional, verbal noun and infinitive of one verb; the stemmer drops vowels unevenly.
     assert _skeleton(_lemma(terms("эсэргүүцвэл")[0])) == _skeleton(_lemma(terms("эсэргүүцэл")[0]))
