@@ -10,7 +10,10 @@ of its family (нутагшуулах / нутагшуулалт, эсэргүү
 consonants once verb endings are gone), typos, and its glossary group (`groups` and the
 FAQ-only `faq_groups` of `knowledge/glossary.yaml`), for less. The score is the share of the
 question's weight the best topic explains, so words the base never uses (weather, bitcoin)
-pull it down and off-topic questions stay unanswered.
+pull it down and off-topic questions stay unanswered. Asking what something is ("гэж юу вэ",
+"what is") counts as a term of its own, so the topic defining a thing wins over the others
+naming it. A word alone (a button typed outside its form: хаах, next) is no question: it gets
+at most the topics named by it; a question of one word met only by resemblance, no answer.
 """
 
 from __future__ import annotations
@@ -90,6 +93,18 @@ QUESTION_WORDS = (
     " can could should would will my our your me us tell explain there any please"
     " does mean meaning байдаг байх байвал маань авах хэдэн хэд"
     " гэвэл бид бидний чухам товчхон зүйл шаардлагатай need хийж хийсэн хийгээд"
+    # Latin spellings the shared stopwords miss: "ni" is нь ("HSAZ ni yu ve"), and "what's".
+    " ni what's"
+)
+# "What is X" asks for the topic that defines X, not for any topic that names it: all four
+# peer-learning topics name "peer learning" alike. The question words say it, so they are
+# kept as one term of their own, which titles and examples worded that way carry too
+# (matched on folded text: "гэж юу", "гэж юуг хэлэх", "gej yu", "нь юу вэ", "юу гэсэн үг",
+# "what is").
+DEFINITION = "?what"
+_DEFINITION = re.compile(
+    r"\b(?:gej|gedeg|qini?|n|ni) iog?\b|\bio ges[eo]n og\b|^\S+ io ve\b"
+    r"|\bwhat (?:is|are)\b|\bwhac\b|\bwhat does\b.*\bmean\b|\bdefin|\bmeaning of\b"
 )
 # Whole messages that are courtesy, not questions: "сайн" alone is a topic word
 # ("сайн туршлага"), so a greeting is recognised as a phrase.
@@ -280,14 +295,35 @@ class FaqBase:
 
     def ask(self, question: str, language: str = "mn") -> FaqAnswer:
         """Match a question typed in any script and answer it in the requested language."""
-        ranked = self.rank(question)
+        ranked, exact, words = self._rank(question)
         if not ranked:
             return FaqAnswer(topic=None, score=0.0, answer="", suggestions=[], confidence="none")
         best_id, best = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         score = round(best, 1)
         lead = best - runner_up
-        if (best >= CONFIDENT and lead >= MARGIN) or (best >= CLEAR and lead >= CLEAR_LEAD):
+        if self._bare(question):
+            # One word alone is a button or a command typed outside its form (хаах, батлах,
+            # next), or a name, not a question: it is offered the topics it names, if any.
+            named = [
+                topic
+                for topic, value in ranked
+                if value >= UNSURE and words[0] in self._named[topic]
+            ][:3]
+            # Its score is the named topic's: what the word merely resembles does not count.
+            return FaqAnswer(
+                topic=None,
+                score=round(dict(ranked)[named[0]], 1) if named else 0.0,
+                answer="",
+                suggestions=named,
+                confidence="unsure" if named else "none",
+            )
+        # A question about one thing that only resembles a word of the topic (хаах, close,
+        # and хайх, search, share their consonants) is most likely about something else.
+        resembles = len(set(words)) == 1 and best_id not in exact
+        if not resembles and (
+            (best >= CONFIDENT and lead >= MARGIN) or (best >= CLEAR and lead >= CLEAR_LEAD)
+        ):
             entry = self._by_id[best_id]
             return FaqAnswer(
                 topic=best_id,
@@ -305,17 +341,26 @@ class FaqBase:
 
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Score every topic against the question (0-100), best first; empty if nothing matches."""
+        return self._rank(question)[0]
+
+    def _rank(self, question: str) -> tuple[list[tuple[str, float]], set[str], list[str]]:
+        """Rank the topics; also return those holding a question word itself, and the words.
+
+        A topic met only through a word's family, a typo or a synonym is not in the set;
+        the words are the question's lemmas, `DEFINITION` left out.
+        """
         if self._stale:
             self._reindex()
         stems = self._terms(question)
         if not stems:
-            return []
+            return [], set(), []
         query = [_lemma(stem) for stem in stems]
         related = [{_lemma(other) for other in near} for near in self._glossary.expand(stems)]
         scores = [0.0] * len(self._entries)
         overlap: dict[int, float] = {}
         total = 0.0
         seen: set[str] = set()
+        exact: set[int] = set()
         for term, near in zip(query, related, strict=True):
             if term in seen:
                 continue
@@ -336,6 +381,8 @@ class FaqBase:
             best: dict[int, float] = {}
             shared: dict[int, float] = {}
             for other, credit in matches.items():
+                if other == term:
+                    exact.update(self._impacts[other])
                 value = credit * min(weight, self._idf[other])
                 for entry, impact in self._impacts[other].items():
                     if value * impact > best.get(entry, 0.0):
@@ -344,9 +391,13 @@ class FaqBase:
                     if value > shared.get(example, 0.0):
                         shared[example] = value
             for entry, value in best.items():
-                scores[entry] += value
+                # Asking "what is" tells apart the topics and examples about the thing
+                # asked (it comes last), but makes none about it.
+                if term != DEFINITION or scores[entry] > 0.0:
+                    scores[entry] += value
             for example, value in shared.items():
-                overlap[example] = overlap.get(example, 0.0) + value
+                if term != DEFINITION or example in overlap:
+                    overlap[example] = overlap.get(example, 0.0) + value
         # Closeness to one example question (weighted Dice): a question worded like an
         # example is surely that topic, even when the topic's other words are elsewhere.
         closeness = [0.0] * len(self._entries)
@@ -364,26 +415,42 @@ class FaqBase:
             if scores[i] > 0.0
         ]
         ranked.sort(key=lambda item: item[1], reverse=True)
-        return ranked
+        words = [term for term in query if term != DEFINITION]
+        return ranked, {self._entries[i].id for i in exact}, words
 
-    def _terms(self, text: str) -> list[str]:
-        """Return the question's content terms in order (none for a courtesy phrase)."""
-        # A greeting or a thank-you around a question is courtesy, not content: "сайн" of
-        # "сайн байна уу" would otherwise meet "сайн туршлага".
-        key = f" {fold(text)} "
-        for phrase in self._courtesy:
-            key = key.replace(f" {phrase} ", " ")
+    def _bare(self, text: str) -> bool:
+        """Tell whether the message is one word alone, with no question mark."""
+        return "?" not in text and len(terms(self._content(text), keep_stopwords=True)) == 1
+
+    def _terms(self, text: str, asked: bool = True) -> list[str]:
+        """Return the question's content terms in order (none for a courtesy phrase).
+
+        A question, title or example that asks what something is ends with `DEFINITION`;
+        `asked` is False for an answer, whose "what is" is no question.
+        """
+        key = self._content(text)
         found = [
             term
             for term in terms(key)
             if term not in self._question_words and not (term.isdigit() and len(term) <= 2)
         ]
+        if found and asked and _DEFINITION.search(key.strip()):
+            found.append(DEFINITION)
         # Thanks close a conversation: the few words beside them say what for ("баярлалаа,
         # тусалсанд"), not what to answer. A question after thanks asks with a question mark.
         thanked = any(f" {phrase} " in f" {fold(text)} " for phrase in self._thanks)
         if thanked and len(found) <= THANKS_WORDS and "?" not in text:
             return []
         return found
+
+    def _content(self, text: str) -> str:
+        """Return the folded text without its courtesy phrases, padded with spaces."""
+        # A greeting or a thank-you around a question is courtesy, not content: "сайн" of
+        # "сайн байна уу" would otherwise meet "сайн туршлага".
+        key = f" {fold(text)} "
+        for phrase in self._courtesy:
+            key = key.replace(f" {phrase} ", " ")
+        return key
 
     def _term_matches(self, term: str, near: Iterable[str]) -> dict[str, float]:
         """Return the indexed terms one question term meets, with the credit of each (0-1)."""
@@ -457,18 +524,18 @@ class FaqBase:
                     "answer": [
                         _lemma(t)
                         for text in entry.answer.values()
-                        for t in self._terms(_TAGS.sub(" ", text))
+                        for t in self._terms(_TAGS.sub(" ", text), asked=False)
                     ],
                 }
             )
         count = len(fields) or 1
         average = {
-            name: max(1.0, sum(len(f[name]) for f in fields) / count) for name in FIELD_WEIGHTS
+            name: max(1.0, sum(_length(f[name]) for f in fields) / count) for name in FIELD_WEIGHTS
         }
         pseudo: dict[str, dict[int, float]] = {}
         for index, by_field in enumerate(fields):
             for name, field_words in by_field.items():
-                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * len(field_words) / average[name])
+                norm = FIELD_WEIGHTS[name] / (1.0 - B + B * _length(field_words) / average[name])
                 for word in field_words:
                     row = pseudo.setdefault(word, {})
                     row[index] = row.get(index, 0.0) + norm
@@ -499,6 +566,16 @@ class FaqBase:
                     prefixes.setdefault((key[:-cut], cut), []).extend(members)
         self._skeleton_prefixes = prefixes
         self._example_entry = example_entry
+        # What each topic is about, by name: the words of its title and its one-word
+        # keywords ("back" of "push back" does not make change-resistance about going back).
+        self._named: dict[str, set[str]] = {}
+        for index, entry in enumerate(self._entries):
+            named = set(fields[index]["title"])
+            for text in entry.keywords:
+                keyword = [_lemma(t) for t in self._terms(text)]
+                if len(keyword) == 1:
+                    named.add(keyword[0])
+            self._named[entry.id] = named
         self._matches: dict[tuple[str, frozenset[str]], dict[str, float]] = {}
         self._example_weight = [sum(self._idf[word] for word in words) for words in example_terms]
         postings: dict[str, list[int]] = {}
@@ -557,6 +634,11 @@ def _skeleton(term: str) -> str:
             key = key[: -len(ending)]
             break
     return key if len(key) >= MIN_SKELETON else ""
+
+
+def _length(words: list[str]) -> int:
+    """Return a field's length in words, `DEFINITION` left out: it is how a question asks."""
+    return sum(word != DEFINITION for word in words)
 
 
 def _idf(count: int, df: float) -> float:

@@ -120,6 +120,40 @@ def test_a_thank_you_is_not_a_question_unless_it_asks_one(base: FaqBase) -> None
     assert after_thanks.topic == "plm-adopt"
 
 
+def test_a_button_word_alone_is_not_a_question(base: FaqBase) -> None:
+    # Typed outside their form, the bot's own buttons once got answers: хаах (close) met
+    # хайх (search) on its consonants, батлах and approve met words of innovator-advice.
+    for word in ("хаах", "haah", "батлах", "буцах", "алгасах", "дараах"):
+        answer = base.ask(word)
+        assert (answer.confidence, answer.score) == ("none", 0.0), (word, answer)
+    for word in ("next", "back", "skip", "close", "approve"):
+        assert base.ask(word, "en").confidence == "none", word
+    assert base.ask("next practice", "en").confidence != "confident"
+    # A word a topic is named by is offered, one tap away, but not answered.
+    for word, topic in (("илгээх", "submit-how"), ("ХСАЗ", "plm-what"), ("ISO", "iso9001")):
+        answer = base.ask(word)
+        assert answer.confidence == "unsure" and answer.suggestions[0] == topic, (word, answer)
+    # Asked about, a word that only resembles a topic's word gets "did you mean" at most.
+    assert base.ask("хаах гэж юу вэ").confidence != "confident"
+
+
+def test_what_is_gets_the_topic_that_defines_it(base: FaqBase) -> None:
+    # Four topics name peer learning alike; asking what it is picks the one defining it,
+    # whatever the script ("ni" is нь in Latin letters).
+    for question, language in (
+        ("HSAZ ni yu ve", "mn"),
+        ("ХСАЗ нь юу вэ", "mn"),
+        ("peer learning gej yu ve", "mn"),
+        ("what is peer learning?", "en"),
+        ("what's peer learning", "en"),
+        ("what is PLM", "en"),
+    ):
+        answer = base.ask(question, language)
+        assert (answer.confidence, answer.topic) == ("confident", "plm-what"), question
+    # A topic not about the thing asked gains nothing from the asking.
+    assert base.ask("what is the capital of France", "en").confidence != "confident"
+
+
 def test_forms_of_a_verb_meet_whatever_the_stemmer_left() -> None:
     # Conditional, verbal noun and infinitive of one verb; the stemmer drops vowels unevenly.
     assert _skeleton(_lemma(terms("эсэргүүцвэл")[0])) == _skeleton(_lemma(terms("эсэргүүцэл")[0]))
