@@ -58,6 +58,9 @@ def label_key(text: str) -> str:
     return fold(html.plain(text))
 
 
+MIN_PARTIAL_LABEL = 5
+"""Fewest letters of a label typed in part that may stand for it (not «5», «хог»)."""
+
 NAVIGATION = {"nav.back": BACK, "nav.skip": SKIP, "nav.cancel": CANCEL}
 
 
@@ -346,19 +349,27 @@ class Form:
     async def _typed_button(
         self, ctx: Context, run: FormRun, step: Step, answer: Answer
     ) -> Answer | None:
-        """Return the press whose button label the text repeats, if exactly one does."""
-        if answer.text is None or not label_key(answer.text):
+        """Return the press whose button label the text repeats, if exactly one does.
+
+        A label's words typed in part count too when they pick one button: «засаг дарга»,
+        «nariin bichgiin darga» (the «Хорооны …» before them left out).
+        """
+        typed = label_key(answer.text or "")
+        if not typed:
             return None
         prompt = await step.ask(ctx, run)
-        found = [
-            press
+        presses = [
+            (label_key(button.label), press)
             for row in prompt.buttons
             for button in row
-            if label_key(button.label) == label_key(answer.text)
-            and isinstance(press := Callback.parse(button.data or ""), StepPress)
+            if isinstance(press := Callback.parse(button.data or ""), StepPress)
             and press.prefix == self.name
             and press.step == step.name
         ]
+        found = [press for label, press in presses if label == typed]
+        if not found and sum(ch.isalpha() for ch in typed) >= MIN_PARTIAL_LABEL:
+            words = set(typed.split())
+            found = [press for label, press in presses if words <= set(label.split())]
         if len(found) != 1:
             return None
         return Answer(choice=found[0].value, argument=found[0].argument)

@@ -97,6 +97,18 @@ async def test_a_district_can_be_typed(app):
     assert "Сүхбаатар" in plain(chat.last().text)
 
 
+async def test_buttons_can_be_typed_in_either_script_and_in_part(app):
+    chat = Chat(app, 5)
+    await chat.send("/start")
+    await chat.send("mongol")
+    await chat.send("сүхбаатар")
+    await chat.send("3")
+    await chat.send("ажилтан")  # «Нийгмийн ажилтан» or «Хорооны ажилтан»: asked again
+    assert "албан тушаал" in plain(chat.last().text)
+    await chat.send("nariin bichgiin darga")  # «Хорооны нарийн бичгийн дарга»
+    assert (await user(app, 5)).position == "secretary"
+
+
 async def test_back_returns_to_the_previous_step(app):
     chat = Chat(app, 5)
     await chat.send("/start")
