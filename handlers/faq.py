@@ -127,6 +127,9 @@ async def answer_question(ctx: Context) -> bool:
     if result.topic is not None:
         ctx.send(*await answer_card(ctx, result.topic))
         return True
+    if len(question.split()) == 1 and "?" not in question and not result.suggestions:
+        # A lone word («хаах», «дараах») is no question for the trainers: the menu helps more.
+        return False
     # Kept in the conversation until the officer agrees: nothing reaches trainers unasked.
     number = int(ctx.data.get(ASKED, {}).get("number", 0)) + 1
     ctx.data[ASKED] = {"number": number, "text": question[:2000]}

@@ -215,8 +215,8 @@ def role_named(word: str, catalogue: Catalogue) -> str | None:
             plain(catalogue.text(language, f"roles.name.{role}")).casefold()
             for language in LANGUAGES
         }
-        # "хянагч" names "туршлага хянагч" as officers say it.
-        if folded in names or any(name.endswith(f" {folded}") for name in names):
+        # "хянагч" names "туршлага хянагч", "сургагч" names "сургагч багш", as officers say it.
+        if folded in names or any(folded in name.split() for name in names):
             return role
     return None
 

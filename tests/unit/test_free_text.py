@@ -227,3 +227,13 @@ async def test_two_drafts_both_survive_a_command_and_the_answer_resumes(app):
     await trainer.send("/start")
     await trainer.press("Үргэлжлүүлэх")
     assert "2. Ангилал" in plain(trainer.last().text)  # the practice draft, where it was left
+
+
+async def test_a_lone_word_the_bot_does_not_know_is_not_offered_to_the_trainers(app):
+    chat = Chat(app, 340)
+    await register(chat)
+    replies = await chat.send("хаах")
+    said = " ".join(chat.texts(replies))
+    assert "ойлгосонгүй" in said and "сургагч багш нарт илгээх" not in said
+    replies = await chat.send("хаах уу?")  # asked as a question, it may go to the trainers
+    assert "сургагч багш нарт илгээ" in " ".join(chat.texts(replies))

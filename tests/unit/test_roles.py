@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from handlers.html import plain
 from handlers.messages import AnswerButton, Incoming, Kind, SendDocument
-from handlers.roles import GrantPress
+from handlers.roles import GrantPress, role_named
 from storage.contest_judging import Judging
 from storage.models import AuditEntry, RoleGrant
 from storage.units import Units
@@ -186,3 +186,12 @@ async def test_forwarded_users_without_a_district_or_as_jurors_get_no_blanket_gr
     await admin.press_data(GrantPress("juror", 49).pack())  # a button from before
     assert "/judging" in plain(admin.last().text)
     assert await grants(app) == []
+
+
+def test_roles_are_named_as_officers_say_them(app):
+    catalogue = app.services.catalogue
+    assert role_named("сургагч", catalogue) == "trainer"
+    assert role_named("Сургагч багш", catalogue) == "trainer"
+    assert role_named("хянагч", catalogue) == "reviewer"
+    assert role_named("шүүгч", catalogue) == "juror"
+    assert role_named("дарга", catalogue) is None
