@@ -66,7 +66,7 @@ async def accept_language(ctx: Context, run: FormRun, answer: Answer) -> str:
     """Take a language button (or its code typed) and switch to it at once."""
     choice = (answer.choice or answer.text or "").strip().lower()
     if choice not in LANGUAGES:
-        raise Invalid("error.button_expected")
+        raise Invalid("language.button_expected")  # asked in both: the language is not known yet
     ctx.user.language = choice
     return choice
 
