@@ -61,7 +61,7 @@ async def test_wrong_input_and_old_buttons_are_answered_politely(live: LiveBot):
     await live.say(USER, "/start")
     language = live.with_button(USER, "Монгол")
     await live.push(fake.user_sends_sticker(USER))
-    assert "товчнуудаас сонгоно уу" in fake.sent_messages(USER)[-2].text
+    assert "товчоор хэлээ сонгоно уу" in fake.sent_messages(USER)[-2].text
     await live.press(USER, "English")
     await live.press(USER, "Монгол", message=language)  # a button from an old message
     answer = fake.calls("answerCallbackQuery")[-1].params
