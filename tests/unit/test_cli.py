@@ -75,7 +75,7 @@ async def test_console_chat_explains_wrong_input(app, tmp_path: Path):
     console = ConsoleRuntime(app, user_id=78, read=lambda: next(lines), out=out, downloads=tmp_path)
     await console.run()
     text = out.getvalue()
-    assert "Доорх товчнуудаас сонгоно уу" in text  # a sticker where a language is asked
+    assert "Доорх товчоор хэлээ сонгоно уу" in text  # a sticker where a language is asked
     assert "Дүүргээ сонгоно уу" in text  # the choice after it still works
     assert "Ийм дүүрэг олдсонгүй" in text or "текстээр" in text  # a photo for a district
 
