@@ -137,10 +137,10 @@ async def sheet(
     practice = await Practices(ctx.session).get(practice_id)
     assert practice is not None  # entries keep their practices (RESTRICT)
     mine = {s.criterion: int(s.value) for s in own if s.practice == practice_id}
-    lines: list[str] = [
-        ctx.t("jury.progress", done=len(done), total=len(order)),
-        t("card.title", title=practice.title),
-    ]
+    progress = ctx.t("jury.progress", done=len(done), total=len(order))
+    if order and len(done) == len(order):  # said once all are marked, not left to be guessed
+        progress = ctx.t("jury.all_done", progress=progress)
+    lines: list[str] = [progress, t("card.title", title=practice.title)]
     if not contest_round.blind:
         lines.append(
             t("card.where", place=place(t, ctx.language, practice.district, practice.khoroo_number))

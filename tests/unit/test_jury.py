@@ -91,3 +91,18 @@ async def test_forged_presses_and_strangers_are_refused(app):
     async with app.database.transaction() as session:
         assert await session.scalar(select(func.count(ContestScore.id))) == 0
     assert await marks(app) == 0
+
+
+async def test_the_sheet_says_when_everything_is_scored(app):
+    juror = Chat(app, 302)
+    await register(juror, khoroo="5")
+    await open_round(app, 302)
+    await juror.send("/jury")
+    for practice in range(3):
+        assert "Бүгдийг үнэллээ" not in juror.last().text
+        for row in range(5):
+            button = juror.last().buttons[row][4]
+            await juror.press_data(button.data or "", juror.last().message_id)
+        if practice < 2:
+            await juror.press("Дараагийн туршлага")
+    assert "3 / 3" in juror.last().text and "Бүгдийг үнэллээ" in juror.last().text
