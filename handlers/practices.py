@@ -49,7 +49,10 @@ async def show_mine(ctx: Context, page: int = 1, *, edit: bool = True) -> None:
     if revision.values:
         title = revision.get("title") or ""
         rows.append((ctx.button("mine.revision", MinePress("rv"), title=short_title(title)),))
+    revised = revision.get(submission.PRACTICE_KEY) if revision.values else None
     for practice in practices:
+        if practice.id == revised:  # the line above stands for it: one practice, one line
+            continue
         label = f"{STATUS_MARKS.get(practice.status, '')} {short_title(practice.title)}"
         rows.append((Button(label, MinePress("o", practice.id).pack()),))
     if pages > 1:

@@ -200,3 +200,15 @@ def test_photos_go_as_an_album_a_single_photo_alone_documents_by_file_id():
     assert len(many[0].photos) == 10 and len(many[1].photos) == 2
     assert many[2].document == "d"
     assert not any(isinstance(r, SendText | SendAlbum) and "<b>" in r.caption for r in many)
+
+
+async def test_a_practice_being_revised_is_one_line_of_my_practices(app):
+    author, reviewer = await setup(app)
+    replies = await submit(author)
+    await reviewer.press_data(button(sent_to(replies, 32), "буцаах").data or "")
+    replies = await reviewer.send("Үр дүнгээ өрхийн тоогоор тодруулна уу.")
+    await author.press_data(button(sent_to(replies, 31), "нээх").data or "")
+    await author.press("Засаад дахин илгээх")
+    await author.send("/mine")
+    lines = [label for label in author.last().labels() if TITLE[:12] in label]
+    assert len(lines) == 1 and lines[0].startswith("✏️"), lines
