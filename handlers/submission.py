@@ -254,9 +254,11 @@ async def accept_files(ctx: Context, run: FormRun, answer: Answer) -> list[Any] 
 
 async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
     """Show the whole card with Confirm, Edit <field> and Discard."""
+    # A revision's discard drops the edits only: the practice itself stays.
+    discard = "discard_edits" if run.get(PRACTICE_KEY) else "discard"
     if run.view.get("discard"):
         return Prompt(
-            ctx.t("submission.discard_question"),
+            ctx.t(f"submission.{discard}_question"),
             (
                 (
                     ctx.button("submission.discard_yes", run.data("preview", "drop")),
@@ -277,7 +279,7 @@ async def ask_preview(ctx: Context, run: FormRun) -> Prompt:
     buttons = (
         (ctx.button("submission.confirm", run.data("preview", "ok")),),
         *rows(edits, 3),
-        (ctx.button("submission.discard", run.data("preview", "discard")),),
+        (ctx.button(f"submission.{discard}", run.data("preview", "discard")),),
     )
     return Prompt(text, buttons)
 

@@ -212,3 +212,6 @@ async def test_a_practice_being_revised_is_one_line_of_my_practices(app):
     await author.send("/mine")
     lines = [label for label in author.last().labels() if TITLE[:12] in label]
     assert len(lines) == 1 and lines[0].startswith("✏️"), lines
+    await author.press(lines[0])
+    await author.press("Засвар устгах")  # discarding edits of a practice keeps the practice
+    assert "туршлага тань өмнөх хэвээрээ үлдэнэ" in plain(author.last().text)
