@@ -19,6 +19,7 @@ from handlers.contest import admin_step, local_year, require_admin, when
 from handlers.context import Context
 from handlers.dispatcher import Router
 from handlers.messages import Button, SendDocument, SendPhoto, SendText, rows
+from handlers.places import read_places
 from handlers.registration import KHOROOS_PER_ROW
 from handlers.steps import Again, Answer, Form, FormRun, Goto, Invalid, Prompt, Step
 from storage.announcements import AUDIENCES, TARGETED_ROLES, Announcements
@@ -250,10 +251,15 @@ def _listed(ctx: Context, names: list[str]) -> str:
 
 async def accept_audience(ctx: Context, run: FormRun, answer: Answer) -> dict[str, Any] | Again:
     """Take an audience, or change the selection being made in a picker."""
+    pick: dict[str, Any] = dict(run.get("pick") or {})
+    if answer.text is not None and pick.get("kind") == "khoroos":
+        # «Баянзүрх 5, 12» typed instead of tapped, as the vote's targets take it.
+        pick["khoroos"] = await _typed_khoroos(ctx, answer.text, pick)
+        run.values["pick"] = pick
+        return Again()
     if answer.choice is None:
         raise Invalid("error.button_expected")
     code, argument, number = answer.choice, answer.argument, answer.number
-    pick: dict[str, Any] = dict(run.get("pick") or {})
     if code == KIND:
         if argument == "all":
             run.values.pop("pick", None)
@@ -282,6 +288,24 @@ async def accept_audience(ctx: Context, run: FormRun, answer: Answer) -> dict[st
         raise Invalid("error.button_expected")
     run.values["pick"] = pick
     return Again()
+
+
+async def _typed_khoroos(ctx: Context, text: str, pick: dict[str, Any]) -> list[Any]:
+    """Add the khoroos a typed line names (a district alone: all of its khoroos)."""
+    units = Units(ctx.session)
+    added = list(pick.get("khoroos", []))
+    opened = int(pick["open"]) if pick.get("open") else None
+    for district_id, number in await read_places(ctx, text, default=opened):
+        district = await units.district(int(district_id or 0))
+        numbers = (
+            [number]
+            if number is not None
+            else [k.number for k in district.khoroos]
+            if district
+            else []
+        )
+        added += [[district_id, n] for n in numbers if [district_id, n] not in added]
+    return added
 
 
 def _flip(values: list[Any], value: Any) -> list[Any]:

@@ -8,7 +8,6 @@ the user is a trainer who owns the vote or training, or an admin: a press can be
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from handlers.attendees import take_vote
@@ -20,6 +19,7 @@ from handlers.i18n import TIMEZONE
 from handlers.messages import Button, StopPoll, rows
 from handlers.nudges import training_status, vote_status
 from handlers.permissions import is_admin, is_trainer
+from handlers.places import read_places
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from handlers.trainer_tools import TrainingToolsPress, VoteToolsPress
 from handlers.trainings import share as training_share
@@ -30,14 +30,11 @@ from storage.audit import AuditLog
 from storage.models import BankQuestion, District, Training, VoteSession
 from storage.templates import Templates
 from storage.trainings import Trainings
-from storage.units import Units, unit_matcher
 from storage.votes import OPEN, Votes
 
 PAGE = 8
 LABEL = 40
 MAX_PLACES = 60  # khoroos a vote may target: a few districts' worth
-_RANGE = re.compile(r"(\d+)\s*[-–]\s*(\d+)|(\d+)")
-_ALL = {"бүгд", "бүх", "all"}
 
 
 class BankPress(Callback, prefix="tpb"):
@@ -220,45 +217,12 @@ async def ask_places(ctx: Context, run: FormRun) -> Prompt:
     return Prompt(ctx.t("templates.ask_targets"))
 
 
-def _numbers(text: str, largest: int) -> list[int] | None:
-    """Read "3, 5, 12-14" as khoroo numbers; None when one is out of range."""
-    found: list[int] = []
-    for low, high, single in _RANGE.findall(text):
-        start, end = (int(low), int(high)) if low else (int(single), int(single))
-        if not 1 <= start <= end <= largest:
-            return None
-        found += range(start, end + 1)
-    return found
-
-
 async def accept_places(ctx: Context, run: FormRun, answer: Answer) -> list[list[int | None]]:
     """Read one district a line, with its khoroo numbers or nothing for all of them."""
     text = answer.require_text()
     if text.strip().casefold() in {"-", "0", "болих", "none"}:
         return []  # no targets: no deadline reminder
-    districts = {d.code: d for d in await Units(ctx.session).districts()}
-    matcher = unit_matcher(districts.values())
-    places: list[list[int | None]] = []
-    for line in re.split(r"[\n;]+", text):
-        line = line.strip()
-        if not line:
-            continue
-        head = _RANGE.split(line, maxsplit=1)[0]
-        name = " ".join(w for w in head.replace(",", " ").split() if w.casefold() not in _ALL)
-        match = matcher.match(name) if name else None
-        if match is None:
-            raise Invalid("templates.unknown_district", line=line[:60])
-        district = districts[match.id]
-        numbers = _numbers(line[len(head) :], len(district.khoroos))
-        if numbers is None:
-            raise Invalid(
-                "templates.bad_khoroo",
-                district=district.name(ctx.language),
-                n=len(district.khoroos),
-            )
-        places += [[district.id, n] for n in numbers] if numbers else [[district.id, None]]
-    if not places:
-        raise Invalid("templates.unknown_district", line=text[:60])
+    places = await read_places(ctx, text)
     if len(places) > MAX_PLACES:
         raise Invalid("templates.too_many_places", max=MAX_PLACES)
     return places

@@ -12,6 +12,7 @@ from handlers.html import plain
 from handlers.messages import EditText, SendPhoto, SendText
 from handlers.steps import Invalid
 from storage.models import Announcement, Practice, RoleGrant, User
+from storage.units import Units
 from tests.conftest import ADMIN_ID
 from tests.support.chat import Chat, register
 
@@ -147,6 +148,26 @@ async def test_preview_counts_the_chosen_districts_khoroos_and_roles(clocked):
     [announcement] = await stored(clocked)
     assert announcement.audience == {"kind": "roles", "roles": ["trainer"]}
     assert chats["trainer"].user_id == 104
+
+
+async def test_khoroos_can_be_typed_as_votes_take_them(clocked):
+    boss = await admin(clocked)
+    await officers(clocked)
+    await compose(boss)
+    await boss.press("Сонгосон хороод")
+    await boss.send("Хан-Уул 3; bayangol 5, 7")  # names in either script, numbers listed
+    await boss.press("Хан-Уул")
+    await boss.send("4")  # numbers alone: of the district open in the picker
+    await boss.press("Болсон")
+    await boss.press("Одоо")
+    await boss.press("Батлах")
+    [announcement] = await stored(clocked)
+    async with clocked.database.transaction() as session:
+        units = Units(session)
+        khan_uul = (await units.district_by_code("khan-uul")).id  # type: ignore[union-attr]
+        bayangol = (await units.district_by_code("bayangol")).id  # type: ignore[union-attr]
+    expected = sorted([[khan_uul, 3], [khan_uul, 4], [bayangol, 5], [bayangol, 7]])
+    assert sorted(announcement.audience["khoroos"]) == expected
 
 
 async def test_khoroos_that_have_not_submitted(clocked):
