@@ -10,16 +10,19 @@ from handlers.callbacks import Callback, MaxBytes, parse_int
 from handlers.context import Context
 from handlers.dispatcher import SCREEN, Router
 from handlers.html import escape
+from handlers.i18n import LANGUAGES
 from handlers.messages import Button, Keyboard, SendText
-from handlers.permissions import is_trainer
+from handlers.permissions import TRAINER, is_trainer
 from handlers.steps import Answer, Form, FormRun, Invalid, Prompt, Step
 from knowledge.faq import FaqBase, FaqEntry
 from knowledge.faq.sources import source_title
 from knowledge.text import fold
+from storage.announcements import Announcements
 from storage.audit import AuditLog
 from storage.faq import FaqRecords
 from storage.models import FaqLesson
 from storage.models import FaqQuestion as FaqQuestionRow
+from storage.users import Users
 
 TOPICS_PER_PAGE = 8
 ANSWER_LENGTH = (10, 3000)
@@ -71,6 +74,7 @@ class FaqSend(Callback, prefix="faqs"):
 FaqPress = FaqTopic | FaqFeedback | FaqPage | FaqQuestion
 # ``ctx.data[ASKED]``: the question last offered to the trainers, until the officer decides.
 ASKED = "asked"
+QUESTION_NOTICE = "question"  # the outbox kind of the trainers' notice of a new question
 ASK_SCREEN = "faq_ask"  # the screen after "Ask a question": text is a question
 BROWSE = FaqPage(1)
 
@@ -161,13 +165,30 @@ async def on_send(ctx: Context, press: FaqSend) -> None:
         ctx.show(ctx.t("conversation.not_sent"), menu.menu_buttons(ctx))
         return
     question = str(asked["text"])
-    added = await FaqRecords(ctx.session).keep_question(
+    askers = await FaqRecords(ctx.session).keep_question(
         ctx.user.id, question, fold(question), ctx.language
     )
+    if askers == 1:  # a new question: the trainers hear of it once, not at every asker
+        await _tell_trainers(ctx, question)
     ctx.show(
-        ctx.t("conversation.sent" if added else "conversation.sent_before"),
+        ctx.t("conversation.sent" if askers else "conversation.sent_before"),
         ((ctx.button("faq.browse", BROWSE), ctx.button("nav.menu", menu.HOME)),),
     )
+
+
+async def _tell_trainers(ctx: Context, question: str) -> None:
+    """Tell the trainers, through the outbox, that a question waits in /questions."""
+    trainers = {g.user_id for g in await Users(ctx.session).all_grants() if g.role == TRAINER}
+    catalogue = ctx.services.catalogue
+    texts: dict[str, str] = {
+        language: catalogue.text(language, "questions.new_notice", question=question[:500])
+        for language in LANGUAGES
+    }
+    told = await Announcements(ctx.session).to_users(
+        QUESTION_NOTICE, texts, sorted(trainers - {ctx.user.id}), ctx.services.clock()
+    )
+    if told is not None:
+        ctx.after_commit(ctx.services.outbox_ready)
 
 
 async def browse(ctx: Context, page: int = 1, *, edit: bool = True) -> None:

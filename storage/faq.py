@@ -33,11 +33,12 @@ class FaqRecords:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def keep_question(self, user_id: int, question: str, key: str, language: str) -> bool:
+    async def keep_question(self, user_id: int, question: str, key: str, language: str) -> int:
         """Remember a question the bot could not answer, merged with the same one asked before.
 
         The question joins an open one asked in the same or nearly the same words (it gains an
-        asker, under that question's key); False when this user already asked it.
+        asker, under that question's key). Return how many have asked it now, or 0 when this
+        user already had.
         """
         key = await self._same_open_key(key[:200])
         already = await self.session.scalar(
@@ -46,11 +47,12 @@ class FaqRecords:
             )
         )
         if already is not None:
-            return False
+            return 0
         self.session.add(
             FaqQuestion(user_id=user_id, question=question, key=key, language=language)
         )
-        return True
+        await self.session.flush()
+        return await self.askers(key)
 
     async def _same_open_key(self, key: str) -> str:
         """Return the key of the open question this one repeats, or the key itself."""

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from handlers.conversation import small_talk_kind
 from handlers.html import plain
 from storage.audit import AuditLog
-from storage.models import FaqQuestion
+from storage.models import Announcement, FaqQuestion
 from tests.support.chat import Chat, register
 from tests.support.library import share
 from tests.unit.test_votes import open_vote, trainer
@@ -129,6 +129,12 @@ async def test_an_unknown_question_is_forwarded_only_when_agreed_once_and_merged
     assert "өмнө нь илгээсэн" in plain(asker.last().text)
     kept = await questions(app)
     assert len(kept) == 3 and len({q.key for q in kept}) == 1
+    # The trainers hear of a new question once, through the outbox: not of each asker.
+    async with app.database.transaction() as session:
+        notices = (
+            await session.scalars(select(Announcement).where(Announcement.kind == "question"))
+        ).all()
+    assert [n.text for n in notices] == []  # no trainer registered yet: nobody to tell
 
 
 async def test_trainers_dismiss_and_merge_questions(app):
@@ -237,3 +243,18 @@ async def test_a_lone_word_the_bot_does_not_know_is_not_offered_to_the_trainers(
     assert "ойлгосонгүй" in said and "сургагч багш нарт илгээх" not in said
     replies = await chat.send("хаах уу?")  # asked as a question, it may go to the trainers
     assert "сургагч багш нарт илгээ" in " ".join(chat.texts(replies))
+
+
+async def test_trainers_are_told_of_a_new_question_once(app):
+    asker, other, trainer = Chat(app, 350), Chat(app, 351), Chat(app, 352)
+    for chat in (asker, other):
+        await register(chat)
+    await register(trainer, grant="trainer")
+    for chat in (asker, other):
+        await chat.send(UNKNOWN)
+        await chat.press("📨 Тийм, илгээх")
+    async with app.database.transaction() as session:
+        [notice] = (
+            await session.scalars(select(Announcement).where(Announcement.kind == "question"))
+        ).all()
+    assert notice.recipients == 1 and UNKNOWN in notice.text and "/questions" in notice.text
