@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -61,6 +63,9 @@ class ConsoleRuntime:
         self.downloads = downloads or Path.cwd()
         self.choices: dict[int, str] = {}
         self.message_ids: dict[str, int] = {}
+        # Message ids go on from one session to the next, as Telegram's do: the bot keeps
+        # ids it showed (a vote's results message), and a reused one would look unchanged.
+        self._message_numbers = itertools.count(time.time_ns() // 1_000_000)
 
     def print(self, text: str = "") -> None:
         """Write a line to the console."""
@@ -205,7 +210,7 @@ class ConsoleRuntime:
         if not buttons:
             return
         self.choices = {}
-        message_id = message_id or len(self.message_ids) + 1
+        message_id = message_id or next(self._message_numbers)
         for row in buttons:
             cells = []
             for button in row:

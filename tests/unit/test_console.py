@@ -146,3 +146,15 @@ async def test_the_projector_link_answers(served: App, tmp_path):
 
     await console(served, ADMIN_ID, [fetch], tmp_path).run()
     assert statuses == [200]
+
+
+async def test_a_vote_opens_from_my_votes_in_every_console_session(app, tmp_path):
+    owner = Chat(app, ADMIN_ID, first_name="Сургагч")
+    await register(owner, grant="trainer")
+    vote, _ = await open_vote(owner)
+    for _session in range(2):  # message ids go on: the second session is not "unchanged"
+        out = io.StringIO()
+        runtime = ConsoleRuntime(app, user_id=ADMIN_ID, out=out, downloads=tmp_path)
+        await runtime.say("/myvotes")
+        await runtime.say("1")
+        assert f"Код: {vote.code}" in out.getvalue()
