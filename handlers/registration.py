@@ -159,7 +159,9 @@ async def accept_khoroo(ctx: Context, run: FormRun, answer: Answer) -> int | Aga
         raise Invalid("error.unknown_soum", district=district.name(ctx.language))
     if number is None:
         last = len(district.khoroos)
-        raise Invalid("error.khoroo_range", district=district.name(ctx.language), last=last)
+        # «сайн уу» has no number to be out of range: ask for one instead.
+        key = "error.khoroo_range" if any(ch.isdigit() for ch in raw) else "error.khoroo_number"
+        raise Invalid(key, district=district.name(ctx.language), last=last)
     return number
 
 

@@ -103,6 +103,8 @@ async def test_buttons_can_be_typed_in_either_script_and_in_part(app):
     await chat.send("/start")
     await chat.send("mongol")
     await chat.send("сүхбаатар")
+    await chat.send("sain uu")  # no number at all: asked for one, not told it is out of range
+    assert "тоогоор бичнэ үү" in plain(chat.screens[max(chat.screens) - 1].text)
     await chat.send("3")
     await chat.send("ажилтан")  # «Нийгмийн ажилтан» or «Хорооны ажилтан»: asked again
     assert "албан тушаал" in plain(chat.last().text)
