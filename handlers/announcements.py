@@ -296,14 +296,11 @@ async def _typed_khoroos(ctx: Context, text: str, pick: dict[str, Any]) -> list[
     added = list(pick.get("khoroos", []))
     opened = int(pick["open"]) if pick.get("open") else None
     for district_id, number in await read_places(ctx, text, default=opened):
-        district = await units.district(int(district_id or 0))
-        numbers = (
-            [number]
-            if number is not None
-            else [k.number for k in district.khoroos]
-            if district
-            else []
-        )
+        if number is not None:
+            numbers = [number]
+        else:
+            district = await units.district(int(district_id or 0))
+            numbers = [k.number for k in district.khoroos] if district else []
         added += [[district_id, n] for n in numbers if [district_id, n] not in added]
     return added
 
