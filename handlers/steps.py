@@ -286,7 +286,9 @@ class Form:
                 return
             if moved is not None and await self._navigate(ctx, run, step, moved, edit=False):
                 return
+            # So is the whole label of one of the step's own buttons («Хэвээр үлдээх»).
             answer = Answer(text=incoming.text)
+            answer = await self._typed_button(ctx, run, step, answer, partial=False) or answer
         try:
             result = await step.accept(ctx, run, answer)
         except Invalid as refusal:
@@ -347,12 +349,12 @@ class Form:
         return shown
 
     async def _typed_button(
-        self, ctx: Context, run: FormRun, step: Step, answer: Answer
+        self, ctx: Context, run: FormRun, step: Step, answer: Answer, *, partial: bool = True
     ) -> Answer | None:
         """Return the press whose button label the text repeats, if exactly one does.
 
-        A label's words typed in part count too when they pick one button: «засаг дарга»,
-        «nariin bichgiin darga» (the «Хорооны …» before them left out).
+        With ``partial``, a label's words typed in part count too when they pick one button:
+        «засаг дарга», «nariin bichgiin darga» (the «Хорооны …» before them left out).
         """
         typed = label_key(answer.text or "")
         if not typed:
@@ -367,7 +369,7 @@ class Form:
             and press.step == step.name
         ]
         found = [press for label, press in presses if label == typed]
-        if not found and sum(ch.isalpha() for ch in typed) >= MIN_PARTIAL_LABEL:
+        if not found and partial and sum(ch.isalpha() for ch in typed) >= MIN_PARTIAL_LABEL:
             words = set(typed.split())
             found = [press for label, press in presses if words <= set(label.split())]
         if len(found) != 1:

@@ -173,6 +173,10 @@ async def test_back_skip_and_cancel_typed_move_like_the_buttons(app):
     assert "7. Хамтрагч" in plain(chat.last().text)
     await chat.send("буцах")
     assert "6. Нөөц" in plain(chat.last().text)
+    for word in ("алгасах", "алгасах", "хэвээр үлдээх", "алгасах"):  # «Хэвээр үлдээх» is Keep
+        await chat.send(word)
+    preview = plain(chat.last().text)
+    assert "Илгээхийн өмнө шалгана уу" in preview and "үлдээх" not in preview.casefold()
 
 
 async def test_discard_from_the_preview_asks_first(app):
