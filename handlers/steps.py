@@ -340,13 +340,12 @@ class Form:
 
     def _navigation(self, run: FormRun, step: Step) -> list[tuple[str, str]]:
         """Return the catalogue keys and values of the back, skip and cancel buttons shown."""
-        shown = []
-        if run.resume is not None or self._previous(run, step) is not None:
-            shown.append(("nav.back", BACK))
-        if step.optional:
-            shown.append(("nav.skip", SKIP))
-        shown.append(("nav.cancel", CANCEL))
-        return shown
+        shown = {
+            BACK: run.resume is not None or self._previous(run, step) is not None,
+            SKIP: step.optional,
+            CANCEL: True,
+        }
+        return [(key, value) for key, value in NAVIGATION.items() if shown[value]]
 
     async def _typed_button(
         self, ctx: Context, run: FormRun, step: Step, answer: Answer, *, partial: bool = True

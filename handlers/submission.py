@@ -390,11 +390,7 @@ def values_of(practice: Practice) -> dict[str, Any]:
 
 
 async def revise(ctx: Context, practice: Practice) -> None:
-    """Open a returned practice in the revision form, at its preview."""
-    saved = REVISION.run(ctx)
-    if saved.values.get(PRACTICE_KEY) == practice.id:
-        await REVISION.begin(ctx)  # unfinished edits of this practice: keep them
-        return
+    """Open a returned practice in the revision form, at its preview (or its edits so far)."""
     await REVISION.open(ctx, values_of(practice), "preview", edit=False)
 
 
